@@ -1,0 +1,85 @@
+"""Disclosure classes and the helper that puts them on every content field.
+
+Every leaf field of the CIA content carries in its marshmallow ``metadata``:
+
+- ``"x-disclosure"``: ``"open"``, ``"s40"`` or ``"s31"``;
+- ``"description"``: a human description (both end up in the OpenAPI schema —
+  apispec copies metadata keys that start with ``x-``);
+- optionally ``"x-rank-exempt-field"``: the name of a sibling field holding a
+  police rank. The s40 value (a name) is released when that rank is at or above
+  the configured cut-off (default Superintendent).
+
+Redaction (``cia_authoring.documents.redaction``) walks these metadata; there is
+no hand-written list of fields anywhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields as ma_fields
+
+OPEN = "open"
+S40 = "s40"
+S31 = "s31"
+DISCLOSURE_CLASSES = (OPEN, S40, S31)
+
+DISCLOSURE_KEY = "x-disclosure"
+RANK_EXEMPT_KEY = "x-rank-exempt-field"
+REASON_KEY = "x-redaction-reason"
+
+#: What a redacted value is replaced with, in place.
+MARKERS = {
+    S40: "[Redacted — s.40(2)]",
+    S31: "[Redacted — s.31(1)(a)(b)]",
+}
+#: The exemption cited in the redaction log.
+EXEMPTIONS = {
+    S40: "s.40(2)",
+    S31: "s.31(1)(a)(b)",
+}
+DEFAULT_REASONS = {
+    S40: "Personal information of police staff or outside agencies' staff "
+    "(FOIA s.40(2)&(3)).",
+    S31: "Law enforcement: disclosure would reveal tactics or capability "
+    "(FOIA s.31(1)(a)&(b)).",
+}
+
+
+def field(
+    kind: type[ma_fields.Field] | ma_fields.Field,
+    *args: Any,
+    disclosure: str = OPEN,
+    description: str,
+    rank_exempt_field: str | None = None,
+    reason: str | None = None,
+    metadata: dict | None = None,
+    **kw: Any,
+) -> ma_fields.Field:
+    """Build a marshmallow field carrying its disclosure class.
+
+    ``kind`` is a field class (``fields.String``) or, for containers, a class
+    such as ``fields.List`` with ``*args`` (``fields.List, fields.String()``).
+    """
+    if disclosure not in DISCLOSURE_CLASSES:
+        raise ValueError(f"unknown disclosure class {disclosure!r}")
+    if rank_exempt_field and disclosure != S40:
+        raise ValueError("only s40 fields can be rank-exempt")
+    md = dict(metadata or {})
+    md[DISCLOSURE_KEY] = disclosure
+    md["description"] = description
+    if rank_exempt_field:
+        md[RANK_EXEMPT_KEY] = rank_exempt_field
+    if reason:
+        md[REASON_KEY] = reason
+    if isinstance(kind, ma_fields.Field):
+        if args or kw:
+            raise TypeError("pass a field class when giving arguments")
+        kind.metadata = {**kind.metadata, **md}
+        return kind
+    return kind(*args, metadata=md, **kw)
+
+
+def disclosure_of(f: ma_fields.Field) -> str | None:
+    """The disclosure class recorded on a field, or ``None`` if absent."""
+    return f.metadata.get(DISCLOSURE_KEY)

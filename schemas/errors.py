@@ -1,0 +1,52 @@
+"""Marshmallow error messages as RFC 6901 JSON pointers.
+
+``to_json_pointers({"deployment": {"end": ["End must be after start."]}})``
+→ ``[{"pointer": "/deployment/end", "detail": "End must be after start."}]``
+
+List indices become pointer segments (``/engagement_log/0/date``); ``_schema``
+errors point at the object they belong to (``""`` is the whole document).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow.schema import SCHEMA  # "_schema"
+
+_FRIENDLIER = {
+    "Missing data for required field.": "This field is required.",
+    "Unknown field.": "This field is not allowed.",
+}
+
+
+def escape_segment(segment: Any) -> str:
+    """Escape one reference token per RFC 6901 (``~`` → ``~0``, ``/`` → ``~1``)."""
+    return str(segment).replace("~", "~0").replace("/", "~1")
+
+
+def join_pointer(base: str, *segments: Any) -> str:
+    return base + "".join("/" + escape_segment(s) for s in segments)
+
+
+def to_json_pointers(messages: Any, base: str = "") -> list[dict[str, str]]:
+    """Flatten marshmallow ``ValidationError.messages`` into pointer/detail pairs."""
+    out: list[dict[str, str]] = []
+    _walk(messages, base, out)
+    return out
+
+
+def _walk(node: Any, pointer: str, out: list[dict[str, str]]) -> None:
+    if isinstance(node, dict):
+        # _schema first so an object's own errors precede its children's.
+        for key in sorted(node, key=lambda k: (k != SCHEMA, str(k))):
+            value = node[key]
+            if key == SCHEMA:
+                _walk(value, pointer, out)
+            else:
+                _walk(value, join_pointer(pointer, key), out)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _walk(item, pointer, out)
+    elif node is not None:
+        text = str(node)
+        out.append({"pointer": pointer, "detail": _FRIENDLIER.get(text, text)})

@@ -1,0 +1,1 @@
+"""Document generation for CIAs: redaction of the disclosure copy and DOCX rendering."""

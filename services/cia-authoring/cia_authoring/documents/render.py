@@ -1,0 +1,312 @@
+"""Render a CIA to DOCX with docxtpl.
+
+The full document and the FOI disclosure copy use the same template and the
+same function; the disclosure copy is simply rendered from a redacted context
+(see ``redaction.redact``), so a withheld value never enters the file — body,
+headers, footers and document properties alike.
+
+Context::
+
+    {
+      "force_name": "Metropolitan Police Service",
+      "operation": {"reference", "name", "borough", "ward", "location_name",
+                    "use_case", "planned_start", "planned_end", ...},
+      "cia": {"version": 1, "status": "approved", "content": {...}},
+      "redaction_log": [...],   # disclosure copy only: adds the "Redactions" table
+      "rendered_at": "2026-05-20T09:00:00+00:00",
+    }
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate
+from jinja2 import ChainableUndefined, Environment, Undefined
+
+from cia_schemas.content import (
+    IC_CODE_LABELS,
+    PROTECTED_CHARACTERISTIC_LABELS,
+    SECTION_TITLES,
+    USE_CASE_LABELS,
+    WATCHLIST_CATEGORY_LABELS,
+    derived_false_alert_rate,
+)
+from cia_schemas.ranks import RANK_LABELS
+
+TEMPLATE_PATH = Path(__file__).with_name("templates") / "cia.docx"
+NOT_PROVIDED = "Not yet provided"
+
+_LABELS: dict[str, str] = {
+    **USE_CASE_LABELS,
+    **WATCHLIST_CATEGORY_LABELS,
+    **RANK_LABELS,
+    **PROTECTED_CHARACTERISTIC_LABELS,
+    "independent_advisory_group": "Independent Advisory Group",
+    "safer_neighbourhoods_board": "Safer Neighbourhoods Board",
+    "council": "Council",
+    "community_group": "Community group",
+    "public_meeting": "Public meeting",
+    "changes_requested": "Changes requested",
+}
+
+
+def _missing(v: Any) -> bool:
+    return v is None or isinstance(v, Undefined) or (isinstance(v, str) and not v.strip())
+
+
+def f_nyp(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, (list, tuple)):
+        return "; ".join(str(x) for x in v) if v else default
+    return str(v)
+
+
+def _parse_dt(v: Any) -> datetime | None:
+    if isinstance(v, datetime):
+        return v
+    try:
+        return datetime.fromisoformat(str(v))
+    except ValueError:
+        return None
+
+
+def f_dt(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    d = _parse_dt(v)
+    if d is None:
+        return str(v)  # e.g. a redaction marker
+    text = f"{d:%A} {d.day} {d:%B %Y}, {d:%H:%M}"
+    if d.utcoffset() is not None:
+        off = d.strftime("%z")
+        text += f" (UTC{off[:3]}:{off[3:]})"
+    return text
+
+
+def f_d(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, (date, datetime)):
+        d = v
+    else:
+        try:
+            d = date.fromisoformat(str(v)[:10])
+        except ValueError:
+            return str(v)
+    return f"{d.day} {d:%B %Y}"
+
+
+def f_label(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if not isinstance(v, str):
+        return str(v)
+    if v in _LABELS:
+        return _LABELS[v]
+    if v.replace("_", "").isalnum() and v.islower():
+        return v.replace("_", " ").capitalize()
+    return v
+
+
+def f_lines(v: Any, labelled: bool = False, default: str = NOT_PROVIDED) -> str:
+    if _missing(v) or v == []:
+        return default
+    if isinstance(v, (list, tuple)):
+        return "\n".join("• " + (f_label(x) if labelled else f_nyp(x)) for x in v)
+    return str(v)
+
+
+def f_rows(v: Any) -> list:
+    if isinstance(v, (list, tuple)):
+        return [x for x in v if isinstance(x, dict)]
+    return []
+
+
+def f_num(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,g}"
+    return str(v)
+
+
+def f_pct(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return f"{v:g}%"
+    return str(v)
+
+
+def f_rate(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if v <= 0:
+            return "0%"
+        return f"{v * 100:.4f}% (1 in {round(1 / v):,} faces seen)"
+    return str(v)
+
+
+def f_minutes(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, int) and not isinstance(v, bool):
+        h, m = divmod(v, 60)
+        return f"{v:,} minutes ({h} h {m:02d} min)"
+    return str(v)
+
+
+def f_yesno(v: Any, default: str = NOT_PROVIDED) -> str:
+    if _missing(v):
+        return default
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    return str(v)
+
+
+def f_iclabel(v: Any) -> str:
+    return IC_CODE_LABELS.get(v, "") if isinstance(v, str) else ""
+
+
+def f_contact(g: Any) -> str:
+    if not isinstance(g, dict):
+        return "—"
+    first = ", ".join(str(g[k]) for k in ("contact_name", "contact_role") if not _missing(g.get(k)))
+    parts = [p for p in [first, *(str(g[k]) for k in ("contact_email", "contact_phone")
+                                  if not _missing(g.get(k)))] if p]
+    return "\n".join(parts) if parts else "—"
+
+
+def f_owner(k: Any) -> str:
+    if not isinstance(k, dict):
+        return NOT_PROVIDED
+    owner, role = k.get("owner"), k.get("owner_role")
+    if _missing(owner):
+        return f_nyp(role)
+    return f"{owner} ({role})" if not _missing(role) else str(owner)
+
+
+def f_fieldname(pointer: Any) -> str:
+    """``/engagement_log/0/contact_name`` → ``Engagement log › entry 1 › contact name``."""
+    if _missing(pointer):
+        return NOT_PROVIDED
+    segs = [s.replace("~1", "/").replace("~0", "~") for s in str(pointer).split("/")[1:]]
+    out = []
+    for i, s in enumerate(segs):
+        if i == 0 and s in SECTION_TITLES:
+            out.append(SECTION_TITLES[s])
+        elif s.isdigit():
+            out.append(f"entry {int(s) + 1}")
+        else:
+            out.append(s.replace("_", " "))
+    return " › ".join(out) if out else "(whole document)"
+
+
+FILTERS = {
+    "nyp": f_nyp,
+    "dt": f_dt,
+    "d": f_d,
+    "label": f_label,
+    "lines": f_lines,
+    "rows": f_rows,
+    "num": f_num,
+    "pct": f_pct,
+    "rate": f_rate,
+    "minutes": f_minutes,
+    "yesno": f_yesno,
+    "iclabel": f_iclabel,
+    "contact": f_contact,
+    "owner": f_owner,
+    "fieldname": f_fieldname,
+}
+
+
+def jinja_env() -> Environment:
+    """Autoescaping environment; undefined values chain (missing sections don't crash)."""
+    env = Environment(autoescape=True, undefined=ChainableUndefined)
+    env.filters.update(FILTERS)
+    return env
+
+
+# Control characters: XML 1.0 cannot carry most of them, and docxtpl turns \a and
+# \f into paragraph / page breaks. Only \t and \n are kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
+
+
+def _clean(node: Any) -> Any:
+    if isinstance(node, str):
+        return _CONTROL.sub("", node.replace("\r\n", "\n").replace("\r", "\n"))
+    if isinstance(node, dict):
+        return {k: _clean(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_clean(v) for v in node]
+    return node
+
+
+def _prepare(context: dict) -> dict:
+    ctx = _clean(copy.deepcopy(context))
+    cia = ctx.get("cia")
+    content = cia.get("content") if isinstance(cia, dict) else None
+    pdr = content.get("post_deployment_review") if isinstance(content, dict) else None
+    if isinstance(pdr, dict) and pdr.get("false_alert_rate") is None:
+        rate = derived_false_alert_rate(pdr)
+        if rate is not None:
+            pdr["false_alert_rate"] = rate
+    ctx.setdefault("rendered_at", datetime.now(timezone.utc).isoformat())
+    return ctx
+
+
+def render_docx(
+    context: dict,
+    *,
+    title: str,
+    author_label: str,
+    template_path: Path | str = TEMPLATE_PATH,
+) -> bytes:
+    """Render the CIA template with ``context`` and return the DOCX bytes.
+
+    ``author_label`` (the force name, never a person) becomes the document's
+    author and last-modified-by; ``title`` its title. No comments, keywords or
+    other free-text properties are carried over from anywhere.
+    """
+    ctx = _prepare(context)
+    tpl = DocxTemplate(str(template_path))
+    tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
+
+    cp = tpl.docx.core_properties
+    cp.author = author_label
+    cp.last_modified_by = author_label
+    cp.title = title
+    cp.subject = "Community Impact Assessment"
+    cp.comments = ""
+    cp.keywords = ""
+    cp.category = ""
+    cp.content_status = ""
+    cp.identifier = ""
+    cp.version = ""
+    cp.language = "en-GB"
+    cp.revision = 1
+    when = _parse_dt(ctx.get("rendered_at")) or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    cp.created = when
+    cp.modified = when
+
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,90 @@
+"""JWT bearer tokens: HS256 with a shared secret locally, RS256 against a JWKS URL in production."""
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass
+
+import jwt
+from flask import current_app, g, request
+
+from .errors import Problem
+
+ROLES = ("planner", "reviewer", "foi", "admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    name: str
+    roles: tuple[str, ...]
+
+    def has_any(self, roles) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+def mint_token(secret: str, *, sub: str, name: str, roles: list[str], ttl_seconds: int = 8 * 3600,
+               issuer: str | None = None, audience: str | None = None) -> str:
+    now = int(time.time())
+    claims = {"sub": sub, "name": name, "roles": list(roles), "iat": now, "exp": now + ttl_seconds}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+
+def decode_token(token: str, cfg: dict) -> Principal:
+    options = {"require": ["exp", "sub"]}
+    kwargs = {}
+    if cfg.get("JWT_AUDIENCE"):
+        kwargs["audience"] = cfg["JWT_AUDIENCE"]
+    if cfg.get("JWT_ISSUER"):
+        kwargs["issuer"] = cfg["JWT_ISSUER"]
+    if cfg.get("JWKS_URL"):
+        client = _jwks_clients.setdefault(cfg["JWKS_URL"], jwt.PyJWKClient(cfg["JWKS_URL"]))
+        key = client.get_signing_key_from_jwt(token).key
+        claims = jwt.decode(token, key, algorithms=["RS256"], options=options, **kwargs)
+    else:
+        claims = jwt.decode(token, cfg["JWT_SECRET"], algorithms=["HS256"], options=options,
+                            **kwargs)
+    roles = claims.get("roles") or []
+    if isinstance(roles, str):
+        roles = [roles]
+    return Principal(sub=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]),
+                     roles=tuple(r for r in roles if r in ROLES))
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="cia"'})
+
+
+def current_principal() -> Principal:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise _unauthorized("A bearer token is required.")
+    try:
+        return decode_token(header[len("Bearer "):].strip(), current_app.config)
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("The token has expired.") from None
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise _unauthorized(f"The token is not valid: {exc}") from None
+
+
+def require_roles(*roles: str):
+    """Allow the request only for a token holding one of ``roles``."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            if not principal.has_any(roles):
+                raise Problem(403, "Forbidden",
+                              f"This needs one of the roles: {', '.join(roles)}.")
+            g.principal = principal
+            return view(*args, **kwargs)
+        wrapper._cia_roles = roles  # read by the OpenAPI security decoration
+        return wrapper
+    return decorator

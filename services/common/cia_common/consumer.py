@@ -1,0 +1,154 @@
+"""Idempotent Kafka consumer: inbox row and handler writes in one transaction,
+offsets committed only after the database commit, poison messages to ``<topic>.dlq``."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import sqlalchemy as sa
+from kafka import ConsumerRebalanceListener
+from kafka.structs import OffsetAndMetadata
+from sqlalchemy.exc import IntegrityError
+
+from .db import Database, UnitOfWork
+from .events import CloudEvent, EnvelopeError, utcnow
+from .tables import inbox
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, CloudEvent], None]
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database, not the message, is at fault: retry the message later, never DLQ it."""
+
+
+def already_processed(uow: UnitOfWork, consumer: str, event_id: str) -> bool:
+    return uow.session.execute(
+        sa.select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+    ).first() is not None
+
+
+def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEvent,
+                 *, source: str, topic: str) -> bool:
+    """Run ``handler`` once per (consumer, event id). Returns False for a duplicate."""
+    with db.unit_of_work(source=source, topic=topic) as uow:
+        if already_processed(uow, consumer, event.id):
+            return False
+        handler(uow, event)
+        uow.session.execute(inbox.insert().values(
+            consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow()))
+        try:
+            uow.commit()
+        except IntegrityError:
+            # Another instance committed the same event first.
+            uow.rollback()
+            return False
+    return True
+
+
+class EventConsumer:
+    """Consumes topics into handlers keyed by event type."""
+
+    def __init__(self, *, db: Database, kafka_consumer, producer_factory: Callable[[], object],
+                 name: str, handlers: dict[str, Handler], topics: list[str],
+                 source: str, events_topic: str, max_attempts: int = 3,
+                 retry_backoff_s: float = 0.2):
+        self.db = db
+        self.consumer = kafka_consumer
+        self.producer_factory = producer_factory
+        self.name = name
+        self.handlers = handlers
+        self.topics = topics
+        self.source = source
+        self.events_topic = events_topic
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.consumer.subscribe(topics=topics, listener=_CommitOnRevoke(self.consumer))
+
+    def poll_once(self, timeout_ms: int = 200) -> int:
+        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        done = 0
+        for tp, records in batches.items():
+            last = None
+            try:
+                for record in records:
+                    self._process(record)
+                    last = record
+                    done += 1
+            except DatabaseUnavailable as exc:
+                log.warning("database unavailable, will retry %s at offset %s: %s",
+                            tp, record.offset, exc)
+                self.consumer.seek(tp, record.offset)
+                time.sleep(1.0)
+            if last is not None:
+                self.consumer.commit({tp: OffsetAndMetadata(last.offset + 1, "", -1)})
+        return done
+
+    def _process(self, record) -> None:
+        try:
+            event = CloudEvent.from_json(record.value)
+        except EnvelopeError as exc:
+            self._dead_letter(record, f"unparseable: {exc}")
+            return
+        handler = self.handlers.get(event.type) or self.handlers.get("*")
+        if handler is None:
+            return
+        error = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                handle_event(self.db, self.name, handler, event,
+                             source=self.source, topic=self.events_topic)
+                return
+            except sa.exc.OperationalError as exc:
+                if "locked" in str(exc).lower():
+                    error = exc
+                else:
+                    raise DatabaseUnavailable(str(exc)) from exc
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then DLQ'd
+                error = exc
+                log.warning("handler %s failed for %s (attempt %d/%d): %s",
+                            event.type, event.id, attempt, self.max_attempts, exc)
+            time.sleep(self.retry_backoff_s * attempt)
+        self._dead_letter(record, f"handler failed after {self.max_attempts} attempts: "
+                                  f"{type(error).__name__}: {error}")
+
+    def _dead_letter(self, record, error: str) -> None:
+        producer = self.producer_factory()
+        headers = [
+            ("dlq-error", error[:4000].encode()),
+            ("dlq-consumer", self.name.encode()),
+            ("dlq-source", f"{record.topic}/{record.partition}/{record.offset}".encode()),
+        ]
+        producer.send(f"{record.topic}.dlq", key=record.key, value=record.value,
+                      headers=headers).get(timeout=15)
+        log.error("sent %s/%s@%s to DLQ: %s", record.topic, record.partition, record.offset, error)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, consumer):
+        self.consumer = consumer
+
+    def on_partitions_revoked(self, revoked):
+        # Every polled record is processed and committed before the next poll;
+        # committing here covers the positions of the last batch all the same.
+        if revoked:
+            try:
+                self.consumer.commit()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("commit on revoke failed: %s", exc)
+
+    def on_partitions_assigned(self, assigned):
+        pass
+
+
+def dlq_error(headers) -> str | None:
+    for key, value in headers or []:
+        if key == "dlq-error":
+            return value.decode()
+    return None
+

@@ -1,0 +1,124 @@
+"""Engine, sessions and the unit of work.
+
+A unit of work is one database transaction; events emitted inside it are written
+to the outbox in that same transaction, so a state change and its event commit
+together or not at all.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
+
+from .events import CloudEvent, utcnow
+from .tables import outbox
+
+# Wakes a relay running in the same process as soon as a unit of work commits events.
+outbox_signal = threading.Event()
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> sa.Engine:
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa_event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets the web and worker processes read while one writes.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+            # pysqlite's own transaction handling defers BEGIN until the first
+            # write, which lets two writers both read stale rows; take the write
+            # lock at BEGIN instead.
+            dbapi_conn.isolation_level = None
+
+        @sa_event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def unit_of_work(self, source: str, topic: str) -> "UnitOfWork":
+        return UnitOfWork(self, source=source, topic=topic)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class UnitOfWork:
+    """``with db.unit_of_work(...) as uow: ...; uow.commit()``
+
+    Leaving the block without ``commit()`` rolls everything back.
+    """
+
+    def __init__(self, db: Database, *, source: str, topic: str):
+        self.db = db
+        self.source = source
+        self.topic = topic
+        self.session: Session | None = None
+        self.events: list[CloudEvent] = []
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.db.sessions()
+        self.events = []
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def emit(self, type: str, subject: str, data: dict, *, key: str | None = None) -> CloudEvent:
+        """Record an event to be published once this unit of work commits."""
+        event = CloudEvent(type=type, source=self.source, subject=subject, data=data)
+        self.session.execute(
+            outbox.insert().values(
+                event_id=event.id,
+                topic=self.topic,
+                key=key if key is not None else subject,
+                event_type=type,
+                payload=event.to_json(),
+                created_at=utcnow(),
+                attempts=0,
+            )
+        )
+        self.events.append(event)
+        return event
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.events:
+            outbox_signal.set()
+
+    def rollback(self) -> None:
+        self.session.rollback()

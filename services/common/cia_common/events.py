@@ -1,0 +1,63 @@
+"""CloudEvents 1.0 envelope, structured JSON mode."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+
+class EnvelopeError(ValueError):
+    """A message that is not a CloudEvent we can read."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class CloudEvent:
+    type: str
+    source: str
+    subject: str
+    data: dict
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    time: str = field(default_factory=lambda: isoformat(utcnow()))
+    specversion: str = "1.0"
+    datacontenttype: str = "application/json"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> "CloudEvent":
+        try:
+            doc = json.loads(raw)
+        except (TypeError, ValueError, UnicodeDecodeError) as exc:
+            raise EnvelopeError(f"not JSON: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise EnvelopeError("envelope is not a JSON object")
+        missing = [k for k in ("id", "source", "type", "specversion") if not doc.get(k)]
+        if missing:
+            raise EnvelopeError(f"missing CloudEvents attributes: {', '.join(missing)}")
+        if doc["specversion"] != "1.0":
+            raise EnvelopeError(f"unsupported specversion {doc['specversion']!r}")
+        data = doc.get("data")
+        if data is not None and not isinstance(data, dict):
+            raise EnvelopeError("data must be a JSON object")
+        return cls(
+            id=str(doc["id"]),
+            source=str(doc["source"]),
+            type=str(doc["type"]),
+            subject=str(doc.get("subject") or ""),
+            time=str(doc.get("time") or isoformat(utcnow())),
+            data=data or {},
+            datacontenttype=str(doc.get("datacontenttype") or "application/json"),
+        )

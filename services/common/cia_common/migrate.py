@@ -1,0 +1,66 @@
+"""Apply a service's Alembic migrations, once, even when several processes start together."""
+from __future__ import annotations
+
+import fcntl
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from .db import is_sqlite
+
+_PG_LOCK_KEY = 7_245_001  # arbitrary, constant per project
+
+
+def alembic_config(script_location: str | Path, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, script_location: str | Path) -> None:
+    cfg = alembic_config(script_location, url)
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        lock_path = Path(path + ".migrate.lock") if path and path != ":memory:" else None
+        if lock_path is None:
+            command.upgrade(cfg, "head")
+            return
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            command.upgrade(cfg, "head")
+        return
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+def run_env(context) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = sa.create_engine(context.config.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.connect() as conn:
+            context.configure(connection=conn, target_metadata=None)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()

@@ -1,0 +1,153 @@
+"""A service's worker process: the outbox relay, the event consumer and any
+periodic jobs (reminders, webhook deliveries), until SIGTERM."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .config import events_topic, topic
+from .consumer import EventConsumer, Handler
+from .db import Database, outbox_signal
+from .kafka_clients import ensure_topics, make_consumer, make_producer
+from .logging_setup import configure_logging
+from .migrate import upgrade
+from .outbox import publish_pending
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSpec:
+    """What a service's worker does."""
+    service: str
+    migrations: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    subscribe_to: list[str] = field(default_factory=list)  # event-topic names, unprefixed
+    periodic: list[Callable[[Database, dict], float | None]] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, cfg: dict):
+        self.spec = spec
+        self.cfg = cfg
+        self.stopping = threading.Event()
+        self.db = Database(cfg["DATABASE_URL"])
+        self._producer = None
+        self._producer_lock = threading.Lock()
+
+    # One producer per process, created lazily: the broker may be down at start.
+    def producer(self):
+        with self._producer_lock:
+            if self._producer is None:
+                self._producer = make_producer(self.cfg["KAFKA_BOOTSTRAP_SERVERS"])
+            return self._producer
+
+    def _drop_producer(self):
+        with self._producer_lock:
+            if self._producer is not None:
+                try:
+                    self._producer.close(timeout=1)
+                except Exception:  # noqa: BLE001
+                    pass
+            self._producer = None
+
+    def run_relay(self) -> None:
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                sent = publish_pending(self.db, self.producer())
+                backoff = 0.5
+                if sent:
+                    continue
+            except Exception as exc:  # noqa: BLE001 - broker or database down: wait and retry
+                log.warning("relay: %s; retrying in %.1fs", exc, backoff)
+                if "NoBrokersAvailable" in type(exc).__name__ or "Timeout" in type(exc).__name__:
+                    self._drop_producer()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            outbox_signal.wait(self.cfg["RELAY_POLL_SECONDS"])
+            outbox_signal.clear()
+
+    def run_consumer(self) -> None:
+        if not self.spec.handlers:
+            return
+        topics = [topic(self.cfg, t) for t in self.spec.subscribe_to]
+        consumer = None
+        while not self.stopping.is_set():
+            try:
+                if consumer is None:
+                    ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], topics)
+                    consumer = EventConsumer(
+                        db=self.db,
+                        kafka_consumer=make_consumer(
+                            self.cfg["KAFKA_BOOTSTRAP_SERVERS"],
+                            group_id=topic(self.cfg, f"{self.spec.service}-worker"),
+                            client_id=f"{self.spec.service}-worker"),
+                        producer_factory=self.producer,
+                        name=self.spec.service,
+                        handlers=self.spec.handlers,
+                        topics=topics,
+                        source=f"/cia-workflow/{self.spec.service}",
+                        events_topic=events_topic(self.cfg),
+                        max_attempts=self.cfg["CONSUMER_MAX_ATTEMPTS"],
+                    )
+                consumer.poll_once(timeout_ms=200)
+            except Exception as exc:  # noqa: BLE001 - keep consuming whatever happens
+                log.warning("consumer: %s", exc)
+                if consumer is not None:
+                    try:
+                        consumer.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+                    consumer = None
+                self.stopping.wait(1.0)
+        if consumer is not None:
+            consumer.close()
+
+    def run_periodic(self) -> None:
+        while not self.stopping.is_set():
+            delay = 1.0
+            for job in self.spec.periodic:
+                try:
+                    wanted = job(self.db, self.cfg)
+                    if wanted is not None:
+                        delay = min(delay, wanted)
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("periodic job %s: %s", job.__name__, exc)
+            self.stopping.wait(max(delay, 0.01))
+
+    def run(self) -> None:
+        if self.cfg.get("RUN_MIGRATIONS", True):
+            upgrade(self.cfg["DATABASE_URL"], self.spec.migrations)
+        try:
+            ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], [events_topic(self.cfg)])
+        except Exception as exc:  # noqa: BLE001 - the relay retries until the broker is back
+            log.warning("could not create topics yet: %s", exc)
+        threads = [threading.Thread(target=t, name=t.__name__, daemon=True)
+                   for t in (self.run_relay, self.run_consumer, self.run_periodic)]
+        for t in threads:
+            t.start()
+        log.info("%s worker running", self.spec.service)
+        while not self.stopping.is_set():
+            time.sleep(0.2)
+        for t in threads:
+            t.join(timeout=10)
+        self._drop_producer()
+        self.db.dispose()
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+        outbox_signal.set()
+
+
+def main(spec: WorkerSpec, cfg: dict) -> None:
+    configure_logging()
+    worker = Worker(spec, cfg)
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    worker.run()
