@@ -7,7 +7,6 @@ import time
 from typing import Callable
 
 import sqlalchemy as sa
-from kafka import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy.exc import IntegrityError
 
@@ -65,7 +64,10 @@ class EventConsumer:
         self.events_topic = events_topic
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
-        self.consumer.subscribe(topics=topics, listener=_CommitOnRevoke(self.consumer))
+        # Offsets are committed synchronously after each partition's batch, before
+        # the next poll (where rebalances happen), so a revocation has nothing
+        # pending to commit.
+        self.consumer.subscribe(topics=topics)
 
     def poll_once(self, timeout_ms: int = 200) -> int:
         batches = self.consumer.poll(timeout_ms=timeout_ms)
@@ -127,23 +129,6 @@ class EventConsumer:
 
     def close(self) -> None:
         self.consumer.close()
-
-
-class _CommitOnRevoke(ConsumerRebalanceListener):
-    def __init__(self, consumer):
-        self.consumer = consumer
-
-    def on_partitions_revoked(self, revoked):
-        # Every polled record is processed and committed before the next poll;
-        # committing here covers the positions of the last batch all the same.
-        if revoked:
-            try:
-                self.consumer.commit()
-            except Exception as exc:  # noqa: BLE001
-                log.warning("commit on revoke failed: %s", exc)
-
-    def on_partitions_assigned(self, assigned):
-        pass
 
 
 def dlq_error(headers) -> str | None:

@@ -1,0 +1,82 @@
+"""Deciding through a signed one-time link: checking the link, then applying the
+decision through the same service function as the API."""
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cia_common.db import UnitOfWork
+
+from . import tokens
+from .domain import ReviewState
+from .models import ActionToken, Review
+from .services import Actor, load_review, record_decision
+from .settings import ReviewSettings
+
+
+class LinkRefused(Exception):
+    """A link that cannot be used, with the status and words the page shows."""
+
+    def __init__(self, status: int, title: str, detail: str):
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+
+_NOT_RECOGNISED = (400, "Link not valid",
+                   "This link is incomplete or has been altered. Open it again from the "
+                   "notification, or decide through the review API.")
+_REVOKED = {
+    "decided": (410, "Already decided",
+                "You have already recorded a decision on this review round."),
+    "closed": (410, "Review closed",
+               "This review has been completed; no more decisions are needed."),
+    "reassigned": (403, "Link superseded",
+                   "This review has been reassigned, and this link no longer works."),
+    "superseded": (403, "Link superseded",
+                   "A newer submission of this CIA replaced this review round; use the link "
+                   "in the newer notification."),
+}
+
+
+def resolve(session: Session, token: str, settings: ReviewSettings, now: datetime, *,
+            lock: bool = False) -> tuple[ActionToken, Review, tokens.ActionClaims]:
+    """The token row, review and claims of a usable link; ``LinkRefused`` otherwise."""
+    try:
+        claims = tokens.read(settings.action_link_secret, token, now.timestamp())
+    except tokens.TokenError as exc:
+        if exc.reason == "expired":
+            raise LinkRefused(410, "Link expired",
+                              "This link has expired. Decide through the review API, or ask "
+                              "for the review to be reassigned to you.") from None
+        raise LinkRefused(*_NOT_RECOGNISED) from None
+    row = session.get(ActionToken, claims.token_id, with_for_update=lock)
+    if row is None or not hmac.compare_digest(row.token_hash, tokens.digest(token)):
+        raise LinkRefused(*_NOT_RECOGNISED)
+    if row.used_at is not None:
+        raise LinkRefused(410, "Link already used",
+                          "This link has already been used; each link works once.")
+    if row.revoked_at is not None:
+        raise LinkRefused(*_REVOKED.get(row.revoked_reason or "", _REVOKED["closed"]))
+    try:
+        review = load_review(session, claims.review_id, lock=lock)
+    except Exception:  # noqa: BLE001 - a vanished review reads as an unusable link
+        raise LinkRefused(*_NOT_RECOGNISED) from None
+    if review.state != ReviewState.OPEN:
+        raise LinkRefused(*_REVOKED["closed"])
+    if review.reviewers and claims.reviewer_sub not in review.reviewers:
+        raise LinkRefused(*_REVOKED["reassigned"])
+    return row, review, claims
+
+
+def decide_by_link(uow: UnitOfWork, token: str, decision: str, comment: str | None, *,
+                   settings: ReviewSettings, now: datetime) -> Review:
+    """Apply the link holder's decision; the link is spent in the same transaction."""
+    row, review, claims = resolve(uow.session, token, settings, now, lock=True)
+    review = record_decision(uow, review.id, Actor(sub=claims.reviewer_sub, name=claims.reviewer_sub),
+                             decision, comment, [], channel="link", settings=settings, now=now)
+    row.used_at = now
+    return review

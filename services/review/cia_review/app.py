@@ -1,0 +1,43 @@
+"""The review web application: ``create_app(config)``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from cia_common.errors import problem_response
+from cia_common.web import create_service_app
+
+from . import action_views, inbound_views, views
+from .domain import PolicyError
+from .settings import review_settings
+
+MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+
+DESCRIPTION = """Review of submitted Community Impact Assessment versions.
+
+A review round opens for every `cia.submitted` event. Reviewers decide through this
+API, through a signed one-time link in their notification (`/review/actions/{token}`),
+or through a signed webhook from their own tooling (`/api/v1/inbound/decisions`).
+The author and the last editor of a version never review it. Errors are
+`application/problem+json` with JSON pointers for invalid fields."""
+
+
+def _policy_problem(exc: PolicyError):
+    extra = {}
+    if exc.status == 422:
+        extra["errors"] = [{"pointer": exc.pointer or "", "detail": exc.detail}]
+    return problem_response(exc.status, exc.title, exc.detail, **extra)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app, api = create_service_app(
+        "review", __name__, title="CIA Workflow — review", description=DESCRIPTION,
+        migrations=MIGRATIONS, config=config)
+    # Read once at start so a bad setting stops the service rather than a request.
+    app.extensions["cia_review_settings"] = review_settings(app.config)
+    app.register_error_handler(PolicyError, _policy_problem)
+    api.register_blueprint(views.blp)
+    api.register_blueprint(action_views.blp)
+    api.register_blueprint(inbound_views.blp)
+    return app

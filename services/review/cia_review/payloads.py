@@ -1,0 +1,152 @@
+"""Event payloads the review service reads (``cia.submitted``) and writes (``review.*``)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from cia_common.events import isoformat
+
+from .models import Reassignment, Review, ReviewDecision
+from .settings import ReviewSettings
+
+# --------------------------------------------------------------------------
+# In: cia.submitted
+# --------------------------------------------------------------------------
+
+
+class _PersonData(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    sub = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(load_default=None, allow_none=True)
+
+
+class SubmittedData(Schema):
+    """``cia.submitted`` data; unknown keys are ignored so authoring can add fields."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    cia_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    operation_id = fields.String(load_default=None, allow_none=True)
+    operation_reference = fields.String(load_default=None, allow_none=True)
+    operation_name = fields.String(load_default=None, allow_none=True)
+    title = fields.String(load_default=None, allow_none=True)
+    borough = fields.String(load_default=None, allow_none=True)
+    use_case = fields.String(load_default=None, allow_none=True)
+    planned_start = fields.DateTime(load_default=None, allow_none=True)
+    author = fields.Nested(_PersonData, load_default=None, allow_none=True)
+    last_editor = fields.Nested(_PersonData, load_default=None, allow_none=True)
+    submitted_by = fields.Nested(_PersonData, load_default=None, allow_none=True)
+    requested_reviewers = fields.List(fields.String(), load_default=list, allow_none=True)
+    content_hash = fields.String(load_default=None, allow_none=True)
+
+
+def load_submitted(data: dict) -> dict:
+    """Validated ``cia.submitted`` data (raises ``marshmallow.ValidationError``)."""
+    loaded = SubmittedData().load(data or {})
+    start = loaded.get("planned_start")
+    if start is not None and start.tzinfo is None:
+        loaded["planned_start"] = start.replace(tzinfo=timezone.utc)  # the contract says UTC
+    loaded["requested_reviewers"] = loaded.get("requested_reviewers") or []
+    return loaded
+
+
+# --------------------------------------------------------------------------
+# Out: review.*
+# --------------------------------------------------------------------------
+
+def _iso(moment: datetime | None) -> str | None:
+    return isoformat(moment) if moment else None
+
+
+def links(review: Review, settings: ReviewSettings) -> dict:
+    return {
+        "review_api": f"{settings.review_url}/api/v1/reviews/{review.id}",
+        "cia_api": f"{settings.authoring_url}/api/v1/cias/{review.cia_id}",
+    }
+
+
+def action_url(settings: ReviewSettings, token: str) -> str:
+    return f"{settings.review_url}/review/actions/{token}"
+
+
+def _base(review: Review) -> dict:
+    return {"review_id": review.id, "cia_id": review.cia_id, "version": review.version,
+            "round": review.round}
+
+
+def _summary(review: Review, settings: ReviewSettings) -> dict:
+    return {
+        **_base(review),
+        "operation_reference": review.operation_reference,
+        "operation_name": review.operation_name,
+        "title": review.title,
+        "due_at": _iso(review.due_at),
+        "reviewers": review.reviewers,
+        "links": links(review, settings),
+    }
+
+
+def review_requested(review: Review, settings: ReviewSettings, action_links: dict) -> dict:
+    return {**_summary(review, settings), "approvals_required": review.approvals_required,
+            "action_links": action_links}
+
+
+def review_reminder(review: Review, settings: ReviewSettings, action_links: dict) -> dict:
+    return {**_summary(review, settings), "action_links": action_links,
+            "undecided_reviewers": undecided(review)}
+
+
+def review_overdue(review: Review, settings: ReviewSettings) -> dict:
+    return {**_summary(review, settings), "undecided_reviewers": undecided(review),
+            "approvals": approvals(review), "approvals_required": review.approvals_required}
+
+
+def review_reassigned(review: Review, settings: ReviewSettings, reassignment: Reassignment,
+                      action_links: dict) -> dict:
+    return {**_summary(review, settings),
+            "previous_reviewers": list(reassignment.previous_reviewers),
+            "reason": reassignment.reason,
+            "reassigned_by": {"sub": reassignment.by_sub, "name": reassignment.by_name},
+            "action_links": action_links}
+
+
+def review_superseded(review: Review, superseded_by: str) -> dict:
+    return {**_base(review), "superseded_by": superseded_by}
+
+
+def _decision_entry(d: ReviewDecision) -> dict:
+    return {"reviewer": {"sub": d.reviewer_sub, "name": d.reviewer_name}, "decision": d.decision,
+            "comment": d.comment, "decided_at": _iso(d.decided_at)}
+
+
+def review_decided(review: Review, decision: ReviewDecision) -> dict:
+    """A decision that did not (yet) close the review, e.g. the first of two approvals."""
+    return {**_base(review), "decision": decision.decision,
+            "decided_by": {"sub": decision.reviewer_sub, "name": decision.reviewer_name},
+            "approvals": approvals(review), "approvals_required": review.approvals_required}
+
+
+def review_completed(review: Review, decision: ReviewDecision) -> dict:
+    return {
+        **_base(review),
+        "outcome": review.state,
+        "decided_by": {"sub": decision.reviewer_sub, "name": decision.reviewer_name},
+        "comment": decision.comment,
+        "section_comments": list(decision.section_comments or []),
+        "decisions": [_decision_entry(d) for d in review.decisions],
+    }
+
+
+def approvals(review: Review) -> int:
+    return sum(1 for d in review.decisions if d.decision == "approve")
+
+
+def undecided(review: Review) -> list[str]:
+    """Assigned reviewers who may still decide (the author and last editor never may)."""
+    done = {d.reviewer_sub for d in review.decisions} | {review.author_sub, review.last_editor_sub}
+    return [sub for sub in review.reviewers if sub not in done]

@@ -1,0 +1,38 @@
+"""The review worker: ``python -m cia_review.worker``.
+
+Consumes ``cia.submitted`` from the authoring events, relays the outbox, and
+sends reminders and overdue escalations.
+"""
+from __future__ import annotations
+
+import functools
+
+from cia_common.config import load_config
+from cia_common.worker import WorkerSpec
+from cia_common.worker import main as run_worker
+
+from .app import MIGRATIONS
+from .services import handle_cia_submitted, send_due_notifications
+from .settings import review_settings
+
+
+def build_spec(cfg: dict) -> WorkerSpec:
+    settings = review_settings(cfg)
+    on_submitted = functools.partial(handle_cia_submitted, settings=settings)
+    functools.update_wrapper(on_submitted, handle_cia_submitted)
+    return WorkerSpec(
+        service="review",
+        migrations=MIGRATIONS,
+        handlers={"cia.submitted": on_submitted},
+        subscribe_to=["cia.authoring.events"],
+        periodic=[send_due_notifications],
+    )
+
+
+def main(overrides: dict | None = None) -> None:
+    cfg = load_config("review", overrides)
+    run_worker(build_spec(cfg), cfg)
+
+
+if __name__ == "__main__":
+    main()
