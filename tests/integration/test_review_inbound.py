@@ -15,7 +15,7 @@ from cia_common.auth import mint_token
 from cia_common.tables import outbox
 from cia_common.web import db
 from cia_review.app import create_app
-from cia_review.testing import deliver, submitted_event
+from tests.review_events import deliver, submitted_event
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from cia_review.app import create_app
 from cia_review.models import Review
 from cia_review.services import handle_cia_submitted, record_decision, unit_of_work, Actor
 from cia_review.settings import review_settings
-from cia_review.testing import deliver, submitted_event
+from tests.review_events import deliver, submitted_event
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from cia_common.config import load_config, topic
 from cia_common.kafka_clients import ensure_topics
 from cia_common.web import db
 from cia_review.app import create_app
-from cia_review.testing import submitted_event
+from tests.review_events import submitted_event
 from cia_review.worker import build_spec
-from support import running_worker, wait_for
+from tests.support import running_worker, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from cia_common.consumer import handle_event
 from cia_common.db import Database
 from cia_common.events import CloudEvent, isoformat
 
-from .services import SOURCE, handle_cia_submitted
-from .settings import review_settings
+from cia_review.services import SOURCE, handle_cia_submitted
+from cia_review.settings import review_settings
 
 
 def submitted_data(**overrides) -> dict:

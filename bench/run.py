@@ -1,0 +1,177 @@
+"""Benchmarks, printed and written as JSON, each beside its bare substrate:
+
+loop      submit → review.requested webhook received, vs a raw kafka-python
+          produce → consume round trip measured in the same run
+http      GET /api/v1/cias/{id} requests per second, vs a bare Flask endpoint on
+          the same gunicorn settings
+
+Run through ``./infra/bench.sh`` (sets up the venv, the broker and PostgreSQL).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+from kafka import KafkaConsumer, KafkaProducer
+
+from bench.stats import percentiles, requests_per_second
+from tests.conftest import DatabaseFactory
+from tests.e2e.helpers import (ADMIN, PLANNER, create_authorised_operation, example, ok, submit,
+                               subscribe)
+from tests.e2e.system import REPO, System, free_port
+from tests.receiver import WebhookReceiver
+
+RESULTS = REPO / "bench" / "results"
+
+
+def raw_kafka_round_trip(bootstrap: str, n: int) -> dict:
+    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                             linger_ms=0)
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"g-{topic}",
+                             auto_offset_reset="latest", enable_auto_commit=False,
+                             fetch_max_wait_ms=100)
+    producer.send(topic, b"warm-up").get(timeout=30)
+    deadline = time.monotonic() + 30
+    while not consumer.assignment() and time.monotonic() < deadline:
+        consumer.poll(timeout_ms=100)
+    consumer.poll(timeout_ms=500)
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        producer.send(topic, key=str(i).encode(), value=b"x" * 512)
+        producer.flush()
+        got = False
+        while not got:
+            for records in consumer.poll(timeout_ms=1000).values():
+                got = got or any(r.key == str(i).encode() for r in records)
+        samples.append(time.perf_counter() - t0)
+    producer.close()
+    consumer.close()
+    return percentiles(samples)
+
+
+def loop_latency(system: System, n: int) -> dict:
+    with WebhookReceiver() as receiver:
+        subscribe(system, receiver.url, ["review.requested"])
+        cias = []
+        for i in range(n):
+            op = create_authorised_operation(system, reference=f"LFR-2099-{i:04d}")
+            cias.append(ok(requests.post(system.url("authoring") + "/api/v1/cias", headers=PLANNER,
+                                         json={"operation_id": op["id"],
+                                               "content": example("cia-content.json")},
+                                         timeout=10), 201))
+        samples = []
+        for cia in cias:
+            seen = len(receiver.received())
+            t0 = time.perf_counter()
+            submit(system, cia["id"])
+            deadline = time.monotonic() + 60
+            while True:
+                fresh = receiver.received()[seen:]
+                if any(cia["id"] in r.body.decode() for r in fresh):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"no webhook for CIA {cia['id']} within 60 s")
+                time.sleep(0.002)
+            samples.append(time.perf_counter() - t0)
+        return percentiles(samples)
+
+
+def bare_flask_rps(seconds: float, concurrency: int, workers: int) -> dict:
+    port = free_port()
+    env = dict(os.environ, GUNICORN_ACCESSLOG="")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "/dev/null",
+         "bench.bare_app:app"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/ping", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        requests_per_second(f"http://127.0.0.1:{port}/ping", {}, seconds=1, concurrency=concurrency)
+        return requests_per_second(f"http://127.0.0.1:{port}/ping", {}, seconds=seconds,
+                                   concurrency=concurrency)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def cia_get_rps(system: System, seconds: float, concurrency: int) -> dict:
+    op = create_authorised_operation(system, reference="LFR-2098-0001")
+    cia = ok(requests.post(system.url("authoring") + "/api/v1/cias", headers=PLANNER,
+                           json={"operation_id": op["id"], "content": example("cia-content.json")},
+                           timeout=10), 201)
+    url = system.url("authoring") + f"/api/v1/cias/{cia['id']}"
+    requests_per_second(url, PLANNER, seconds=1, concurrency=concurrency)
+    return requests_per_second(url, PLANNER, seconds=seconds, concurrency=concurrency)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cias", type=int, default=200, help="CIAs through the loop")
+    parser.add_argument("--seconds", type=float, default=10, help="duration of each HTTP load")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"],
+                        default="postgresql" if os.environ.get("CIA_TEST_POSTGRES_URL") else "sqlite")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+
+    bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    tmp = Path(tempfile.mkdtemp(prefix="cia-bench-"))
+    factory = DatabaseFactory(args.backend, tmp)
+    system = System(kafka=bootstrap, log_dir=tmp / "logs", web_processes=args.web_workers,
+                    database_urls={s: factory.new(s) for s in ("authoring", "review", "notifier")},
+                    extra_env={"GUNICORN_ACCESSLOG": ""})
+    results: dict = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "backend": args.backend,
+    }
+    try:
+        system.start()
+        print(f"raw kafka round trip × {args.cias} …", flush=True)
+        raw = raw_kafka_round_trip(bootstrap, args.cias)
+        print(f"submit → webhook × {args.cias} …", flush=True)
+        loop = loop_latency(system, args.cias)
+        results["loop"] = {"submit_to_webhook": loop, "raw_kafka_round_trip": raw,
+                           "ratio_p50": round(loop["p50_ms"] / raw["p50_ms"], 1),
+                           "ratio_p95": round(loop["p95_ms"] / raw["p95_ms"], 1),
+                           "ratio_p99": round(loop["p99_ms"] / raw["p99_ms"], 1)}
+        print("GET /api/v1/cias/{id} load …", flush=True)
+        cia_rps = cia_get_rps(system, args.seconds, args.concurrency)
+    finally:
+        system.stop()
+        factory.cleanup()
+    print("bare Flask load …", flush=True)
+    bare = bare_flask_rps(args.seconds, args.concurrency, args.web_workers)
+    results["http"] = {"get_cia": cia_rps, "bare_flask": bare,
+                       "ratio_rps": round(cia_rps["rps"] / bare["rps"], 3),
+                       "gunicorn": {"workers": args.web_workers, "threads": 4,
+                                    "worker_class": "gthread"}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# THE run command: ./infra/run.sh
+# Starts the whole system locally: .venv, the local Kafka broker on 9092
+# (unless KAFKA_BOOTSTRAP_SERVERS points elsewhere), then every process in the
+# Procfile under honcho. Ctrl-C stops the services first, then the broker if
+# this script started it (its data is kept in .state/kafka-9092).
+#
+# Env: KAFKA_BOOTSTRAP_SERVERS (use an existing broker), KAFKA_PORT (9092),
+#      CIA_PROCFILE (Procfile). Exported to the services: KAFKA_BOOTSTRAP_SERVERS,
+#      CIA_DATA_DIR (<repo>/.state/data, where the SQLite files live).
+set -euo pipefail
+
+# shellcheck source=infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$CIA_REPO_ROOT"
+
+PROCFILE="${CIA_PROCFILE:-Procfile}"
+[[ -f "$PROCFILE" ]] || cia_die "$PROCFILE not found in $CIA_REPO_ROOT"
+
+HONCHO_PID=
+# shellcheck disable=SC2317  # invoked by trap
+cleanup() {
+    local rc=$?
+    trap - TERM
+    trap '' INT # a second Ctrl-C must not abandon the broker half-way
+    stop_honcho
+    stop_started_kafka
+    exit "$rc"
+}
+# shellcheck disable=SC2317  # invoked from the trap
+stop_honcho() {
+    if [[ -n "$HONCHO_PID" ]] && kill -0 "$HONCHO_PID" 2>/dev/null; then
+        # honcho treats TERM like Ctrl-C: it stops its processes, then exits.
+        kill -TERM "$HONCHO_PID" 2>/dev/null || true
+        wait "$HONCHO_PID" 2>/dev/null || true
+    fi
+    HONCHO_PID=
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ensure_venv
+export CIA_DATA_DIR="$CIA_REPO_ROOT/.state/data"
+mkdir -p "$CIA_DATA_DIR"
+# The local run delivers webhooks to receivers on this machine; production
+# configurations leave loopback and private addresses refused.
+export CIA_WEBHOOK_ALLOWED_HOSTS="${CIA_WEBHOOK_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+ensure_kafka
+cia_log "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS CIA_DATA_DIR=$CIA_DATA_DIR"
+
+# Not exec (the traps must survive to stop the broker) and not a foreground
+# child (bash would defer a TERM trap until honcho exits, i.e. never): run it
+# in the background and wait, which signals interrupt. On Ctrl-C or TERM the
+# trap sends honcho TERM (it may also get the terminal's SIGINT; it handles
+# both the same way), waits for it to stop the services, then stops the
+# broker, which runs in its own session so the Ctrl-C never reaches it.
+honcho -f "$PROCFILE" start &
+HONCHO_PID=$!
+rc=0
+wait "$HONCHO_PID" || rc=$?
+HONCHO_PID=
+exit "$rc"

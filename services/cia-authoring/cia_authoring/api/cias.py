@@ -1,0 +1,200 @@
+"""/api/v1/cias — CIAs, versions, amendments, diffs, documents and audit."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from cia_common.errors import InvalidContent, Problem
+
+from .. import audit, cias
+from ..domain import verify_chain
+from . import present
+from .common import PROBLEM_JSON, AUTHORS, DOCX, READERS, actor, cfg, guarded, unit_of_work
+from .schemas import (AmendmentSchema, AuditSchema, CiaCreateSchema, CiaPatchSchema, CiaQuerySchema,
+                      CiaSchema, DiffQuerySchema, DiffSchema, ProblemSchema, SubmitSchema,
+                      VersionSummarySchema)
+
+blp = Blueprint("cias", __name__, url_prefix="/api/v1/cias",
+                description="Community Impact Assessments and their versions. Role planner "
+                            "writes; planner, reviewer and admin read; never foi.")
+
+_ETAG_DOC = {"ETag": {"description": "Strong ETag of the version shown; send it as If-Match.",
+                      "schema": {"type": "string"}}}
+
+
+def _with_etag(view, status=200, extra=None):
+    headers = {"ETag": view.etag, **(extra or {})}
+    return present.cia(view), status, headers
+
+
+def _read(view):
+    """A read answered 304 when the client's If-None-Match names the current state."""
+    if request.if_none_match.contains_weak(view.etag.strip('"')):
+        return Response(status=304, headers={"ETag": view.etag})
+    return _with_etag(view)
+
+
+@blp.route("", methods=["POST"])
+@guarded(blp, *AUTHORS)
+@blp.arguments(CiaCreateSchema)
+@blp.response(201, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The operation already has a CIA.")
+def create_cia(data):
+    """Create the CIA of an operation; version 1 is a draft.
+
+    The content may be partial, but every value given must be valid: otherwise
+    422 with one ``{pointer, detail}`` per failing field and nothing is saved.
+    """
+    with unit_of_work() as uow:
+        view = cias.create(uow, data["operation_id"], data["content"], actor())
+        uow.commit()
+        return _with_etag(view, 201, {"Location": f"/api/v1/cias/{view.cia.id}"})
+
+
+@blp.route("", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.arguments(CiaQuerySchema, location="query")
+@blp.response(200, CiaSchema(many=True))
+@blp.paginate()
+def list_cias(query, pagination_parameters):
+    """List CIAs (each with its latest version); filter by status, operation, borough."""
+    with unit_of_work() as uow:
+        items, total = cias.list_(uow.session, page=pagination_parameters.page,
+                                  page_size=pagination_parameters.page_size, **query)
+        pagination_parameters.item_count = total
+        return [present.cia(v) for v in items]
+
+
+@blp.route("/<string:cia_id>", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(304, description="Not modified since the ETag in If-None-Match.")
+def get_cia(cia_id):
+    """The CIA with its latest version, and that version's ETag."""
+    with unit_of_work() as uow:
+        return _read(cias.latest(uow.session, cia_id))
+
+
+@blp.route("/<string:cia_id>", methods=["PATCH"])
+@guarded(blp, *AUTHORS)
+@blp.arguments(CiaPatchSchema, content_type="application/merge-patch+json")
+@blp.response(200, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(428, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="No If-Match header.")
+@blp.alt_response(412, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The ETag is stale.")
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The version is not editable.")
+def patch_cia(data, cia_id):
+    """Edit the latest version's content with a JSON merge-patch (RFC 7396).
+
+    ``If-Match`` with the current ETag is required (428 without, 412 when stale).
+    Only a draft or changes_requested version is editable (409 otherwise).
+    """
+    with unit_of_work() as uow:
+        view = cias.patch(uow, cia_id, data["content"], request.headers.get("If-Match"), actor())
+        uow.commit()
+        return _with_etag(view)
+
+
+@blp.route("/<string:cia_id>/submit", methods=["POST"])
+@guarded(blp, *AUTHORS)
+@blp.arguments(SubmitSchema, required=False)
+@blp.response(200, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The version cannot be submitted.")
+def submit_cia(data, cia_id):
+    """Submit the latest version for review (emits ``cia.submitted``).
+
+    Every section a reviewer needs must be complete: otherwise 422 listing every
+    missing or failing field. ``If-Match`` is optional and checked when given.
+    """
+    with unit_of_work() as uow:
+        view = cias.submit(uow, cia_id, (data or {}).get("requested_reviewers") or [],
+                           request.headers.get("If-Match"), actor())
+        uow.commit()
+        return _with_etag(view)
+
+
+@blp.route("/<string:cia_id>/amendments", methods=["POST"])
+@guarded(blp, *AUTHORS)
+@blp.arguments(AmendmentSchema)
+@blp.response(201, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="An open version exists, or nothing is approved yet.")
+def amend_cia(data, cia_id):
+    """Amend an approved CIA: opens version n+1 as a draft with the approved content."""
+    with unit_of_work() as uow:
+        view = cias.amend(uow, cia_id, data["reason"].strip(), actor())
+        uow.commit()
+        return _with_etag(view, 201, {
+            "Location": f"/api/v1/cias/{cia_id}/versions/{view.version.number}"})
+
+
+@blp.route("/<string:cia_id>/versions", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, VersionSummarySchema(many=True))
+def list_versions(cia_id):
+    """Every version of the CIA, oldest first."""
+    with unit_of_work() as uow:
+        return [present.version_summary(v) for v in cias.versions(uow.session, cia_id)]
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, CiaSchema, headers=_ETAG_DOC)
+def get_version(cia_id, number):
+    """One version, with its content."""
+    with unit_of_work() as uow:
+        return _read(cias.version_view(uow.session, cia_id, number))
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/diff", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.arguments(DiffQuerySchema, location="query")
+@blp.response(200, DiffSchema)
+def diff_versions(query, cia_id, number):
+    """Field-level differences of version n against version ``against`` (default n-1)."""
+    against = query.get("against", number - 1)
+    if against < 1:
+        raise InvalidContent([{"pointer": "/against", "location": "query",
+                               "detail": "Give the version to compare with."}])
+    with unit_of_work() as uow:
+        changes = cias.diff_versions(uow.session, cia_id, number, against)
+    return {"cia_id": cia_id, "version": number, "against": against, "changes": changes}
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/document", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, content_type=DOCX, description="The full DOCX of the version.",
+              headers={"X-Content-SHA256": {"schema": {"type": "string"}},
+                       "ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="PDF is not available yet.")
+def get_document(cia_id, number):
+    """The full document (never a disclosure copy): stored at approval; a version
+    not approved is rendered on the fly and not stored."""
+    if request.accept_mimetypes and request.accept_mimetypes.best_match([DOCX]) is None:
+        raise Problem(406, "Not Acceptable",
+                      f"Documents are available as {DOCX}; PDF is not available yet.")
+    with unit_of_work() as uow:
+        doc = cias.full_document(uow, cia_id, number, actor(), cfg())
+        uow.commit()
+    return Response(doc.data, mimetype=DOCX, headers={
+        "ETag": f'"{doc.sha256}"', "X-Content-SHA256": doc.sha256,
+        "Content-Disposition": f'attachment; filename="{doc.filename}"',
+        "X-Document-Stored": "true" if doc.stored else "false"})
+
+
+@blp.route("/<string:cia_id>/audit", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, AuditSchema)
+def get_audit(cia_id):
+    """The CIA's audit trail (a hash chain), oldest first, and whether it verifies."""
+    with unit_of_work() as uow:
+        cias.get_cia(uow.session, cia_id)
+        entries = audit.entries(uow.session, cia_id)
+        valid = verify_chain([e.as_chain_dict() for e in entries]) is None
+        return {"cia_id": cia_id, "chain_valid": valid,
+                "entries": [present.audit_entry(e) for e in entries]}

@@ -1,0 +1,84 @@
+"""Model objects as API representations (plain dicts the response schemas dump)."""
+from __future__ import annotations
+
+from ..cias import CiaView
+from ..models import AuditEntry, CiaVersion, Operation
+
+
+def _person(sub, name):
+    return {"sub": sub, "name": name} if sub else None
+
+
+def operation(op: Operation, cia_id: str | None = None) -> dict:
+    out = {k: getattr(op, k) for k in (
+        "id", "reference", "name", "borough", "ward", "location_name", "latitude", "longitude",
+        "use_case", "planned_start", "planned_end", "watchlist_size", "watchlist_categories",
+        "match_threshold", "camera_count", "status", "created_at", "updated_at")}
+    out["created_by"] = _person(op.created_by_sub, op.created_by_name)
+    out["authorisation"] = None if op.authorised_at is None else {
+        "officer_name": op.authorising_officer_name,
+        "officer_rank": op.authorising_officer_rank,
+        "collar_number": op.authorising_officer_collar_number,
+        "authorised_at": op.authorised_at,
+        "authority_reference": op.authority_reference,
+        "recorded_by": _person(op.authorisation_recorded_by_sub, op.authorisation_recorded_by_name),
+    }
+    out["cia_id"] = cia_id if cia_id is not None else (op.cia.id if op.cia else None)
+    return out
+
+
+def _version_fields(v: CiaVersion) -> dict:
+    return {
+        "version": v.number,
+        "status": v.status,
+        "content_hash": v.content_sha256,
+        "author": _person(v.author_sub, v.author_name),
+        "last_editor": _person(v.last_editor_sub, v.last_editor_name),
+        "amendment_reason": v.amendment_reason,
+        "amended_from": v.amended_from,
+        "submitted_at": v.submitted_at,
+        "approved_at": v.approved_at,
+        "superseded_at": v.superseded_at,
+        "status_reason": v.status_reason,
+        "created_at": v.created_at,
+        "updated_at": v.updated_at,
+    }
+
+
+def version_summary(v: CiaVersion) -> dict:
+    return _version_fields(v)
+
+
+def cia(view: CiaView) -> dict:
+    v = view.version
+    out = _version_fields(v)
+    review = None
+    if v.decision or v.approval_blocked_reason:
+        review = {
+            "review_id": v.review_id, "decision": v.decision, "decided_at": v.decided_at,
+            "decided_by": _person(v.decided_by_sub, v.decided_by_name),
+            "comment": v.decision_comment, "section_comments": v.section_comments or [],
+            "approval_blocked_reason": v.approval_blocked_reason,
+        }
+    out.update({
+        "id": view.cia.id,
+        "operation_id": view.cia.operation_id,
+        "operation_reference": view.operation.reference,
+        "latest_version": view.cia.latest_version,
+        "content": v.content,
+        "etag": view.etag,
+        "revision": v.revision,
+        "submitted_by": _person(v.submitted_by_sub, v.submitted_by_name),
+        "requested_reviewers": v.requested_reviewers or [],
+        "review": review,
+        "created_at": v.created_at,
+        "updated_at": v.updated_at,
+    })
+    return out
+
+
+def audit_entry(e: AuditEntry) -> dict:
+    return {"seq": e.seq, "action": e.action, "version": e.version,
+            "actor": {"sub": e.actor_sub, "name": e.actor_name}, "at": e.at,
+            "content_sha256": e.content_sha256, "detail": e.detail,
+            "prev_hash": e.prev_hash, "entry_hash": e.entry_hash}

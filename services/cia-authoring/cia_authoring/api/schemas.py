@@ -1,0 +1,259 @@
+"""Request and response schemas of the authoring API (they document the OpenAPI)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from cia_schemas.content import CiaContentSchema, VERSION_STATUSES
+from cia_schemas.operation import OPERATION_STATUSES, AuthorisationSchema, OperationCreateSchema
+
+__all__ = ["AuthorisationSchema", "OperationCreateSchema"]
+
+
+class ContentField(fields.Nested):
+    """CIA content, documented as ``CiaContent`` (with ``x-disclosure`` on every
+    field) but passed through as raw JSON: the service validates it as a draft or
+    for submission and stores exactly what was sent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(CiaContentSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise ValidationError("Content must be a JSON object.")
+        return value
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+class DateOrDateTime(fields.Field):
+    """``2026-05-01`` or an ISO 8601 date-time; a bare date as an upper bound
+    covers that whole day. Naive values are UTC."""
+
+    def __init__(self, *, upper: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.upper = upper
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip().replace(" ", "+")  # a '+' offset arrives as a space
+        try:
+            if len(text) == 10:
+                day = date.fromisoformat(text)
+                moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
+                return moment + timedelta(days=1) if self.upper else moment
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("Not a valid date (YYYY-MM-DD) or ISO 8601 date-time.") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class PersonSchema(Schema):
+    sub = fields.String(metadata={"description": "Stable user id (token subject)."})
+    name = fields.String()
+
+
+# --------------------------------------------------------------------------
+# Operations
+# --------------------------------------------------------------------------
+
+
+class AuthorisationOutSchema(Schema):
+    officer_name = fields.String()
+    officer_rank = fields.String()
+    collar_number = fields.String()
+    authorised_at = fields.DateTime()
+    authority_reference = fields.String()
+    recorded_by = fields.Nested(PersonSchema)
+
+
+class OperationSchema(OperationCreateSchema):
+    id = fields.String(metadata={"description": "Operation id (UUID)."})
+    status = fields.String(metadata={"enum": list(OPERATION_STATUSES)})
+    authorisation = fields.Nested(AuthorisationOutSchema, allow_none=True,
+                                  metadata={"description": "Null until recorded."})
+    cia_id = fields.String(allow_none=True, metadata={"description": "The operation's CIA, if any."})
+    created_by = fields.Nested(PersonSchema)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OperationQuerySchema(Schema):
+    borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
+    status = fields.String(validate=validate.OneOf(OPERATION_STATUSES))
+    from_ = DateOrDateTime(data_key="from", metadata={"description": "Planned start on or after."})
+    to = DateOrDateTime(upper=True, metadata={"description": "Planned start before (a date: that day included)."})
+
+
+class OperationStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(OPERATION_STATUSES),
+                           metadata={"description": "authorised → deployed (needs an approved CIA) "
+                                                    "→ completed; planned/authorised → cancelled."})
+
+
+# --------------------------------------------------------------------------
+# CIAs
+# --------------------------------------------------------------------------
+
+
+class CiaCreateSchema(Schema):
+    operation_id = fields.String(required=True, metadata={"description": "The operation's id."})
+    content = ContentField(required=True, metadata={
+        "description": "CIA content; a draft may be partial but every value given must be valid."})
+
+
+class CiaPatchSchema(Schema):
+    content = ContentField(required=True, metadata={
+        "description": "JSON merge-patch (RFC 7396) of the content: objects merge, null removes "
+                       "a member, arrays replace."})
+
+
+class SubmitSchema(Schema):
+    requested_reviewers = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
+                                      load_default=list,
+                                      metadata={"description": "Reviewers (subs) asked to review."})
+
+
+class AmendmentSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Regexp(r"\S", error="A reason is required."),
+                           metadata={"description": "Why the approved CIA is amended."})
+
+
+class SectionCommentSchema(Schema):
+    section = fields.String()
+    comment = fields.String()
+
+
+class ReviewOutcomeSchema(Schema):
+    review_id = fields.String(allow_none=True)
+    decision = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decided_by = fields.Nested(PersonSchema, allow_none=True)
+    comment = fields.String(allow_none=True)
+    section_comments = fields.List(fields.Nested(SectionCommentSchema))
+    approval_blocked_reason = fields.String(allow_none=True)
+
+
+class CiaSchema(Schema):
+    id = fields.String(metadata={"description": "CIA id (UUID)."})
+    operation_id = fields.String()
+    operation_reference = fields.String()
+    version = fields.Integer(metadata={"description": "Number of the version shown."})
+    latest_version = fields.Integer()
+    status = fields.String(metadata={"enum": list(VERSION_STATUSES)})
+    content = ContentField()
+    content_hash = fields.String(metadata={"description": "SHA-256 of the canonical JSON content."})
+    etag = fields.String(metadata={"description": "Send as If-Match when editing."})
+    revision = fields.Integer()
+    author = fields.Nested(PersonSchema)
+    last_editor = fields.Nested(PersonSchema)
+    submitted_at = fields.DateTime(allow_none=True)
+    submitted_by = fields.Nested(PersonSchema, allow_none=True)
+    requested_reviewers = fields.List(fields.String())
+    review = fields.Nested(ReviewOutcomeSchema, allow_none=True)
+    amendment_reason = fields.String(allow_none=True)
+    amended_from = fields.Integer(allow_none=True)
+    status_reason = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    superseded_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CiaQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(VERSION_STATUSES),
+                           metadata={"description": "Status of the latest version."})
+    operation_id = fields.String()
+    borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
+
+
+class VersionSummarySchema(Schema):
+    version = fields.Integer()
+    status = fields.String(metadata={"enum": list(VERSION_STATUSES)})
+    content_hash = fields.String()
+    author = fields.Nested(PersonSchema)
+    last_editor = fields.Nested(PersonSchema)
+    amendment_reason = fields.String(allow_none=True)
+    amended_from = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    superseded_at = fields.DateTime(allow_none=True)
+    status_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class DiffQuerySchema(Schema):
+    against = fields.Integer(validate=validate.Range(min=1),
+                             metadata={"description": "Version to compare with (default: n-1)."})
+
+
+class ChangeSchema(Schema):
+    op = fields.String(metadata={"enum": ["added", "removed", "changed"]})
+    pointer = fields.String(metadata={"description": "RFC 6901 pointer into the content."})
+    old = fields.Raw(allow_none=True)
+    new = fields.Raw(allow_none=True)
+
+
+class DiffSchema(Schema):
+    cia_id = fields.String()
+    version = fields.Integer()
+    against = fields.Integer()
+    changes = fields.List(fields.Nested(ChangeSchema))
+
+
+class AuditEntrySchema(Schema):
+    seq = fields.Integer()
+    action = fields.String()
+    version = fields.Integer(allow_none=True)
+    actor = fields.Nested(PersonSchema)
+    at = fields.String(metadata={"description": "ISO 8601 UTC time, exactly as hashed."})
+    content_sha256 = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+    prev_hash = fields.String()
+    entry_hash = fields.String(metadata={"description": "sha256(prev_hash + canonical JSON of the entry)."})
+
+
+class AuditSchema(Schema):
+    cia_id = fields.String()
+    chain_valid = fields.Boolean()
+    entries = fields.List(fields.Nested(AuditEntrySchema))
+
+
+# --------------------------------------------------------------------------
+# Disclosures
+# --------------------------------------------------------------------------
+
+
+class DisclosureSchema(Schema):
+    cia_id = fields.String()
+    version = fields.Integer()
+    operation_id = fields.String()
+    operation_reference = fields.String()
+    borough = fields.String()
+    approved_at = fields.DateTime()
+    version_status = fields.String(metadata={"description": "approved, or superseded by a later version."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the stored disclosure DOCX."})
+    size = fields.Integer()
+    state = fields.String(metadata={"enum": ["pending_release"]})
+
+
+class DisclosureQuerySchema(Schema):
+    from_ = DateOrDateTime(data_key="from", metadata={"description": "Approved on or after."})
+    to = DateOrDateTime(upper=True, metadata={"description": "Approved before (a date: that day included)."})
+    borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
+
+
+class RedactionSchema(Schema):
+    pointer = fields.String(metadata={"description": "RFC 6901 pointer of the withheld field."})
+    exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
+    reason = fields.String()
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Dict(), metadata={"description": "[{pointer, detail}] for 422."})

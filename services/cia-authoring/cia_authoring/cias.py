@@ -1,0 +1,350 @@
+"""CIAs and their versions: create, edit (merge-patch + If-Match), submit, amend,
+read, diff (service-layer functions)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cia_common.db import UnitOfWork
+from cia_common.errors import Conflict, InvalidContent, NotFound, Problem
+from cia_common.events import isoformat
+from cia_schemas.content import validate_draft, validate_for_submission
+from cia_schemas.errors import to_json_pointers
+
+from . import audit, domain, rendering
+from .models import Cia, CiaVersion, Operation, utcnow
+
+CONTENT = "/content"
+
+
+@dataclass
+class CiaView:
+    """A CIA with one of its versions: what the API represents."""
+    cia: Cia
+    version: CiaVersion
+
+    @property
+    def operation(self) -> Operation:
+        return self.cia.operation
+
+    @property
+    def etag(self) -> str:
+        return domain.make_etag(self.cia.id, self.version.number, self.version.revision)
+
+
+# --------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------
+
+
+def get_cia(session: Session, cia_id: str) -> Cia:
+    cia = session.get(Cia, cia_id)
+    if cia is None:
+        raise NotFound(f"CIA {cia_id}")
+    return cia
+
+
+def get_version(session: Session, cia_id: str, number: int) -> CiaVersion:
+    version = session.execute(
+        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id, CiaVersion.number == number)
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound(f"Version {number} of CIA {cia_id}")
+    return version
+
+
+def latest(session: Session, cia_id: str) -> CiaView:
+    cia = get_cia(session, cia_id)
+    return CiaView(cia, get_version(session, cia_id, cia.latest_version))
+
+
+def version_view(session: Session, cia_id: str, number: int) -> CiaView:
+    return CiaView(get_cia(session, cia_id), get_version(session, cia_id, number))
+
+
+def versions(session: Session, cia_id: str) -> list[CiaVersion]:
+    get_cia(session, cia_id)
+    return list(session.execute(
+        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id).order_by(CiaVersion.number)
+    ).scalars())
+
+
+def list_(session: Session, *, status: str | None = None, operation_id: str | None = None,
+          borough: str | None = None, page: int = 1,
+          page_size: int = 10) -> tuple[list[CiaView], int]:
+    """CIAs with their latest version; ``status`` filters on that version."""
+    query = (sa.select(Cia, CiaVersion)
+             .join(CiaVersion, sa.and_(CiaVersion.cia_id == Cia.id,
+                                       CiaVersion.number == Cia.latest_version))
+             .join(Operation, Operation.id == Cia.operation_id))
+    if status:
+        query = query.where(CiaVersion.status == status)
+    if operation_id:
+        query = query.where(Cia.operation_id == operation_id)
+    if borough:
+        query = query.where(sa.func.lower(Operation.borough) == borough.lower())
+    total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(
+        query.order_by(Cia.updated_at.desc(), Cia.id).limit(page_size).offset((page - 1) * page_size)
+    ).unique().all()
+    return [CiaView(c, v) for c, v in rows], total
+
+
+def diff_versions(session: Session, cia_id: str, number: int, against: int) -> list[dict]:
+    new = get_version(session, cia_id, number)
+    old = get_version(session, cia_id, against)
+    return domain.diff(old.content, new.content)
+
+
+# --------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------
+
+
+def _content_errors(content: dict, operation: Operation, *, submission: bool) -> list[dict]:
+    messages = validate_for_submission(content) if submission else validate_draft(content)
+    errors = to_json_pointers(messages, CONTENT)
+    mismatch = domain.content_reference_error(content, operation.reference)
+    if mismatch:
+        errors.append({"pointer": f"{CONTENT}/header/operation_reference", "detail": mismatch})
+    return errors
+
+
+def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
+    session = uow.session
+    op = session.get(Operation, operation_id)
+    if op is None:
+        raise InvalidContent([{"pointer": "/operation_id",
+                               "detail": f"Operation {operation_id} does not exist."}])
+    try:
+        domain.check_can_open_cia(op.status)
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    errors = _content_errors(content, op, submission=False)
+    if errors:
+        raise InvalidContent(errors, detail="The CIA content has invalid fields; nothing was saved.")
+    existing = session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
+    if existing:
+        raise _one_per_operation(op, existing)
+    cia = Cia(operation_id=op.id, latest_version=1, created_by_sub=actor.sub,
+              created_by_name=actor.name)
+    session.add(cia)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request created it first
+        raise _one_per_operation(op, None) from None
+    version = CiaVersion(
+        cia_id=cia.id, number=1, status=domain.DRAFT, content=content,
+        content_sha256=domain.content_hash(content), revision=1,
+        author_sub=actor.sub, author_name=actor.name,
+        last_editor_sub=actor.sub, last_editor_name=actor.name,
+    )
+    session.add(version)
+    session.flush()
+    cia.operation = op
+    audit.append(session, cia.id, actor=actor, action=audit.CREATED, version=1,
+                 content_sha256=version.content_sha256)
+    uow.emit("cia.created", cia.id, _brief(cia, version))
+    return CiaView(cia, version)
+
+
+def _one_per_operation(op: Operation, existing: str | None) -> Conflict:
+    extra = {"cia_id": existing} if existing else {}
+    return Conflict(f"Operation {op.reference} already has a CIA; there is one CIA per operation.",
+                    **extra)
+
+
+def _brief(cia: Cia, version: CiaVersion) -> dict:
+    return {"cia_id": cia.id, "version": version.number,
+            "operation_reference": cia.operation.reference}
+
+
+def _locked_latest(uow: UnitOfWork, cia_id: str) -> CiaView:
+    cia = audit.lock_cia(uow.session, cia_id)
+    if cia is None:
+        raise NotFound(f"CIA {cia_id}")
+    version = uow.session.execute(
+        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id,
+                                    CiaVersion.number == cia.latest_version)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return CiaView(cia, version)
+
+
+def _precondition_required() -> Problem:
+    return Problem(428, "Precondition Required",
+                   "This write needs an If-Match header with the CIA's current ETag "
+                   "(from GET /api/v1/cias/{id}).")
+
+
+def _check_if_match(view: CiaView, if_match: str | None, *, required: bool) -> None:
+    parsed = domain.parse_if_match(if_match)
+    if parsed is None:
+        if required:
+            raise _precondition_required()
+        return
+    if not parsed.matches(view.etag):
+        raise Problem(412, "Precondition Failed",
+                      "The CIA has changed since you read it; GET it again and reapply your edit.",
+                      current_etag=view.etag)
+
+
+def _bump(uow: UnitOfWork, version: CiaVersion, expected_revision: int, **values) -> None:
+    """Conditional UPDATE on the revision: the database, not the app, decides who wins."""
+    values.setdefault("updated_at", utcnow())
+    result = uow.session.execute(
+        sa.update(CiaVersion)
+        .where(CiaVersion.id == version.id, CiaVersion.revision == expected_revision)
+        .values(revision=expected_revision + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Problem(412, "Precondition Failed",
+                      "The CIA was changed by someone else at the same time; GET it again.")
+    uow.session.refresh(version)
+
+
+def patch(uow: UnitOfWork, cia_id: str, content_patch: dict, if_match: str | None,
+          actor) -> CiaView:
+    """Apply an RFC 7396 merge-patch to the latest version's content."""
+    if domain.parse_if_match(if_match) is None:
+        raise _precondition_required()  # before any lock or read
+    view = _locked_latest(uow, cia_id)
+    _check_if_match(view, if_match, required=True)
+    version = view.version
+    try:
+        domain.check_editable(version.status, version.number)
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    content = domain.merge_patch(version.content, content_patch)
+    if not isinstance(content, dict):
+        raise InvalidContent([{"pointer": CONTENT, "detail": "Content must be an object."}])
+    errors = _content_errors(content, view.operation, submission=False)
+    if errors:
+        raise InvalidContent(errors, detail="The edited content has invalid fields; nothing was saved.")
+    new_hash = domain.content_hash(content)
+    if new_hash == version.content_sha256:
+        return view  # nothing changed: no new revision, no audit entry, no event
+    changed = [c["pointer"] for c in domain.diff(version.content, content)]
+    _bump(uow, version, version.revision, content=content, content_sha256=new_hash,
+          last_editor_sub=actor.sub, last_editor_name=actor.name)
+    view.cia.updated_at = utcnow()
+    # Which fields changed (pointers, not values: the chain must not copy content).
+    audit.append(uow.session, cia_id, actor=actor, action=audit.EDITED, version=version.number,
+                 content_sha256=new_hash,
+                 detail={"changed": changed[:200], "changed_count": len(changed)})
+    uow.emit("cia.updated", cia_id, _brief(view.cia, version))
+    return view
+
+
+def submit(uow: UnitOfWork, cia_id: str, requested_reviewers: list[str], if_match: str | None,
+           actor) -> CiaView:
+    """Send the latest version to review; everything a reviewer needs must be there."""
+    view = _locked_latest(uow, cia_id)
+    _check_if_match(view, if_match, required=False)
+    version, op = view.version, view.operation
+    try:
+        domain.check_submittable(version.status, version.number)
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    errors = _content_errors(version.content, op, submission=True)
+    if errors:
+        raise InvalidContent(errors, detail="The CIA is not ready for review; nothing was submitted.")
+    now = utcnow()
+    reviewers = list(dict.fromkeys(requested_reviewers))  # unique, in the order given
+    _bump(uow, version, version.revision, status=domain.SUBMITTED, submitted_at=now,
+          submitted_by_sub=actor.sub, submitted_by_name=actor.name,
+          requested_reviewers=reviewers, approval_blocked_reason=None)
+    view.cia.updated_at = now
+    audit.append(uow.session, cia_id, actor=actor, action=audit.SUBMITTED, version=version.number,
+                 content_sha256=version.content_sha256,
+                 detail={"requested_reviewers": reviewers} if reviewers else None)
+    header = version.content.get("header") or {}
+    uow.emit("cia.submitted", cia_id, {
+        "cia_id": cia_id,
+        "version": version.number,
+        "operation_id": op.id,
+        "operation_reference": op.reference,
+        "operation_name": op.name,
+        "title": header.get("title") or f"Community Impact Assessment {op.reference}",
+        "borough": op.borough,
+        "use_case": op.use_case,
+        "planned_start": isoformat(op.planned_start),
+        "author": {"sub": version.author_sub, "name": version.author_name},
+        "last_editor": {"sub": version.last_editor_sub, "name": version.last_editor_name},
+        "submitted_by": {"sub": actor.sub, "name": actor.name},
+        "requested_reviewers": reviewers,
+        "content_hash": version.content_sha256,
+    })
+    return view
+
+
+def amend(uow: UnitOfWork, cia_id: str, reason: str, actor) -> CiaView:
+    """Open version n+1 as a draft from the latest approved version."""
+    cia = audit.lock_cia(uow.session, cia_id)
+    if cia is None:
+        raise NotFound(f"CIA {cia_id}")
+    all_versions = list(uow.session.execute(
+        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id).order_by(CiaVersion.number)
+        .execution_options(populate_existing=True)
+    ).scalars())
+    try:
+        domain.check_can_amend([v.status for v in all_versions])
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    base = [v for v in all_versions if v.status == domain.APPROVED][-1]
+    number = all_versions[-1].number + 1
+    content = domain.amendment_content(base.content, number)
+    version = CiaVersion(
+        cia_id=cia_id, number=number, status=domain.DRAFT, content=content,
+        content_sha256=domain.content_hash(content), revision=1,
+        author_sub=actor.sub, author_name=actor.name,
+        last_editor_sub=actor.sub, last_editor_name=actor.name,
+        amendment_reason=reason, amended_from=base.number,
+    )
+    uow.session.add(version)
+    cia.latest_version = number
+    cia.updated_at = utcnow()
+    uow.session.flush()
+    audit.append(uow.session, cia_id, actor=actor, action=audit.AMENDED, version=number,
+                 content_sha256=version.content_sha256,
+                 detail={"reason": reason, "amended_from": base.number})
+    uow.emit("cia.amended", cia_id, {**_brief(cia, version), "amended_from": base.number,
+                                     "reason": reason})
+    return CiaView(cia, version)
+
+
+# --------------------------------------------------------------------------
+# The full document
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    data: bytes
+    sha256: str
+    filename: str
+    stored: bool
+
+
+def full_document(uow: UnitOfWork, cia_id: str, number: int, actor, cfg: dict) -> DocumentFile:
+    """The stored full DOCX of an approved version; any other version is rendered
+    on the fly (never stored) and the render recorded in the audit trail."""
+    view = version_view(uow.session, cia_id, number)
+    op, version = view.operation, view.version
+    filename = f"{op.reference}-v{number}.docx"
+    if version.status in domain.APPROVED_STATUSES:
+        doc = rendering.stored(uow.session, cia_id, number, rendering.FULL)
+        if doc is not None:
+            return DocumentFile(doc.data, doc.sha256, filename, stored=True)
+    data = rendering.render_full(op, version, cfg)
+    digest = domain.sha256_hex(data)
+    audit.lock_cia(uow.session, cia_id)
+    audit.append(uow.session, cia_id, actor=actor, action=audit.DOCUMENT_RENDERED,
+                 version=number, content_sha256=version.content_sha256,
+                 detail={"kind": rendering.FULL, "format": "docx", "sha256": digest,
+                         "stored": False})
+    return DocumentFile(data, digest, filename, stored=False)

@@ -1,0 +1,187 @@
+"""SQLAlchemy 2 models of the authoring database (schema: migrations/versions).
+
+- ``operations``: an LFR deployment and its authorisation;
+- ``cias``: one per operation; the row writers lock to serialise a CIA's changes;
+- ``cia_versions``: numbered versions with content, status and a ``revision``
+  counter that every write bumps (the ETag is derived from it);
+- ``documents``: DOCX files rendered at approval, full and disclosure copies;
+- ``audit_entries``: a hash chain per CIA.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(sa.TypeDecorator):
+    """Aware UTC datetimes on both backends (SQLite drops the offset on its own)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    reference: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    borough: Mapped[str] = mapped_column(sa.String(200), index=True)
+    ward: Mapped[str] = mapped_column(sa.String(200))
+    location_name: Mapped[str] = mapped_column(sa.String(200))
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    use_case: Mapped[str] = mapped_column(sa.String(32))
+    planned_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    planned_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    watchlist_size: Mapped[int] = mapped_column(sa.Integer)
+    watchlist_categories: Mapped[list] = mapped_column(sa.JSON)
+    match_threshold: Mapped[float] = mapped_column(sa.Float)
+    camera_count: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+
+    # The authorisation (null until recorded).
+    authorising_officer_name: Mapped[str | None] = mapped_column(sa.String(200))
+    authorising_officer_rank: Mapped[str | None] = mapped_column(sa.String(64))
+    authorising_officer_collar_number: Mapped[str | None] = mapped_column(sa.String(20))
+    authorised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    authority_reference: Mapped[str | None] = mapped_column(sa.String(100))
+    authorisation_recorded_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
+    authorisation_recorded_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+
+    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    cia: Mapped["Cia | None"] = relationship(back_populates="operation", uselist=False)
+
+
+class Cia(Base):
+    __tablename__ = "cias"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    operation_id: Mapped[str] = mapped_column(sa.ForeignKey("operations.id"), unique=True)
+    latest_version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    operation: Mapped[Operation] = relationship(back_populates="cia", lazy="joined")
+
+
+class CiaVersion(Base):
+    __tablename__ = "cia_versions"
+    __table_args__ = (sa.UniqueConstraint("cia_id", "number", name="uq_cia_versions_cia_number"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), index=True)
+    number: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(24), index=True)
+    content: Mapped[dict] = mapped_column(sa.JSON)
+    content_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # Bumped by every write; compared in the UPDATE's WHERE clause (optimistic lock).
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
+
+    author_sub: Mapped[str] = mapped_column(sa.String(200))
+    author_name: Mapped[str] = mapped_column(sa.String(200))
+    last_editor_sub: Mapped[str] = mapped_column(sa.String(200))
+    last_editor_name: Mapped[str] = mapped_column(sa.String(200))
+    amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
+    amended_from: Mapped[int | None] = mapped_column(sa.Integer)
+
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submitted_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
+    submitted_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    requested_reviewers: Mapped[list | None] = mapped_column(sa.JSON)
+
+    # The last review decision applied (or blocked) on this version.
+    review_id: Mapped[str | None] = mapped_column(sa.String(64))
+    decision: Mapped[str | None] = mapped_column(sa.String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
+    decided_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    decision_comment: Mapped[str | None] = mapped_column(sa.Text)
+    section_comments: Mapped[list | None] = mapped_column(sa.JSON)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    approval_blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (sa.UniqueConstraint("cia_id", "version", "kind", "format",
+                                          name="uq_documents_version_kind_format"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # full | disclosure
+    format: Mapped[str] = mapped_column(sa.String(8))  # docx
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    redaction_log: Mapped[list | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.UniqueConstraint("cia_id", "seq", name="uq_audit_entries_cia_seq"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    cia_id: Mapped[str] = mapped_column(sa.String(36), index=True)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    actor_sub: Mapped[str] = mapped_column(sa.String(200))
+    actor_name: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(48))
+    version: Mapped[int | None] = mapped_column(sa.Integer)
+    # Kept as the exact ISO string that was hashed, so verification is byte-exact.
+    at: Mapped[str] = mapped_column(sa.String(40))
+    content_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    detail: Mapped[dict | None] = mapped_column(sa.JSON)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+
+    def as_chain_dict(self) -> dict:
+        return {
+            "cia_id": self.cia_id, "seq": self.seq, "actor_sub": self.actor_sub,
+            "actor_name": self.actor_name, "action": self.action, "version": self.version,
+            "at": self.at, "content_sha256": self.content_sha256, "detail": self.detail,
+            "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
+        }

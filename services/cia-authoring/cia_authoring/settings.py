@@ -1,0 +1,49 @@
+"""Configuration keys of the authoring service, on top of ``cia_common.config``.
+
+``MIN_AUTHORISING_RANK`` (env ``CIA_MIN_AUTHORISING_RANK``, default ``superintendent``)
+    Lowest rank an authorising officer may hold; a lower rank is refused (422).
+``DISCLOSURE_RANK_CUTOFF`` (env ``CIA_DISCLOSURE_RANK_CUTOFF``, default ``superintendent``)
+    Names of officers at or above this rank are released in disclosure copies;
+    names below it are withheld under s.40(2).
+``FORCE_NAME`` (env ``CIA_FORCE_NAME``, from ``cia_common.config``)
+    Printed in documents and used as their author property (never a person).
+
+Rank names are those of ``cia_schemas.ranks.RANKS``; an unknown one stops the
+service at start-up rather than at the first request.
+"""
+from __future__ import annotations
+
+import os
+
+from cia_common.config import load_config
+from cia_schemas.ranks import rank_level
+
+SERVICE = "authoring"
+SOURCE = "/cia-workflow/authoring"
+
+
+def authoring_defaults() -> dict:
+    env = os.environ
+    return {
+        "MIN_AUTHORISING_RANK": env.get("CIA_MIN_AUTHORISING_RANK", "superintendent"),
+        "DISCLOSURE_RANK_CUTOFF": env.get("CIA_DISCLOSURE_RANK_CUTOFF", "superintendent"),
+    }
+
+
+def with_defaults(config: dict | None) -> dict:
+    merged = {**authoring_defaults(), **(config or {})}
+    check(merged)
+    return merged
+
+
+def check(cfg: dict) -> None:
+    for key in ("MIN_AUTHORISING_RANK", "DISCLOSURE_RANK_CUTOFF"):
+        try:
+            rank_level(cfg[key])
+        except ValueError:
+            raise ValueError(f"{key}={cfg[key]!r} is not a known rank") from None
+
+
+def load(config: dict | None = None) -> dict:
+    """The full configuration of the authoring service (common keys included)."""
+    return load_config(SERVICE, with_defaults(config))

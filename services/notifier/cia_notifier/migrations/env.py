@@ -1,0 +1,5 @@
+from alembic import context
+
+from cia_common.migrate import run_env
+
+run_env(context)

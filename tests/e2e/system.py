@@ -1,0 +1,134 @@
+"""The three services as separate gunicorn processes plus their workers,
+started the way the Procfile starts them, against a real broker."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from cia_common.auth import mint_token
+from cia_common.config import LOCAL_JWT_SECRET
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES = {
+    "authoring": "cia_authoring",
+    "review": "cia_review",
+    "notifier": "cia_notifier",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class System:
+    kafka: str
+    database_urls: dict[str, str]
+    log_dir: Path
+    web_processes: int = 1
+    workers_per_service: int = 1
+    extra_env: dict = field(default_factory=dict)
+    prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:8]}.")
+    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    procs: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update({
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "CIA_TOPIC_PREFIX": self.prefix,
+            "CIA_JWT_SECRET": LOCAL_JWT_SECRET,
+            "CIA_AUTHORING_URL": self.url("authoring"),
+            "CIA_REVIEW_URL": self.url("review"),
+            "CIA_NOTIFIER_URL": self.url("notifier"),
+            "CIA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CIA_RETRY_SCHEDULE_SECONDS": "0.5,1,2,4",
+            "PYTHONUNBUFFERED": "1",
+            "GUNICORN_ACCESSLOG": "-",
+        })
+        for service, url in self.database_urls.items():
+            env[f"CIA_{service.upper()}_DATABASE_URL"] = url
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def start_web(self, service: str) -> None:
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{self.ports[service]}",
+                "--workers", str(self.web_processes), f"{SERVICES[service]}.wsgi:app"]
+        self.procs.setdefault(f"{service}-web", []).append(self._spawn(f"{service}-web", argv))
+
+    def start_worker(self, service: str) -> None:
+        argv = [sys.executable, "-m", f"{SERVICES[service]}.worker"]
+        self.procs.setdefault(f"{service}-worker", []).append(
+            self._spawn(f"{service}-worker", argv))
+
+    def start(self) -> "System":
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for service in SERVICES:
+            self.start_web(service)
+            for _ in range(self.workers_per_service):
+                self.start_worker(service)
+        for service in SERVICES:
+            self.wait_ready(service)
+        return self
+
+    def wait_ready(self, service: str, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, procs in self.procs.items():
+                for p in procs:
+                    if p.poll() is not None:
+                        raise RuntimeError(f"{name} exited with {p.returncode}; see {self.log_dir}")
+            try:
+                if requests.get(self.url(service) + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{service} did not start within {timeout}s; see {self.log_dir}")
+
+    def stop_processes(self, name: str, sig: int = signal.SIGTERM) -> None:
+        """Stop every process of one kind (``review-worker``...); SIGKILL with ``sig=9``."""
+        procs = self.procs.pop(name, [])
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, sig)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.stop_processes(name)
+
+    def logs(self) -> str:
+        return "\n".join(f"===== {p.name}\n{p.read_text(errors='replace')[-4000:]}"
+                         for p in sorted(self.log_dir.glob("*.log")))
+
+
+def token(sub: str, name: str, *roles: str) -> dict:
+    """Authorization header for a locally minted token."""
+    return {"Authorization": "Bearer " + mint_token(LOCAL_JWT_SECRET, sub=sub, name=name,
+                                                   roles=list(roles))}
