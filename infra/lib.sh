@@ -94,6 +94,28 @@ stop_started_postgres() {
     fi
 }
 
+# Debian packages the system needs beside Python: LibreOffice converts DOCX to
+# PDF, Chromium drives the browser tests. Installed when missing (as root).
+CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core chromium)
+
+ensure_debian_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ $(id -u) -ne 0 ]]; then
+        cia_log "WARNING: missing Debian packages (${missing[*]}); install them as root"
+        return 1
+    fi
+    cia_log "installing Debian packages: ${missing[*]} (first run only)"
+    {
+        apt-get update -q &&
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    } >&2 || cia_die "apt-get install ${missing[*]} failed"
+}
+
 cia_is_ci() {
     case "${CI:-}" in
     true | TRUE | True | 1 | yes) return 0 ;;

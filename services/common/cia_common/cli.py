@@ -9,7 +9,7 @@ from .auth import ROLES, mint_token
 from .config import LOCAL_JWT_SECRET
 
 # Commands contributed by the services, each a module exposing ``commands``.
-_PLUGIN_MODULES = ("cia_authoring.cli",)
+_PLUGIN_MODULES = ("cia_authoring.cli", "cia_notifier.cli")
 
 
 @click.group()
@@ -33,7 +33,9 @@ def token(sub: str, name: str, roles: tuple[str, ...], ttl: int, secret: str) ->
 for _module in _PLUGIN_MODULES:
     try:
         _mod = importlib.import_module(_module)
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:  # a broken plugin must not pass silently
+            raise
         continue
     for _cmd in getattr(_mod, "commands", []):
         main.add_command(_cmd)

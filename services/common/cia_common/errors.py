@@ -61,24 +61,3 @@ def problem_response(status: int, title: str, detail: str | None = None, *,
 
 def from_problem(p: Problem) -> Response:
     return problem_response(p.status, p.title, p.detail, type=p.type, headers=p.headers, **p.extra)
-
-
-def flatten_messages(messages, prefix: str = "") -> list[dict]:
-    """marshmallow's nested error dict as a list of ``{pointer, detail}`` (RFC 6901)."""
-    out: list[dict] = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if key == "_schema":
-                out.extend(flatten_messages(value, prefix))
-                continue
-            token = str(key).replace("~", "~0").replace("/", "~1")
-            out.extend(flatten_messages(value, f"{prefix}/{token}"))
-    elif isinstance(messages, (list, tuple)):
-        if all(isinstance(m, str) for m in messages):
-            out.extend({"pointer": prefix or "/", "detail": m} for m in messages)
-        else:
-            for item in messages:
-                out.extend(flatten_messages(item, prefix))
-    else:
-        out.append({"pointer": prefix or "/", "detail": str(messages)})
-    return out

@@ -12,9 +12,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from cia_schemas.errors import to_json_pointers
+
 from .config import load_config
 from .db import Database
-from .errors import Problem, flatten_messages, from_problem, problem_response
+from .errors import Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
 from .migrate import upgrade
 
@@ -31,7 +33,7 @@ class ProblemApi(Api):
             # webargs nests by location ("json", "query"): drop that level.
             errors = []
             for location, msgs in messages.items():
-                for item in flatten_messages(msgs):
+                for item in to_json_pointers(msgs):
                     if location != "json":
                         item["location"] = location
                     errors.append(item)
