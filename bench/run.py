@@ -26,8 +26,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
-from tests.e2e.helpers import (ADMIN, PLANNER, create_authorised_operation, example, ok, submit,
-                               subscribe)
+from tests.e2e.helpers import PLANNER, create_authorised_operation, create_cia, submit, subscribe
 from tests.e2e.system import REPO, System, free_port
 from tests.receiver import WebhookReceiver
 
@@ -67,10 +66,7 @@ def loop_latency(system: System, n: int) -> dict:
         cias = []
         for i in range(n):
             op = create_authorised_operation(system, reference=f"LFR-2099-{i:04d}")
-            cias.append(ok(requests.post(system.url("authoring") + "/api/v1/cias", headers=PLANNER,
-                                         json={"operation_id": op["id"],
-                                               "content": example("cia-content.json")},
-                                         timeout=10), 201))
+            cias.append(create_cia(system, op))
         samples = []
         for cia in cias:
             seen = len(receiver.received())
@@ -113,10 +109,7 @@ def bare_flask_rps(seconds: float, concurrency: int, workers: int) -> dict:
 
 
 def cia_get_rps(system: System, seconds: float, concurrency: int) -> dict:
-    op = create_authorised_operation(system, reference="LFR-2098-0001")
-    cia = ok(requests.post(system.url("authoring") + "/api/v1/cias", headers=PLANNER,
-                           json={"operation_id": op["id"], "content": example("cia-content.json")},
-                           timeout=10), 201)
+    cia = create_cia(system, create_authorised_operation(system, reference="LFR-2098-0001"))
     url = system.url("authoring") + f"/api/v1/cias/{cia['id']}"
     requests_per_second(url, PLANNER, seconds=1, concurrency=concurrency)
     return requests_per_second(url, PLANNER, seconds=seconds, concurrency=concurrency)

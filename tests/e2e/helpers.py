@@ -44,10 +44,21 @@ def create_authorised_operation(system: System, reference: str | None = None) ->
     return op
 
 
-def create_cia(system: System, operation_id: str) -> dict:
+def content_for(operation: dict) -> dict:
+    """The example CIA content, naming the given operation in its header."""
+    content = example("cia-content.json")
+    content["header"]["operation_reference"] = operation["reference"]
+    return content
+
+
+def create_cia(system: System, operation: dict | str) -> dict:
+    """A CIA with the example content for ``operation`` (the operation or its id)."""
+    if isinstance(operation, str):
+        operation = ok(requests.get(system.url("authoring") + f"/api/v1/operations/{operation}",
+                                    headers=PLANNER, timeout=10))
     return ok(requests.post(system.url("authoring") + "/api/v1/cias", headers=PLANNER,
-                            json={"operation_id": operation_id,
-                                  "content": example("cia-content.json")}, timeout=10), 201)
+                            json={"operation_id": operation["id"],
+                                  "content": content_for(operation)}, timeout=10), 201)
 
 
 def submit(system: System, cia_id: str) -> dict:

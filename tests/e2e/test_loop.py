@@ -47,7 +47,7 @@ def test_the_loop_end_to_end(make_system, databases, receiver):
     assert sub["secret"].startswith("whsec_")
 
     op = create_authorised_operation(system)
-    cia = create_cia(system, op["id"])
+    cia = create_cia(system, op)
     assert (cia["operation_id"], cia["version"], cia["status"]) == (op["id"], 1, "draft")
 
     submitted = submit(system, cia["id"])

@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 def test_submission_survives_a_broker_outage(make_system, pg_databases, receiver, broker_control):
     system = make_system(pg_databases)
     subscribe(system, receiver.url, ["review.requested"])
-    cia = create_cia(system, create_authorised_operation(system)["id"])
+    cia = create_cia(system, create_authorised_operation(system))
 
     broker_control("stop")
     try:

@@ -38,6 +38,9 @@ class Worker:
         self.db = Database(cfg["DATABASE_URL"])
         self._producer = None
         self._producer_lock = threading.Lock()
+        # Set when the consumer has handled events, so periodic jobs (webhook
+        # deliveries) pick up the rows it wrote at once instead of at their next tick.
+        self.wake_periodic = threading.Event()
 
     # One producer per process, created lazily: the broker may be down at start.
     def producer(self):
@@ -96,7 +99,8 @@ class Worker:
                         events_topic=events_topic(self.cfg),
                         max_attempts=self.cfg["CONSUMER_MAX_ATTEMPTS"],
                     )
-                consumer.poll_once(timeout_ms=200)
+                if consumer.poll_once(timeout_ms=200):
+                    self.wake_periodic.set()
             except Exception as exc:  # noqa: BLE001 - keep consuming whatever happens
                 log.warning("consumer: %s", exc)
                 if consumer is not None:
@@ -119,7 +123,8 @@ class Worker:
                         delay = min(delay, wanted)
                 except Exception as exc:  # noqa: BLE001
                     log.warning("periodic job %s: %s", job.__name__, exc)
-            self.stopping.wait(max(delay, 0.01))
+            self.wake_periodic.wait(max(delay, 0.01))
+            self.wake_periodic.clear()
 
     def run(self) -> None:
         if self.cfg.get("RUN_MIGRATIONS", True):
@@ -143,6 +148,7 @@ class Worker:
     def stop(self, *_args) -> None:
         self.stopping.set()
         outbox_signal.set()
+        self.wake_periodic.set()
 
 
 def main(spec: WorkerSpec, cfg: dict) -> None:
