@@ -37,10 +37,12 @@ ensure_venv() {
         "$py" -m venv "$CIA_VENV" || cia_die "python -m venv failed"
         rm -f "$marker"
     fi
-    if [[ ! -f "$marker" || "$CIA_REPO_ROOT/pyproject.toml" -nt "$marker" ]]; then
+    if [[ ! -f "$marker" || "$CIA_REPO_ROOT/pyproject.toml" -nt "$marker" ||
+          "$CIA_REPO_ROOT/constraints.txt" -nt "$marker" ]]; then
         cia_log "installing the project and test dependencies into .venv (pip install -e '.[test]')"
         (cd "$CIA_REPO_ROOT" &&
-            "$CIA_VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' >&2) ||
+            "$CIA_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+                -c constraints.txt -e '.[test]' >&2) ||
             cia_die "pip install -e '.[test]' failed"
         touch "$marker"
     fi
