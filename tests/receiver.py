@@ -29,7 +29,9 @@ class Received:
 class WebhookReceiver:
     """Answers the n-th request with ``script[n]`` (the last entry repeats).
 
-    An entry is a status code or ``(status, {header: value})``.
+    An entry is a status code, ``(status, {header: value})``, or
+    ``(status, {header: value}, seconds)`` to answer that request only after a
+    pause (beside ``delay``, which holds up every answer).
     """
 
     def __init__(self, script=(200,), delay: float = 0.0):
@@ -48,14 +50,18 @@ class WebhookReceiver:
                     receiver.requests.append(Received(
                         self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                     entry = receiver.script[min(n, len(receiver.script) - 1)]
-                if receiver.delay:
-                    threading.Event().wait(receiver.delay)
-                status, headers = (entry, {}) if isinstance(entry, int) else entry
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                status, headers, pause = (entry, {}, 0.0) if isinstance(entry, int) else \
+                    (*entry, 0.0)[:3]
+                if receiver.delay or pause:
+                    threading.Event().wait(receiver.delay + pause)
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender gave up waiting (a timeout test): nobody to answer
 
             def log_message(self, *args):
                 pass

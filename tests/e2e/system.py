@@ -120,8 +120,18 @@ class System:
                 p.wait(timeout=10)
 
     def stop(self) -> None:
-        for name in list(self.procs):
-            self.stop_processes(name)
+        # Signal every process first, then wait: stopping one after another
+        # costs a graceful-shutdown timeout per process.
+        procs = [p for name in list(self.procs) for p in self.procs.pop(name)]
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
 
     def logs(self) -> str:
         return "\n".join(f"===== {p.name}\n{p.read_text(errors='replace')[-4000:]}"

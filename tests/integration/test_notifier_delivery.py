@@ -314,3 +314,20 @@ def test_a_claim_is_a_lease_and_concurrent_claims_do_not_overlap(env):
     # A worker that died mid-send: once the lease has passed the delivery is due again.
     later = utcnow() + timedelta(seconds=settings.lease_seconds + 1)
     assert len(claim_due(env.db, settings, 50, now=later)) == 30
+
+
+def test_a_receiver_that_times_out_is_retried_with_the_same_webhook_id(make_env):
+    # The 15 s default, compressed by configuration: the first answer comes too late.
+    env = make_env(DELIVERY_TIMEOUT_SECONDS="0.5", RETRY_SCHEDULE_SECONDS="0.2")
+    with WebhookReceiver([(200, {}, 3.0), 200]) as rx:
+        sid, secret = env.subscribe(rx.url)
+        event = review_requested()
+        env.publish(event)
+        env.run_until(lambda: status_of(env, sid)() == ["succeeded"], message="retry after timeout")
+        first, second = rx.received()
+    assert first.webhook_id == second.webhook_id == event.id
+    assert first.body == second.body
+    Webhook(secret).verify(second.body, second.headers)
+    (delivery,) = env.deliveries(sid)
+    assert delivery.attempt_log == [(1, None, "timed out after 0.5s"), (2, 200, None)]
+    assert delivery.delivered_at == delivery.attempts[1].at

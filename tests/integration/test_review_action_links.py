@@ -177,3 +177,61 @@ def test_link_of_a_superseded_round(app, client):
 def test_author_gets_no_link_and_author_decision_by_link_is_impossible(app, client):
     _rid, links = open_with_links(app, requested_reviewers=["planner-1", "reviewer-1"])
     assert set(links) == {"reviewer-1"}
+
+
+def test_a_form_posted_from_another_site_is_refused(app, client):
+    review_id, links = open_with_links(app, requested_reviewers=["reviewer-1"])
+    path = links["reviewer-1"]
+    fields = form_fields(client.get(path).get_data(as_text=True))
+    form = {**fields, "decision": "approve", "comment": ""}
+    # A valid form, but the browser says another site sent it.
+    assert_html(client.post(path, data=form, headers={"Origin": "https://evil.example"}), 403,
+                "another website")
+    assert_html(client.post(path, data=form, headers={"Sec-Fetch-Site": "cross-site"}), 403,
+                "another website")
+    assert review_state(client, app, review_id)["decisions"] == []
+    # Our own origin, or the "null" origin a no-referrer page sends, is accepted.
+    assert_html(client.post(path, data=form, headers={"Origin": "null",
+                                                      "Sec-Fetch-Site": "same-origin"}),
+                200, "Decision recorded")
+    assert review_state(client, app, review_id)["state"] == "approved"
+    other_id, others = open_with_links(app, requested_reviewers=["reviewer-1"])
+    fields = form_fields(client.get(others["reviewer-1"]).get_data(as_text=True))
+    assert_html(client.post(others["reviewer-1"], headers={"Origin": "http://review.test"},
+                            data={**fields, "decision": "approve"}), 200, "Decision recorded")
+
+
+def test_page_shows_what_a_reviewer_needs_and_the_earlier_rounds(app, client):
+    # planned_end, ward and location_name: shown when the submission carries them.
+    extra = dict(requested_reviewers=["reviewer-1"], use_case="event_pso",
+                 planned_start="2026-07-04T09:30:00Z", planned_end="2026-07-04T17:00:00Z",
+                 ward="Fairfield", location_name="North End, Croydon")
+    event = submitted_event(**extra)
+    deliver(db(app), app.config, event)
+    first = emitted(app, "review.requested")[-1]
+    token = mint_token(app.config["JWT_SECRET"], sub="reviewer-1", name="Robin Reviewer",
+                       roles=["reviewer"])
+    resp = client.post(f"/api/v1/reviews/{first['review_id']}/decisions",
+                       headers={"Authorization": f"Bearer {token}"},
+                       json={"decision": "request_changes", "comment": "Two gaps.",
+                             "section_comments": [{"section": "engagement_log",
+                                                   "comment": "No IAG meeting <recorded>."}]})
+    assert resp.status_code == 201
+    deliver(db(app), app.config, submitted_event(cia_id=event.data["cia_id"], **extra))
+    second = emitted(app, "review.requested")[-1]
+    assert second["round"] == 2
+    path = second["action_links"]["reviewer-1"].replace("http://review.test", "")
+    page = assert_html(
+        client.get(path), 200,
+        "LFR-2026-0042 — Oxford Street LFR", "Westminster (ward: Fairfield)",
+        "North End, Croydon",
+        "Event (public safety operation)",
+        "Sat 04 Jul 2026, 10:30 BST (09:30 UTC)", "Sat 04 Jul 2026, 18:00 BST (17:00 UTC)",
+        "Pat Planner (planner-1)", "Lee Editor (planner-2)", "review round 2", "0 of 1 needed",
+        "Earlier review rounds", "Round 1: changes requested",
+        "Robin Reviewer (reviewer-1) — requested changes", "Two gaps.",
+        "Engagement log:", "No IAG meeting &lt;recorded&gt;.")
+    cia_api = f'{review_settings(app.config).authoring_url}/api/v1/cias/{event.data["cia_id"]}'
+    assert f'href="{cia_api}"' in page and f'href="{cia_api}/versions/1/document"' in page
+    assert f'href="http://review.test/api/v1/reviews/{second["review_id"]}"' in page
+    assert '<meta name="referrer" content="no-referrer">' in page

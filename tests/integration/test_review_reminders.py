@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
+from cia_common.config import load_config
 from cia_common.db import Database
 from cia_common.events import isoformat
 from cia_common.tables import outbox
@@ -14,7 +16,9 @@ from cia_common.web import db
 from cia_review.app import create_app
 from cia_review.services import Actor, record_decision, send_due_notifications, unit_of_work
 from cia_review.settings import review_settings
+from cia_review.worker import build_spec
 from tests.review_events import deliver, submitted_event
+from tests.support import running_worker, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,3 +100,49 @@ def test_closed_reviews_get_no_reminders(app):
         uow.commit()
     assert send_due_notifications(db(app), app.config, now=now + timedelta(days=1)) is None
     assert emitted(app, "review.reminder") == [] and emitted(app, "review.overdue") == []
+
+
+def test_a_restarted_worker_neither_misses_nor_repeats_them(databases, kafka_bootstrap,
+                                                            topic_prefix):
+    """The real worker, stopped and started again: its clock is the wall clock and
+    its memory is the database (the due times and what was already sent)."""
+    overrides = {"DATABASE_URL": databases.new("review"),
+                 "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_PREFIX": topic_prefix,
+                 "REVIEW_URL": "http://review.test",
+                 # Due at the planned start; reminded 3 s before it.
+                 "REVIEW_LEAD_HOURS": 0, "REVIEW_MIN_HOURS": 0, "REVIEW_REMINDER_HOURS": 3 / 3600}
+    cfg = load_config("review", overrides)
+    app = create_app(overrides)
+
+    def open_due_in(seconds: float) -> tuple[str, datetime]:
+        start = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        event = submitted_event(planned_start=isoformat(start))
+        deliver(db(app), app.config, event)
+        with db(app).engine.connect() as conn:
+            review_id = conn.execute(
+                sa.text("SELECT id FROM reviews WHERE submitted_event_id = :e"),
+                {"e": event.id}).scalar_one()
+        return review_id, start
+
+    def sent(kind: str, review_id: str) -> int:
+        return sum(1 for d in emitted(app, kind) if d["review_id"] == review_id)
+
+    try:
+        with running_worker(build_spec(cfg), cfg):
+            first, first_due = open_due_in(3.5)
+            wait_for(lambda: sent("review.reminder", first), 30, message="the first reminder")
+        # Stopped between the reminder and the due time of the first review.
+        assert sent("review.overdue", first) == 0
+        # Opened while no worker runs; both its moments pass before one starts again.
+        second, second_due = open_due_in(0.5)
+        time.sleep(max((max(first_due, second_due) - datetime.now(timezone.utc)).total_seconds(),
+                       0) + 0.2)
+
+        with running_worker(build_spec(cfg), cfg):
+            wait_for(lambda: sent("review.overdue", first) and sent("review.overdue", second),
+                     30, message="both escalations after the restart")
+            time.sleep(1.5)  # more passes of the periodic job: room for a wrong repeat
+        assert [sent(kind, review) for review in (first, second)
+                for kind in ("review.reminder", "review.overdue")] == [1, 1, 1, 1]
+    finally:
+        db(app).dispose()

@@ -212,3 +212,12 @@ def test_settings_from_config_with_defaults_and_overrides():
     assert s.concurrency == 2
     assert s.timeout_seconds == 15 and s.max_consecutive_failures == 20
     assert s.secret_rotation_hours == 24
+
+
+def test_a_reviewer_taken_off_a_review_hears_of_it_without_the_new_links():
+    reassigned = {"reviewers": ["rev-3"], "previous_reviewers": ["rev-1", "rev-2"],
+                  "action_links": {"rev-3": "u3"}}
+    assert domain.wants(["review.reassigned"], "rev-1", "review.reassigned", reassigned)
+    assert not domain.wants(["review.reassigned"], "rev-9", "review.reassigned", reassigned)
+    shaped = domain.shape_for_recipient({"type": "review.reassigned", "data": reassigned}, "rev-1")
+    assert shaped["data"]["action_links"] == {}

@@ -56,3 +56,22 @@ def test_bodies_per_format_and_recipient():
     assert personal["id"] == "ev-1"
     card = _card(json.loads(render_body(_job("teams", "rev-1"))))
     assert [a["url"] for a in card["actions"]] == ["https://review/a/1"]
+
+
+def test_reminders_and_reassignments_carry_the_action_links_too():
+    reminder = {**REQUESTED, "type": "review.reminder",
+                "data": {**REQUESTED["data"], "undecided_reviewers": ["rev-2"],
+                         "action_links": {"rev-2": "https://review/a/2b"}}}
+    card = _card(teams_message(reminder))
+    text = json.dumps(card["body"], ensure_ascii=False)
+    assert "Reminder: review due soon" in text and "Still to decide" in text
+    assert [(a["title"], a["url"]) for a in card["actions"]] == [("Review", "https://review/a/2b")]
+    moved = {**REQUESTED, "type": "review.reassigned",
+             "data": {**REQUESTED["data"], "reason": "Robin is on leave",
+                      "action_links": {"rev-3": "https://review/a/3"}}}
+    card = _card(teams_message(moved))
+    assert "Robin is on leave" in json.dumps(card["body"])
+    assert [a["url"] for a in card["actions"]] == ["https://review/a/3"]
+    overdue = {**REQUESTED, "type": "review.overdue",
+               "data": {k: v for k, v in REQUESTED["data"].items() if k != "action_links"}}
+    assert "Review overdue" in json.dumps(_card(teams_message(overdue))["body"])

@@ -38,6 +38,9 @@ def make_consumer(bootstrap: str, group_id: str, **extra) -> KafkaConsumer:
         bootstrap_timeout_ms=5000,
         session_timeout_ms=10000,
         heartbeat_interval_ms=3000,
+        # A consumer that joined before a new topic's metadata arrived is assigned
+        # no partitions until its next metadata refresh: keep that refresh short.
+        metadata_max_age_ms=5000,
         **extra,
     )
 

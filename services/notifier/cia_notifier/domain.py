@@ -27,8 +27,9 @@ ALL_EVENTS = "*"
 
 FORMATS = ("cloudevent", "teams")
 
-# Where an event's data names the people it concerns (for the recipient filter).
-_RECIPIENT_LISTS = ("reviewers", "requested_reviewers")
+# Where an event's data names the people it concerns (for the recipient filter);
+# a reviewer taken off a review is told too, since their link stops working.
+_RECIPIENT_LISTS = ("reviewers", "requested_reviewers", "previous_reviewers")
 _RECIPIENT_PEOPLE = ("decided_by", "author")
 
 
@@ -48,7 +49,8 @@ def type_matches(patterns, event_type: str) -> bool:
 
 
 def names_recipient(data: dict, sub: str) -> bool:
-    """Does the event concern ``sub`` (as reviewer, requested reviewer, decider or author)?"""
+    """Does the event concern ``sub`` (as reviewer, requested or former reviewer, decider or
+    author)?"""
     data = data or {}
     for key in _RECIPIENT_LISTS:
         value = data.get(key)

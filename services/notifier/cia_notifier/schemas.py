@@ -7,8 +7,9 @@ from .domain import FORMATS, is_valid_filter
 
 _EVENT_TYPES_HELP = ("Event types to receive: exact types (`review.requested`), a prefix "
                      "wildcard (`review.*`) or `*` for all.")
-_RECIPIENT_HELP = ("Only events naming this user (as reviewer, requested reviewer, decider or "
-                   "author) are delivered; personal action links of others are left out.")
+_RECIPIENT_HELP = ("Only events naming this user (as reviewer, requested or former reviewer, "
+                   "decider or author) are delivered; personal action links of others are "
+                   "left out.")
 _FORMAT_HELP = ("`cloudevent`: the body is the CloudEvent; `teams`: a Microsoft Teams message "
                 "with an Adaptive Card.")
 

@@ -8,6 +8,9 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 
 _TITLES = {
     "review.requested": "Review requested",
+    "review.reminder": "Reminder: review due soon",
+    "review.reassigned": "Review reassigned",
+    "review.overdue": "Review overdue",
     "review.completed": "Review completed",
     "cia.submitted": "CIA submitted for review",
     "cia.approved": "CIA approved",
@@ -63,9 +66,12 @@ def _heading(text: str) -> dict:
 
 
 def review_requested_card(event: dict) -> dict:
+    """A review waiting for decisions (requested, reminded or reassigned): the
+    summary and one button per reviewer's action link."""
     data = event.get("data") or {}
+    etype = event.get("type") or "review.requested"
     body = [
-        _heading(_TITLES["review.requested"]),
+        _heading(_TITLES.get(etype, _TITLES["review.requested"])),
         {"type": "TextBlock", "text": data.get("title") or "Community Impact Assessment",
          "wrap": True, "weight": "Bolder"},
         _facts([
@@ -74,6 +80,8 @@ def review_requested_card(event: dict) -> dict:
             ("Round", data.get("round")),
             ("Due", _when(data.get("due_at"))),
             ("Reviewers", ", ".join(data.get("reviewers") or [])),
+            ("Still to decide", ", ".join(data.get("undecided_reviewers") or [])),
+            ("Reason", data.get("reason")),
         ]),
     ]
     links = data.get("action_links") or {}
@@ -103,7 +111,11 @@ def simple_card(event: dict) -> dict:
     return _message(body, [])
 
 
+# Events asking reviewers to act; their cards carry the action links.
+ACTIONABLE = ("review.requested", "review.reminder", "review.reassigned")
+
+
 def teams_message(event: dict) -> dict:
-    if event.get("type") == "review.requested":
+    if event.get("type") in ACTIONABLE:
         return review_requested_card(event)
     return simple_card(event)

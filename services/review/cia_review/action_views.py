@@ -6,6 +6,8 @@ nothing here answers with JSON or a trace.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_smorest import Blueprint
@@ -13,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cia_common.events import utcnow
 
-from . import pages, payloads, tokens
+from . import pages, payloads, services, tokens
 from .action_links import LinkRefused, decide_by_link, resolve
 from .domain import Decision, PolicyError
 from .views import settings, unit_of_work
@@ -27,7 +29,8 @@ blp = Blueprint("actions", __name__, url_prefix="/review/actions",
 _HTML_RESPONSES = {
     "200": {"description": "HTML page.", "content": {"text/html": {}}},
     "400": {"description": "The link or the form is not valid (HTML).", "content": {"text/html": {}}},
-    "403": {"description": "The link was superseded, or its holder may not decide (HTML).",
+    "403": {"description": "The link was superseded, its holder may not decide, or the form "
+                           "was posted from another site (HTML).",
             "content": {"text/html": {}}},
     "409": {"description": "A decision was recorded meanwhile (HTML).", "content": {"text/html": {}}},
     "410": {"description": "The link was used, has expired, or the review is closed (HTML).",
@@ -35,15 +38,39 @@ _HTML_RESPONSES = {
 }
 
 
-def _form(review, claims, token: str, *, error: str | None = None, comment: str = "",
+def _form(session, review, claims, token: str, *, error: str | None = None, comment: str = "",
           status: int = 200):
     cfg = settings()
     nonce = tokens.new_nonce()
+    links = {**payloads.links(review, cfg), "cia_document": payloads.document_url(review, cfg)}
+    summary = pages.summary(review, links=links, approvals=payloads.approvals(review),
+                            earlier=services.earlier_rounds(session, review))
     return pages.decision_form(
-        review, reviewer=claims.reviewer_sub, nonce=nonce,
+        summary, reviewer=claims.reviewer_sub, nonce=nonce,
         csrf=tokens.csrf_token(cfg.action_link_secret, token, nonce),
-        cia_api=payloads.links(review, cfg)["cia_api"], approvals=payloads.approvals(review),
+        expires_at=datetime.fromtimestamp(claims.expires_at, timezone.utc),
         error=error, comment=comment, status=status)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def cross_site_post() -> bool:
+    """Did the browser say this form was posted from another site?
+
+    Beside the form's CSRF token: browsers send ``Sec-Fetch-Site``, and an
+    ``Origin`` unless the referrer policy (ours is ``no-referrer``) makes it
+    ``null``. A missing header proves nothing (non-browser clients), so only a
+    header naming another site refuses the post.
+    """
+    if request.headers.get("Sec-Fetch-Site", "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = (request.headers.get("Origin") or "").strip().lower()
+    if not origin or origin == "null":
+        return False
+    return origin not in {_origin(request.host_url), _origin(settings().review_url)}
 
 
 @blp.route("/<token>", methods=["GET"])
@@ -58,7 +85,7 @@ def show(token):
             _row, review, claims = resolve(uow.session, token, settings(), utcnow())
         except LinkRefused as refused:
             return pages.message(refused.status, refused.title, refused.detail)
-        return _form(review, claims, token)
+        return _form(uow.session, review, claims, token)
 
 
 @blp.route("/<token>", methods=["POST"])
@@ -74,6 +101,12 @@ def submit(token):
     now = utcnow()
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "")
+    if cross_site_post():
+        log.warning("action link form posted from another site (Origin %s) refused",
+                    request.headers.get("Origin"))
+        return pages.message(403, "Form refused",
+                             "This form was sent from another website, so it was not accepted. "
+                             "Open the link from your notification and choose there.")
     with unit_of_work() as uow:
         try:
             _row, review, claims = resolve(uow.session, token, cfg, now)
@@ -83,8 +116,9 @@ def submit(token):
                                      "This form has expired or did not come from this page. "
                                      "Open the link again and choose once more.")
             if decision not in {d.value for d in Decision}:
-                return _form(review, claims, token, error="Choose Approve, Request changes or "
-                             "Reject.", comment=comment, status=400)
+                return _form(uow.session, review, claims, token,
+                             error="Choose Approve, Request changes or Reject.",
+                             comment=comment, status=400)
             review = decide_by_link(uow, token, decision, comment, settings=cfg, now=now)
             uow.commit()
         except LinkRefused as refused:
@@ -93,8 +127,8 @@ def submit(token):
             if refused.status == 422:
                 uow.rollback()
                 _row, review, claims = resolve(uow.session, token, cfg, now)
-                return _form(review, claims, token, error=refused.detail, comment=comment,
-                             status=422)
+                return _form(uow.session, review, claims, token, error=refused.detail,
+                             comment=comment, status=422)
             return pages.message(refused.status, refused.title, refused.detail)
         except IntegrityError:
             return pages.message(409, "Already decided",

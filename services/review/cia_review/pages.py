@@ -2,8 +2,19 @@
 nothing from an event or a form can inject markup."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from flask import Response, render_template_string
 from markupsafe import Markup
+
+from cia_schemas.content import SECTION_TITLES, USE_CASE_LABELS
+
+try:
+    _UK = ZoneInfo("Europe/London")
+except ZoneInfoNotFoundError:  # no time-zone database on the host: UTC alone still reads right
+    _UK = None
 
 # No scripts at all; inline styles only; the form may post only to this origin.
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -14,70 +25,244 @@ _LAYOUT = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
+<meta name="robots" content="noindex, nofollow">
+<meta name="referrer" content="no-referrer">
 <title>{{ title }} — CIA review</title>
 <style>
- body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem;
-        color: #1b1b1b; line-height: 1.45; }
- h1 { font-size: 1.5rem; } dl { display: grid; grid-template-columns: 13rem 1fr; gap: .3rem 1rem; }
- dt { font-weight: 600; } dd { margin: 0; } textarea { width: 100%; min-height: 7rem; }
+ * { box-sizing: border-box; }
+ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
+        sans-serif; margin: 0; color: #1b1b1b; background: #f3f4f6; line-height: 1.5;
+        font-size: 1rem; }
+ .band { background: #0b0c0c; color: #fff; padding: .7rem 0; }
+ .band span { max-width: 50rem; margin: 0 auto; padding: 0 1rem; display: block;
+              font-weight: 700; letter-spacing: .01em; }
+ main { max-width: 50rem; margin: 1.5rem auto 3rem; padding: 0 1rem; }
+ h1 { font-size: 1.75rem; line-height: 1.2; margin: 0 0 .35rem; }
+ h2 { font-size: 1.15rem; margin: 0 0 .6rem; }
+ .lead { font-size: 1.2rem; margin: 0 0 1rem; color: #333; }
+ .card { background: #fff; border: 1px solid #d0d4d9; border-radius: .4rem; padding: 1rem 1.25rem;
+         margin: 1rem 0; }
+ dl { display: grid; grid-template-columns: 11rem 1fr; gap: .35rem 1.25rem; margin: 0 0 1rem; }
+ dl:last-child { margin-bottom: 0; }
+ dt { font-weight: 600; color: #444; } dd { margin: 0; overflow-wrap: anywhere; }
+ @media (max-width: 34rem) { dl { grid-template-columns: 1fr; } dd { margin-bottom: .4rem; } }
+ .muted { color: #555; font-size: .92rem; }
+ ul.links { margin: 0; padding-left: 1.2rem; } ul.links li { margin: .2rem 0; }
+ a { color: #1d4f91; }
+ .round { border-top: 1px solid #e3e5e8; padding-top: .6rem; margin-top: .6rem; }
+ .round:first-of-type { border-top: 0; padding-top: 0; margin-top: 0; }
+ blockquote { margin: .3rem 0; padding: .3rem .8rem; border-left: .25rem solid #c8ccd1;
+              background: #fafafa; white-space: pre-wrap; }
+ label { display: block; font-weight: 600; margin-bottom: .3rem; }
+ textarea { width: 100%; min-height: 7rem; font: inherit; padding: .5rem; border: 1px solid #888;
+            border-radius: .3rem; }
  .actions { display: flex; gap: .75rem; margin-top: 1rem; flex-wrap: wrap; }
- button { font-size: 1rem; padding: .55rem 1.1rem; border-radius: .3rem; border: 1px solid #555;
-          cursor: pointer; }
- .approve { background: #0b6b2f; color: #fff; } .changes { background: #f2c94c; }
- .reject { background: #a4262c; color: #fff; }
- .notice { padding: .75rem 1rem; border-left: .35rem solid #555; background: #f3f3f3; }
+ button { font: inherit; font-weight: 600; padding: .6rem 1.2rem; border-radius: .3rem;
+          border: 1px solid #444; cursor: pointer; }
+ .approve { background: #00703c; border-color: #005a30; color: #fff; }
+ .changes { background: #ffdd00; border-color: #b59d00; color: #0b0c0c; }
+ .reject { background: #fff; border-color: #a4262c; color: #a4262c; }
+ .notice { padding: .85rem 1rem; border-left: .4rem solid #555; background: #fff; margin: 1rem 0; }
  .error { border-color: #a4262c; background: #fbeaea; }
- .ok { border-color: #0b6b2f; background: #e8f5ec; }
+ .ok { border-color: #00703c; background: #e8f5ec; }
 </style>
 </head>
 <body>
+<div class="band"><span>CIA Workflow · Review</span></div>
+<main>
 {{ body }}
+</main>
 </body>
 </html>"""
 
 _SUMMARY = """
-<dl>
-  <dt>Operation</dt><dd>{{ r.operation_reference or "—" }} {{ r.operation_name or "" }}</dd>
-  <dt>Title</dt><dd>{{ r.title or "—" }}</dd>
-  <dt>Borough</dt><dd>{{ r.borough or "—" }}</dd>
-  <dt>Use case</dt><dd>{{ r.use_case or "—" }}</dd>
-  <dt>Planned start</dt><dd>{{ planned_start or "—" }}</dd>
-  <dt>CIA version</dt><dd>{{ r.version }} (review round {{ r.round }})</dd>
-  <dt>Author</dt><dd>{{ r.author_name or r.author_sub or "—" }}</dd>
-  <dt>Submitted by</dt><dd>{{ r.submitted_by_name or r.submitted_by_sub or "—" }}</dd>
-  <dt>Review due</dt><dd>{{ due_at }}</dd>
-  <dt>Approvals</dt><dd>{{ approvals }} of {{ r.approvals_required }} needed</dd>
-  <dt>Full CIA</dt><dd><code>{{ cia_api }}</code></dd>
-</dl>
+<section class="card" aria-labelledby="s-operation">
+  <h2 id="s-operation">The operation</h2>
+  <dl>
+    <dt>Operation</dt><dd>{{ s.operation }}</dd>
+    <dt>Use case</dt><dd>{{ s.use_case }}</dd>
+    <dt>Borough</dt><dd>{{ s.borough }}</dd>
+    {% if s.location %}<dt>Location</dt><dd>{{ s.location }}</dd>{% endif %}
+    <dt>Planned start</dt><dd>{{ s.planned_start }}</dd>
+    {% if s.planned_end %}<dt>Planned end</dt><dd>{{ s.planned_end }}</dd>{% endif %}
+  </dl>
+</section>
+<section class="card" aria-labelledby="s-review">
+  <h2 id="s-review">The review</h2>
+  <dl>
+    <dt>CIA version</dt><dd>{{ s.version }}{% if s.round > 1 %} — review round {{ s.round }}{% endif %}</dd>
+    <dt>Author</dt><dd>{{ s.author }}</dd>
+    {% if s.last_editor %}<dt>Last edited by</dt><dd>{{ s.last_editor }}</dd>{% endif %}
+    <dt>Submitted</dt><dd>{{ s.submitted }}</dd>
+    <dt>Review due</dt><dd><strong>{{ s.due }}</strong></dd>
+    <dt>Reviewers</dt><dd>{{ s.reviewers }}</dd>
+    <dt>Approvals</dt><dd>{{ s.approvals }}</dd>
+  </dl>
+  <h2>Read the full CIA</h2>
+  <ul class="links">
+    {% for label, url in s.links %}<li><a href="{{ url }}" rel="noreferrer">{{ label }}</a></li>{% endfor %}
+  </ul>
+  <p class="muted">These open with your usual sign-in to CIA Workflow.</p>
+</section>
+{% if s.earlier %}
+<section class="card" aria-labelledby="s-earlier">
+  <h2 id="s-earlier">Earlier review rounds of this version</h2>
+  {% for round in s.earlier %}
+  <div class="round">
+    <p><strong>Round {{ round.round }}: {{ round.outcome }}</strong></p>
+    {% for d in round.decisions %}
+    <p class="muted">{{ d.who }} — {{ d.what }}, {{ d.when }}</p>
+    {% if d.comment %}<blockquote>{{ d.comment }}</blockquote>{% endif %}
+    {% for c in d.sections %}<blockquote><strong>{{ c.section }}:</strong> {{ c.comment }}</blockquote>{% endfor %}
+    {% endfor %}
+  </div>
+  {% endfor %}
+</section>
+{% endif %}
 """
 
 _FORM = """
-<h1>Review: {{ r.title or r.operation_reference or "Community Impact Assessment" }}</h1>
+<h1>Review requested</h1>
+<p class="lead">{{ s.title }}</p>
 <p>You are asked to review this Community Impact Assessment as <strong>{{ reviewer }}</strong>.
-This link works once.</p>
+This link is yours alone and works once{% if expires %}, until {{ expires }}{% endif %}.</p>
 """ + _SUMMARY + """
-{% if error %}<p class="notice error" role="alert">{{ error }}</p>{% endif %}
-<form method="post" action="">
-  <input type="hidden" name="nonce" value="{{ nonce }}">
-  <input type="hidden" name="csrf" value="{{ csrf }}">
-  <label for="comment"><strong>Comment</strong> (required to request changes)</label>
-  <textarea id="comment" name="comment" maxlength="20000">{{ comment }}</textarea>
-  <div class="actions">
-    <button class="approve" type="submit" name="decision" value="approve">Approve</button>
-    <button class="changes" type="submit" name="decision" value="request_changes">Request changes</button>
-    <button class="reject" type="submit" name="decision" value="reject">Reject</button>
-  </div>
-</form>
+<section class="card" aria-labelledby="s-decide">
+  <h2 id="s-decide">Your decision</h2>
+  {% if error %}<p class="notice error" role="alert">{{ error }}</p>{% endif %}
+  <form method="post" action="">
+    <input type="hidden" name="nonce" value="{{ nonce }}">
+    <input type="hidden" name="csrf" value="{{ csrf }}">
+    <label for="comment">Comment <span class="muted">(required to request changes)</span></label>
+    <textarea id="comment" name="comment" maxlength="20000">{{ comment }}</textarea>
+    <div class="actions">
+      <button class="approve" type="submit" name="decision" value="approve">Approve</button>
+      <button class="changes" type="submit" name="decision" value="request_changes">Request changes</button>
+      <button class="reject" type="submit" name="decision" value="reject">Reject</button>
+    </div>
+  </form>
+</section>
 """
 
 _MESSAGE = """
 <h1>{{ heading }}</h1>
-<p class="notice {{ kind }}">{{ message }}</p>
+<p class="notice {{ kind }}"{% if kind == "error" %} role="alert"{% endif %}>{{ message }}</p>
+{% if next_steps %}<p>{{ next_steps }}</p>{% endif %}
 """
 
 _DECISION_WORDS = {"approve": "approved", "request_changes": "requested changes to",
                    "reject": "rejected"}
+_OUTCOME_WORDS = {"approved": "approved", "changes_requested": "changes requested",
+                  "rejected": "rejected", "superseded": "replaced by a newer submission",
+                  "open": "open"}
+_NEXT_STEPS = {
+    "approved": "The authoring service records the approval and produces the final and "
+                "disclosure documents. Nothing more is needed from you.",
+    "changes_requested": "The planner sees your comments and can resubmit; you will be asked "
+                         "again when they do.",
+    "rejected": "The planner is told that this version was rejected.",
+    "open": "The review stays open until enough reviewers have approved it.",
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the page tells a reviewer about the CIA, as display strings."""
+    title: str
+    operation: str
+    use_case: str
+    borough: str
+    location: str | None
+    planned_start: str
+    planned_end: str | None
+    version: int
+    round: int
+    author: str
+    last_editor: str | None
+    submitted: str
+    due: str
+    reviewers: str
+    approvals: str
+    links: list[tuple[str, str]]
+    earlier: list[dict] = field(default_factory=list)
+
+
+def _person(sub, name) -> str | None:
+    if not sub:
+        return None
+    return f"{name} ({sub})" if name and name != sub else sub
+
+
+def _parse(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def when(moment) -> str:
+    """UK local time with its zone, and UTC beside it when they differ (BST)."""
+    moment = _parse(moment)
+    if moment is None:
+        return "—"
+    utc = moment.astimezone(timezone.utc)
+    if _UK is None:
+        return utc.strftime("%a %d %b %Y, %H:%M UTC")
+    local = moment.astimezone(_UK)
+    text = local.strftime("%a %d %b %Y, %H:%M %Z")
+    if local.utcoffset():
+        text += utc.strftime(" (%H:%M UTC)")
+    return text
+
+
+def summary(review, *, links: dict, approvals: int, earlier=()) -> Summary:
+    """The page's summary of ``review`` (a ``Review`` row) and its earlier rounds."""
+    sub = review.submission or {}
+    ward = sub.get("ward")
+    borough = review.borough or "—"
+    ref, name = review.operation_reference, review.operation_name
+    return Summary(
+        title=review.title or "Community Impact Assessment",
+        operation=" — ".join(p for p in (ref, name) if p) or "—",
+        use_case=USE_CASE_LABELS.get(review.use_case or "", review.use_case or "—"),
+        borough=f"{borough} (ward: {ward})" if ward else borough,
+        location=sub.get("location_name"),
+        planned_start=when(review.planned_start),
+        planned_end=when(sub["planned_end"]) if sub.get("planned_end") else None,
+        version=review.version,
+        round=review.round,
+        author=_person(review.author_sub, review.author_name) or "—",
+        last_editor=_person(review.last_editor_sub, review.last_editor_name)
+        if review.last_editor_sub != review.author_sub else None,
+        submitted=" on ".join(p for p in (
+            _person(review.submitted_by_sub, review.submitted_by_name),
+            when(review.opened_at)) if p),
+        due=when(review.due_at),
+        reviewers=", ".join(review.reviewers) or "Any reviewer",
+        approvals=f"{approvals} of {review.approvals_required} needed",
+        links=[(label, url) for label, url in (
+            ("The CIA, version by version (API)", links.get("cia_api")),
+            (f"Version {review.version} as a document (DOCX)", links.get("cia_document")),
+            ("This review and its decisions (API)", links.get("review_api")),
+        ) if url],
+        earlier=[{
+            "round": old.round,
+            "outcome": _OUTCOME_WORDS.get(old.state, old.state.replace("_", " ")),
+            "decisions": [{
+                "who": _person(d.reviewer_sub, d.reviewer_name),
+                "what": _DECISION_WORDS.get(d.decision, d.decision).replace(" to", ""),
+                "when": when(d.decided_at),
+                "comment": d.comment,
+                "sections": [{"section": SECTION_TITLES.get(c.get("section"), c.get("section")),
+                              "comment": c.get("comment")} for c in (d.section_comments or [])],
+            } for d in old.decisions],
+        } for old in earlier],
+    )
 
 
 def _html(body: str, title: str, status: int) -> Response:
@@ -88,28 +273,24 @@ def _html(body: str, title: str, status: int) -> Response:
     return resp
 
 
-def decision_form(review, *, reviewer: str, nonce: str, csrf: str, cia_api: str, approvals: int,
+def decision_form(s: Summary, *, reviewer: str, nonce: str, csrf: str, expires_at=None,
                   error: str | None = None, comment: str = "", status: int = 200) -> Response:
     body = render_template_string(
-        _FORM, r=review, reviewer=reviewer, nonce=nonce, csrf=csrf, cia_api=cia_api,
-        approvals=approvals, error=error, comment=comment,
-        planned_start=_when(review.planned_start), due_at=_when(review.due_at))
+        _FORM, s=s, reviewer=reviewer, nonce=nonce, csrf=csrf, error=error, comment=comment,
+        expires=when(expires_at) if expires_at else None)
     return _html(body, "Review", status)
 
 
-def message(status: int, heading: str, text: str, *, kind: str = "error") -> Response:
-    return _html(render_template_string(_MESSAGE, heading=heading, message=text, kind=kind),
-                 heading, status)
+def message(status: int, heading: str, text: str, *, kind: str = "error",
+            next_steps: str | None = None) -> Response:
+    return _html(render_template_string(_MESSAGE, heading=heading, message=text, kind=kind,
+                                        next_steps=next_steps), heading, status)
 
 
 def decision_recorded(review, decision: str) -> Response:
     what = _DECISION_WORDS.get(decision, decision)
-    state = review.state.replace("_", " ")
+    state = _OUTCOME_WORDS.get(review.state, review.state.replace("_", " "))
+    ref = " — ".join(p for p in (review.operation_reference, review.title) if p) or "this CIA"
     return message(200, "Decision recorded",
-                   f"You {what} version {review.version} of "
-                   f"{review.operation_reference or 'this CIA'}. The review is now {state}.",
-                   kind="ok")
-
-
-def _when(moment) -> str:
-    return moment.strftime("%d %b %Y %H:%M UTC") if moment else ""
+                   f"You {what} version {review.version} of {ref}. The review is now {state}.",
+                   kind="ok", next_steps=_NEXT_STEPS.get(review.state))

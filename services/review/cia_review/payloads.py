@@ -70,6 +70,12 @@ def links(review: Review, settings: ReviewSettings) -> dict:
     }
 
 
+def document_url(review: Review, settings: ReviewSettings) -> str:
+    """The reviewed version as a document (DOCX, or PDF by ``Accept``) in the authoring API."""
+    return (f"{settings.authoring_url}/api/v1/cias/{review.cia_id}/versions/{review.version}"
+            "/document")
+
+
 def action_url(settings: ReviewSettings, token: str) -> str:
     return f"{settings.review_url}/review/actions/{token}"
 

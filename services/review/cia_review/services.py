@@ -322,6 +322,17 @@ def get_review(session: Session, review_id: str, settings: ReviewSettings) -> di
     return describe(load_review(session, review_id), settings)
 
 
+def earlier_rounds(session: Session, review: Review) -> list[Review]:
+    """The decided rounds of the same version before ``review``, oldest first."""
+    return list(session.scalars(
+        sa.select(Review)
+        .where(Review.cia_id == review.cia_id, Review.version == review.version,
+               Review.round < review.round)
+        .options(selectinload(Review.decisions))
+        .order_by(Review.round)
+    ).all())
+
+
 def list_reviews(session: Session, settings: ReviewSettings, *, cia_id: str | None = None,
                  state: str | None = None, assigned_to: str | None = None,
                  offset: int = 0, limit: int = 20) -> tuple[list[dict], int]:
