@@ -18,7 +18,7 @@ pointers with :func:`cia_schemas.errors.to_json_pointers`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -121,9 +121,18 @@ _short = validate.Length(min=1, max=500)
 _count = validate.Range(min=0)
 
 
+def utc_convertible(value: datetime) -> None:
+    """Refuse a date-time at the calendar's edge that has no UTC equivalent
+    (0001-01-01T00:10+13:00): converting it later would fail the request."""
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValidationError("Date-time out of range.") from None
+
+
 def _aware(**kw: Any) -> fields.AwareDateTime:
     # ISO 8601 with an explicit UTC offset; naive date-times are refused.
-    return fields.AwareDateTime(format="iso", **kw)
+    return fields.AwareDateTime(format="iso", validate=utc_convertible, **kw)
 
 
 def _str(disclosure: str, description: str, *, required: bool = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .content import USE_CASES, WATCHLIST_CATEGORIES
+from .content import USE_CASES, WATCHLIST_CATEGORIES, utc_convertible
 from .ranks import RANKS, rank_at_least
 
 REFERENCE_PATTERN = r"^LFR-\d{4}-\d{4}$"
@@ -30,11 +30,12 @@ class OperationCreateSchema(Schema):
                              metadata={"description": "Longitude (WGS 84), optional."})
     use_case = fields.String(required=True, validate=validate.OneOf(USE_CASES),
                              metadata={"description": "MPS use-case category."})
-    planned_start = fields.AwareDateTime(required=True, format="iso",
+    planned_start = fields.AwareDateTime(required=True, format="iso", validate=utc_convertible,
                                          metadata={"description": "Planned start (ISO 8601 with offset)."})
-    planned_end = fields.AwareDateTime(required=True, format="iso",
+    planned_end = fields.AwareDateTime(required=True, format="iso", validate=utc_convertible,
                                        metadata={"description": "Planned end (ISO 8601 with offset)."})
-    watchlist_size = fields.Integer(required=True, validate=validate.Range(min=0),
+    # Upper bounds keep the values within the database's integer columns.
+    watchlist_size = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000_000),
                                     metadata={"description": "Number of images on the watchlist."})
     watchlist_categories = fields.List(
         fields.String(validate=validate.OneOf(WATCHLIST_CATEGORIES)), required=True,
@@ -43,7 +44,7 @@ class OperationCreateSchema(Schema):
     match_threshold = fields.Float(load_default=DEFAULT_MATCH_THRESHOLD,
                                    validate=validate.Range(min=0, max=1),
                                    metadata={"description": "Face-match threshold (0.64 in MPS practice since mid-2024)."})
-    camera_count = fields.Integer(required=True, validate=validate.Range(min=1),
+    camera_count = fields.Integer(required=True, validate=validate.Range(min=1, max=1000),
                                   metadata={"description": "Number of cameras."})
 
     @validates_schema
@@ -69,7 +70,7 @@ class AuthorisationSchema(Schema):
                                  metadata={"description": "Authorising officer's rank.", "enum": RANKS})
     collar_number = fields.String(required=True, validate=validate.Length(min=1, max=20),
                                   metadata={"description": "Collar / warrant number."})
-    authorised_at = fields.AwareDateTime(required=True, format="iso",
+    authorised_at = fields.AwareDateTime(required=True, format="iso", validate=utc_convertible,
                                          metadata={"description": "Time of authorisation (ISO 8601 with offset)."})
     authority_reference = fields.String(required=True, validate=validate.Length(min=1, max=100),
                                         metadata={"description": "Reference of the written authority document."})

@@ -172,8 +172,12 @@ def test_amendment_versions_diff_and_supersede(app, client):
     problem(client.get(f"{base}/versions/1/diff", headers=REVIEWER), 422)
     problem(client.get(f"{base}/versions/2/diff?against=7", headers=REVIEWER), 404)
 
+    # The outcome record goes to review only once the operation has been deployed.
+    ok(client.post(f"/api/v1/operations/{op['id']}/status", json={"status": "deployed"},
+                   headers=PLANNER))
     submit(client, cia_id)
     deliver(app, review_completed(cia_id, 2, "approved"))
+    assert ok(client.get(f"/api/v1/operations/{op['id']}", headers=PLANNER))["status"] == "completed"
     versions = ok(client.get(f"{base}/versions", headers=ADMIN))
     assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "approved")]
     assert versions[0]["superseded_at"] and versions[1]["amendment_reason"] == "Post-deployment review"

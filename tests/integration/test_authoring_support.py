@@ -5,12 +5,15 @@ Imported as ``from tests.integration.test_authoring_support import *``.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from cia_authoring.app import create_app
+from cia_authoring.documents.pdf import soffice_binary
 from cia_authoring.worker import worker_spec
 from cia_common.auth import mint_token
 from cia_common.config import LOCAL_JWT_SECRET
@@ -52,6 +55,17 @@ def app(databases):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def libreoffice() -> str:
+    """The LibreOffice binary; mandatory under CI (infra/lib.sh installs it)."""
+    binary = soffice_binary()
+    if not (binary and shutil.which(binary)):
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice is mandatory under CI (infra/lib.sh installs it)")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return binary
 
 
 def problem(resp, status: int) -> dict:
@@ -139,6 +153,6 @@ def approved_cia(app, client, *, reference: str | None = None) -> tuple[dict, di
 
 __all__ = [
     "ADMIN", "FOI", "PLANNER", "PLANNER2", "REVIEWER", "app", "approved_cia", "authorise",
-    "bearer", "client", "content_for", "create_cia", "create_operation", "deliver", "example", "get_cia",
+    "bearer", "client", "libreoffice", "content_for", "create_cia", "create_operation", "deliver", "example", "get_cia",
     "make_app", "ok", "outbox_events", "problem", "review_completed", "submit",
 ]

@@ -1,6 +1,6 @@
 """The authoring worker against a real broker: the submit endpoint's outbox row
-reaches the events topic, and a review.completed from the review topic approves
-the version and stores its documents."""
+reaches the events topic, a review.completed from the review topic approves
+the version and stores its documents, and the worker then makes their PDFs."""
 from __future__ import annotations
 
 import json
@@ -15,6 +15,7 @@ from cia_common.config import EVENT_TOPICS
 from cia_common.kafka_clients import ensure_topics
 from cia_common.web import db
 
+from tests.integration.test_authoring_support import libreoffice  # noqa: F401 (fixture)
 from tests.integration.test_authoring_support import (PLANNER, authorise, create_cia,
                                                       create_operation, get_cia, make_app,
                                                       review_completed, submit)
@@ -36,7 +37,7 @@ def _collector(bootstrap: str, topic: str):
 
 
 def test_worker_publishes_submissions_and_applies_review_decisions(databases, kafka_bootstrap,
-                                                                   topic_prefix):
+                                                                   topic_prefix, libreoffice):
     url = databases.new("authoring")
     overrides = {"DATABASE_URL": url, "TOPIC_PREFIX": topic_prefix,
                  "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
@@ -76,13 +77,29 @@ def test_worker_publishes_submissions_and_applies_review_decisions(databases, ka
                                   message="cia.approved on Kafka")
             assert approved["_key"] == cia["id"] and approved["data"]["version"] == 1
 
-        with db(app).sessions() as s:
-            docs = {d.kind: d.sha256 for d in s.execute(
-                sa.select(Document).where(Document.cia_id == cia["id"])).scalars()}
-        assert set(docs) == {"full", "disclosure"}
-        assert {d["kind"]: d["sha256"] for d in approved["data"]["documents"]} == docs
-        doc = client.get(f"/api/v1/cias/{cia['id']}/versions/1/document", headers=PLANNER)
-        assert doc.headers["X-Content-SHA256"] == docs["full"]
+            # The worker then makes the PDFs from the stored DOCX, off the approval path.
+            def stored():
+                with db(app).sessions() as s:
+                    return {(d.kind, d.format): d.sha256 for d in s.execute(
+                        sa.select(Document).where(Document.cia_id == cia["id"])).scalars()}
+
+            docs = wait_for(lambda: (lambda d: d if len(d) == 4 else None)(stored()), 120,
+                            message="full and disclosure PDFs stored by the worker")
+
+        assert set(docs) == {(kind, fmt) for kind in ("full", "disclosure") for fmt in ("docx", "pdf")}
+        assert {d["kind"]: d["sha256"] for d in approved["data"]["documents"]} == {
+            kind: docs[(kind, "docx")] for kind in ("full", "disclosure")}
+        url = f"/api/v1/cias/{cia['id']}/versions/1/document"
+        doc = client.get(url, headers=PLANNER)
+        assert doc.headers["X-Content-SHA256"] == docs[("full", "docx")]
+        pdf = client.get(url, headers={**PLANNER, "Accept": "application/pdf"})
+        assert pdf.mimetype == "application/pdf" and pdf.headers["X-Document-Stored"] == "true"
+        assert pdf.headers["X-Content-SHA256"] == docs[("full", "pdf")]
+        renders = [e for e in client.get(f"/api/v1/cias/{cia['id']}/audit", headers=PLANNER)
+                   .get_json()["entries"] if e["detail"] and e["detail"].get("format") == "pdf"]
+        assert sorted((e["detail"]["kind"], e["actor"]["sub"], e["detail"]["sha256"])
+                      for e in renders) == sorted(
+            (kind, "system", docs[(kind, "pdf")]) for kind in ("full", "disclosure"))
     finally:
         producer.close()
         consumer.close()

@@ -113,6 +113,42 @@ def test_content_reference_must_name_the_operation():
 
 
 # --------------------------------------------------------------------------
+# Post-deployment review (section 13)
+# --------------------------------------------------------------------------
+
+PDR = {"post_deployment_review": {"total_alerts": 0}}
+
+
+def _pdr_blocker(content, amended_from, status):
+    return domain.post_deployment_review_blocker(content, amended_from=amended_from,
+                                                 operation_status=status,
+                                                 operation_reference="LFR-2026-0001")
+
+
+def test_a_version_without_outcome_record_is_never_held_back():
+    for content in ({}, {"risks": []}, {"post_deployment_review": None},
+                    {"post_deployment_review": {}}, "not content"):
+        for status in ("planned", "authorised", "deployed"):
+            assert _pdr_blocker(content, None, status) is None
+            assert not domain.approval_completes_operation(content, status)
+
+
+def test_the_outcome_record_comes_in_an_amendment_after_the_deployment():
+    assert "amendment" in _pdr_blocker(PDR, None, "deployed")  # never in version 1
+    for status in ("planned", "authorised", "cancelled"):
+        reason = _pdr_blocker(PDR, 1, status)
+        assert f"LFR-2026-0001 is {status}" in reason and "deployed" in reason
+    assert _pdr_blocker(PDR, 1, "deployed") is None
+    assert _pdr_blocker(PDR, 2, "completed") is None  # a correction of the outcome record
+
+
+def test_approving_the_outcome_record_completes_a_deployed_operation_only():
+    assert domain.approval_completes_operation(PDR, "deployed")
+    for status in ("planned", "authorised", "completed", "cancelled"):
+        assert not domain.approval_completes_operation(PDR, status)
+
+
+# --------------------------------------------------------------------------
 # JSON merge-patch (RFC 7396, including the examples of its appendix A)
 # --------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ DECISION_APPLIED = "review.decision_applied"
 APPROVAL_BLOCKED = "review.approval_blocked"
 AMENDED = "cia.amended"
 DOCUMENT_RENDERED = "document.rendered"
+OPERATION_COMPLETED = "operation.completed"
 
 
 @dataclass(frozen=True)

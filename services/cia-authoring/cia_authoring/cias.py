@@ -14,7 +14,7 @@ from cia_common.events import isoformat
 from cia_schemas.content import validate_draft, validate_for_submission
 from cia_schemas.errors import to_json_pointers
 
-from . import audit, domain, rendering
+from . import audit, domain, pdfs, rendering
 from .models import Cia, CiaVersion, Operation, utcnow
 
 CONTENT = "/content"
@@ -250,6 +250,13 @@ def submit(uow: UnitOfWork, cia_id: str, requested_reviewers: list[str], if_matc
         domain.check_submittable(version.status, version.number)
     except domain.DomainError as exc:
         raise Conflict(str(exc)) from None
+    # The state of the operation first: no point completing an outcome record too early.
+    blocker = domain.post_deployment_review_blocker(
+        version.content, amended_from=version.amended_from, operation_status=op.status,
+        operation_reference=op.reference)
+    if blocker:
+        raise Conflict(blocker, errors=[{"pointer": f"{CONTENT}/{domain.POST_DEPLOYMENT_REVIEW}",
+                                         "detail": blocker}])
     errors = _content_errors(version.content, op, submission=True)
     if errors:
         raise InvalidContent(errors, detail="The CIA is not ready for review; nothing was submitted.")
@@ -345,6 +352,44 @@ def full_document(uow: UnitOfWork, cia_id: str, number: int, actor, cfg: dict) -
     audit.lock_cia(uow.session, cia_id)
     audit.append(uow.session, cia_id, actor=actor, action=audit.DOCUMENT_RENDERED,
                  version=number, content_sha256=version.content_sha256,
-                 detail={"kind": rendering.FULL, "format": "docx", "sha256": digest,
-                         "stored": False})
+                 detail={"kind": rendering.FULL, "format": rendering.DOCX_FORMAT,
+                         "sha256": digest, "stored": False})
+    return DocumentFile(data, digest, filename, stored=False)
+
+
+def full_document_pdf(unit_of_work: pdfs.UnitOfWorkFactory, cia_id: str, number: int, actor,
+                      cfg: dict) -> DocumentFile:
+    """The full PDF of a version.
+
+    An approved version's PDF is made once from its stored DOCX and stored (by
+    the worker soon after approval, or here if this request comes first); any
+    other version is rendered and converted on the fly, never stored, and the
+    render recorded in the audit trail. Raises ``PdfConversionError`` when
+    LibreOffice fails; nothing is written then.
+    """
+    with unit_of_work() as uow:
+        view = version_view(uow.session, cia_id, number)
+        op, version = view.operation, view.version
+        filename = f"{op.reference}-v{number}.pdf"
+        approved = version.status in domain.APPROVED_STATUSES
+        content_sha256 = version.content_sha256  # of what is rendered, even if edited meanwhile
+        if not approved:
+            docx = rendering.render_full(op, version, cfg)
+    if approved:
+        pdf = pdfs.ensure(unit_of_work, pdfs.DocKey(cia_id, number, rendering.FULL), actor, cfg)
+        if pdf is not None:
+            return DocumentFile(pdf.data, pdf.sha256, filename, stored=True)
+        # Approved before documents were stored: render it like a draft.
+        with unit_of_work() as uow:
+            view = version_view(uow.session, cia_id, number)
+            docx = rendering.render_full(view.operation, view.version, cfg)
+    data = pdfs.convert(docx, cfg)  # outside any transaction: it takes seconds
+    digest = domain.sha256_hex(data)
+    with unit_of_work() as uow:
+        audit.lock_cia(uow.session, cia_id)
+        audit.append(uow.session, cia_id, actor=actor, action=audit.DOCUMENT_RENDERED,
+                     version=number, content_sha256=content_sha256,
+                     detail={"kind": rendering.FULL, "format": rendering.PDF_FORMAT,
+                             "sha256": digest, "stored": False})
+        uow.commit()
     return DocumentFile(data, digest, filename, stored=False)

@@ -139,6 +139,24 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
         "review_id": version.review_id,
         "documents": [{"kind": d.kind, "format": d.format, "sha256": d.sha256} for d in docs],
     })
+    if domain.approval_completes_operation(version.content, op.status):
+        _complete_operation(uow, cia, version, op, now)
+
+
+def _complete_operation(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation,
+                        now) -> None:
+    """The approved outcome record closes the deployment: the operation is completed."""
+    previous = op.status
+    op.status = domain.COMPLETED
+    op.updated_at = now
+    uow.session.flush()
+    audit.append(uow.session, cia.id, actor=audit.SYSTEM, action=audit.OPERATION_COMPLETED,
+                 version=version.number, content_sha256=version.content_sha256,
+                 detail={"operation_id": op.id, "operation_reference": op.reference,
+                         "from": previous, "status": domain.COMPLETED})
+    uow.emit("operation.completed", cia.id, {
+        "operation_id": op.id, "operation_reference": op.reference, "cia_id": cia.id,
+        "version": version.number})
 
 
 def release_blocked_approval(uow: UnitOfWork, op: Operation, cfg: dict) -> CiaVersion | None:

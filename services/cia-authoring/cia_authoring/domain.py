@@ -145,6 +145,41 @@ def review_applies_to(status: str) -> bool:
 
 
 # --------------------------------------------------------------------------
+# Post-deployment review (content section 13)
+# --------------------------------------------------------------------------
+
+POST_DEPLOYMENT_REVIEW = "post_deployment_review"
+
+
+def has_post_deployment_review(content: Any) -> bool:
+    return isinstance(content, dict) and bool(content.get(POST_DEPLOYMENT_REVIEW))
+
+
+def post_deployment_review_blocker(content: Any, *, amended_from: int | None,
+                                   operation_status: str, operation_reference: str) -> str | None:
+    """Why a version carrying the outcome record cannot go to review, or ``None``.
+
+    The outcome record is written after the deployment, by an amendment of the
+    approved CIA; a first version cannot carry it.
+    """
+    if not has_post_deployment_review(content):
+        return None
+    if amended_from is None:
+        return ("The post-deployment review is recorded by an amendment after the deployment; "
+                "remove it from this first version, or amend the CIA once it is approved and "
+                "the operation deployed.")
+    if operation_status not in (DEPLOYED, COMPLETED):
+        return (f"Operation {operation_reference} is {operation_status}; a post-deployment review "
+                "can be submitted only once the operation has been marked deployed.")
+    return None
+
+
+def approval_completes_operation(content: Any, operation_status: str) -> bool:
+    """Approving the outcome record of a deployed operation completes the operation."""
+    return has_post_deployment_review(content) and operation_status == DEPLOYED
+
+
+# --------------------------------------------------------------------------
 # Content: canonical JSON, hash, merge-patch, diff
 # --------------------------------------------------------------------------
 

@@ -16,7 +16,10 @@ from .domain import sha256_hex
 from .models import CiaVersion, Document, Operation
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
 FULL, DISCLOSURE = "full", "disclosure"
+# Values of documents.format.
+DOCX_FORMAT, PDF_FORMAT = "docx", "pdf"
 
 # Operation fields the documents show; all of them are public once a CIA is
 # disclosed (the watchlist and tactical details live in the content, redacted).
@@ -60,7 +63,7 @@ def render_disclosure(op: Operation, version: CiaVersion, cfg: dict) -> tuple[by
 
 
 def stored(session: Session, cia_id: str, version: int, kind: str,
-           fmt: str = "docx") -> Document | None:
+           fmt: str = DOCX_FORMAT) -> Document | None:
     return session.execute(
         sa.select(Document).where(Document.cia_id == cia_id, Document.version == version,
                                   Document.kind == kind, Document.format == fmt)
@@ -69,7 +72,10 @@ def stored(session: Session, cia_id: str, version: int, kind: str,
 
 def store_approved_documents(session: Session, op: Operation, version: CiaVersion,
                              cfg: dict) -> list[Document]:
-    """Render the full and disclosure DOCX of an approved version, once."""
+    """Render the full and disclosure DOCX of an approved version, once.
+
+    Their PDFs are made later from these stored files (see ``pdfs``): LibreOffice
+    is slow and may fail, and neither may hold up or undo an approval."""
     docs = []
     for kind in (FULL, DISCLOSURE):
         existing = stored(session, version.cia_id, version.number, kind)
@@ -80,7 +86,7 @@ def store_approved_documents(session: Session, op: Operation, version: CiaVersio
             data, log = render_full(op, version, cfg), None
         else:
             data, log = render_disclosure(op, version, cfg)
-        doc = Document(cia_id=version.cia_id, version=version.number, kind=kind, format="docx",
+        doc = Document(cia_id=version.cia_id, version=version.number, kind=kind, format=DOCX_FORMAT,
                        sha256=sha256_hex(data), size=len(data), data=data, redaction_log=log)
         session.add(doc)
         docs.append(doc)

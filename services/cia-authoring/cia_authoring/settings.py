@@ -7,6 +7,14 @@
     names below it are withheld under s.40(2).
 ``FORCE_NAME`` (env ``CIA_FORCE_NAME``, from ``cia_common.config``)
     Printed in documents and used as their author property (never a person).
+``SOFFICE`` (env ``CIA_SOFFICE``, default: ``soffice`` on the PATH)
+    The LibreOffice binary that converts DOCX to PDF.
+``PDF_TIMEOUT_SECONDS`` (env ``CIA_PDF_TIMEOUT_SECONDS``, default 120)
+    Longest a single DOCX → PDF conversion may run before it is killed.
+``PDF_RENDER_AHEAD`` (env ``CIA_PDF_RENDER_AHEAD``, default true)
+    The worker converts the stored DOCX of every approved version to PDF soon
+    after approval; when false (or when that fails) the PDF is made on its first
+    request instead. Either way it is stored once.
 
 Rank names are those of ``cia_schemas.ranks.RANKS``; an unknown one stops the
 service at start-up rather than at the first request.
@@ -27,6 +35,10 @@ def authoring_defaults() -> dict:
     return {
         "MIN_AUTHORISING_RANK": env.get("CIA_MIN_AUTHORISING_RANK", "superintendent"),
         "DISCLOSURE_RANK_CUTOFF": env.get("CIA_DISCLOSURE_RANK_CUTOFF", "superintendent"),
+        "SOFFICE": env.get("CIA_SOFFICE") or None,
+        "PDF_TIMEOUT_SECONDS": float(env.get("CIA_PDF_TIMEOUT_SECONDS", "120")),
+        "PDF_RENDER_AHEAD": env.get("CIA_PDF_RENDER_AHEAD", "true").strip().lower()
+        in {"1", "true", "yes", "on"},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_smorest import Api
 
 from . import cias, disclosures, operations
+from .content_doc import document_content_schemas
 from .schemas import DateOrDateTime
 
 
@@ -11,3 +12,4 @@ def register(api: Api) -> None:
     api.register_field(DateOrDateTime, "string", None)
     for module in (operations, cias, disclosures):
         api.register_blueprint(module.blp)
+    document_content_schemas(api.spec)

@@ -1,18 +1,25 @@
 """/api/v1/cias — CIAs, versions, amendments, diffs, documents and audit."""
 from __future__ import annotations
 
+import logging
+
 from flask import Response, request
 from flask_smorest import Blueprint
 
 from cia_common.errors import InvalidContent, Problem
 
 from .. import audit, cias
+from ..documents.pdf import PdfConversionError
 from ..domain import verify_chain
+from ..rendering import PDF
 from . import present
+from .content_doc import submission_requirements
 from .common import PROBLEM_JSON, AUTHORS, DOCX, READERS, actor, cfg, guarded, unit_of_work
 from .schemas import (AmendmentSchema, AuditSchema, CiaCreateSchema, CiaPatchSchema, CiaQuerySchema,
                       CiaSchema, DiffQuerySchema, DiffSchema, ProblemSchema, SubmitSchema,
                       VersionSummarySchema)
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("cias", __name__, url_prefix="/api/v1/cias",
                 description="Community Impact Assessments and their versions. Role planner "
@@ -103,13 +110,15 @@ def patch_cia(data, cia_id):
 @blp.arguments(SubmitSchema, required=False)
 @blp.response(200, CiaSchema, headers=_ETAG_DOC)
 @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The version cannot be submitted.")
+                  description="The version cannot be submitted: it is not a draft or "
+                              "changes_requested, or it carries a post-deployment review "
+                              "before the operation was deployed (or in its first version).")
+@blp.doc(description="Every section a reviewer needs must be complete: otherwise 422 listing "
+                     "every missing or failing field by JSON pointer, and nothing is submitted. "
+                     "``If-Match`` is optional and checked when given. "
+                     + submission_requirements())
 def submit_cia(data, cia_id):
-    """Submit the latest version for review (emits ``cia.submitted``).
-
-    Every section a reviewer needs must be complete: otherwise 422 listing every
-    missing or failing field. ``If-Match`` is optional and checked when given.
-    """
+    """Submit the latest version for review (emits ``cia.submitted``)."""
     with unit_of_work() as uow:
         view = cias.submit(uow, cia_id, (data or {}).get("requested_reviewers") or [],
                            request.headers.get("If-Match"), actor())
@@ -165,26 +174,65 @@ def diff_versions(query, cia_id, number):
     return {"cia_id": cia_id, "version": number, "against": against, "changes": changes}
 
 
+_DOCUMENT_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}}
+                     for media in (DOCX, PDF)}
+
+
 @blp.route("/<string:cia_id>/versions/<int:number>/document", methods=["GET"])
 @guarded(blp, *READERS)
-@blp.response(200, content_type=DOCX, description="The full DOCX of the version.",
-              headers={"X-Content-SHA256": {"schema": {"type": "string"}},
-                       "ETag": {"schema": {"type": "string"}}})
+@blp.doc(responses={"200": {
+    "description": "The full document: DOCX, or PDF when the Accept header prefers "
+                   "application/pdf.",
+    "headers": {"X-Content-SHA256": {"schema": {"type": "string"},
+                                     "description": "SHA-256 of the file."},
+                "X-Document-Stored": {"schema": {"type": "string", "enum": ["true", "false"]},
+                                      "description": "Whether this is the stored file."},
+                "ETag": {"schema": {"type": "string"}}},
+    "content": _DOCUMENT_CONTENT}})
 @blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="PDF is not available yet.")
+                  description="The Accept header allows neither DOCX nor PDF.")
+@blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The PDF could not be produced right now; the DOCX is available. "
+                              "Retry after the Retry-After delay.")
 def get_document(cia_id, number):
-    """The full document (never a disclosure copy): stored at approval; a version
-    not approved is rendered on the fly and not stored."""
-    if request.accept_mimetypes and request.accept_mimetypes.best_match([DOCX]) is None:
-        raise Problem(406, "Not Acceptable",
-                      f"Documents are available as {DOCX}; PDF is not available yet.")
-    with unit_of_work() as uow:
-        doc = cias.full_document(uow, cia_id, number, actor(), cfg())
-        uow.commit()
-    return Response(doc.data, mimetype=DOCX, headers={
+    """The full document of a version (never a disclosure copy), as DOCX or PDF.
+
+    ``Accept: application/pdf`` asks for the PDF; otherwise the DOCX. An approved
+    (or superseded) version's documents are rendered once — the DOCX at approval,
+    the PDF from that DOCX soon after (or on the first request, if that comes
+    first) — stored with their SHA-256 and served from storage. Any other version
+    is rendered on the fly, never stored, and each such render is audited.
+    """
+    wanted = _negotiate_document()
+    if wanted == PDF:
+        try:
+            doc = cias.full_document_pdf(unit_of_work, cia_id, number, actor(), cfg())
+        except PdfConversionError as exc:
+            log.error("PDF of CIA %s v%s failed: %s", cia_id, number, exc)
+            raise Problem(503, "Service Unavailable",
+                          "The PDF could not be produced right now; try again shortly, or ask "
+                          f"for the DOCX (Accept: {DOCX}).", headers={"Retry-After": "30"}) from None
+    else:
+        with unit_of_work() as uow:
+            doc = cias.full_document(uow, cia_id, number, actor(), cfg())
+            uow.commit()
+    return Response(doc.data, mimetype=wanted, headers={
         "ETag": f'"{doc.sha256}"', "X-Content-SHA256": doc.sha256,
         "Content-Disposition": f'attachment; filename="{doc.filename}"',
-        "X-Document-Stored": "true" if doc.stored else "false"})
+        "X-Document-Stored": "true" if doc.stored else "false",
+        "Vary": "Accept"})
+
+
+def _negotiate_document() -> str:
+    """DOCX unless the client prefers PDF; 406 when it accepts neither."""
+    accept = request.accept_mimetypes
+    if not accept:
+        return DOCX
+    best = accept.best_match([DOCX, PDF])
+    if best is None:
+        raise Problem(406, "Not Acceptable",
+                      f"Documents are available as {DOCX} or {PDF}.")
+    return best
 
 
 @blp.route("/<string:cia_id>/audit", methods=["GET"])

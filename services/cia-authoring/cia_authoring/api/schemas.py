@@ -100,7 +100,8 @@ class OperationStatusSchema(Schema):
 class CiaCreateSchema(Schema):
     operation_id = fields.String(required=True, metadata={"description": "The operation's id."})
     content = ContentField(required=True, metadata={
-        "description": "CIA content; a draft may be partial but every value given must be valid."})
+        "description": "CIA content; a draft may be partial but every value given must be valid. "
+                       "What submission requires: see CiaContent (x-required-for-submission)."})
 
 
 class CiaPatchSchema(Schema):

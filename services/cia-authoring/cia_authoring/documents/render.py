@@ -85,11 +85,30 @@ def f_dt(v: Any, default: str = NOT_PROVIDED) -> str:
     d = _parse_dt(v)
     if d is None:
         return str(v)  # e.g. a redaction marker
-    text = f"{d:%A} {d.day} {d:%B %Y}, {d:%H:%M}"
-    if d.utcoffset() is not None:
-        off = d.strftime("%z")
-        text += f" (UTC{off[:3]}:{off[3:]})"
-    return text
+    return f"{d:%A} {d.day} {d:%B %Y}, {d:%H:%M}{_offset(d)}"
+
+
+def _offset(d: datetime) -> str:
+    if d.utcoffset() is None:
+        return ""
+    off = d.strftime("%z")
+    return f" (UTC{off[:3]}:{off[3:]})"
+
+
+def f_span(start: Any, end: Any = None, default: str = NOT_PROVIDED) -> str:
+    """A period: ``Thursday 14 May 2026, 10:00–18:00 (UTC+01:00)`` within one day,
+    both ends written out otherwise."""
+    if _missing(start):
+        return default
+    s = _parse_dt(start)
+    e = None if _missing(end) else _parse_dt(end)
+    if s is None:
+        return str(start)  # e.g. a redaction marker
+    if e is None:
+        return f_dt(start) if _missing(end) else f"{f_dt(start)} to {f_dt(end)}"
+    if s.date() == e.date() and s.utcoffset() == e.utcoffset():
+        return f"{s:%A} {s.day} {s:%B %Y}, {s:%H:%M}–{e:%H:%M}{_offset(s)}"
+    return f"{f_dt(start)} to {f_dt(end)}"
 
 
 def f_d(v: Any, default: str = NOT_PROVIDED) -> str:
@@ -219,6 +238,7 @@ def f_fieldname(pointer: Any) -> str:
 FILTERS = {
     "nyp": f_nyp,
     "dt": f_dt,
+    "span": f_span,
     "d": f_d,
     "label": f_label,
     "lines": f_lines,

@@ -1,0 +1,113 @@
+"""Document rendering cost, beside its substrate measured in the same run.
+
+docx      the full and the disclosure DOCX of the example CIA (with its
+          post-deployment review), vs docxtpl rendering a one-line template
+pdf       that full DOCX converted by LibreOffice headless (own profile each
+          time, as in the service), vs the one-line document converted the same way
+
+Medians over a few runs; run alone with ``python -m bench.documents``.
+"""
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docx import Document as NewDocx
+from docxtpl import DocxTemplate
+
+from cia_authoring.documents.pdf import PdfConversionError, available, docx_to_pdf
+from cia_authoring.documents.redaction import redact
+from cia_authoring.documents.render import render_docx
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FORCE = "Metropolitan Police Service"
+
+
+def _example(name: str) -> dict:
+    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def _median_ms(fn, runs: int) -> tuple[float, object]:
+    samples, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        samples.append(time.perf_counter() - t0)
+    return round(statistics.median(samples) * 1000, 2), result
+
+
+def _context(content: dict, log=None) -> dict:
+    ctx = {"force_name": FORCE, "operation": _example("operation.json"),
+           "cia": {"version": 2, "status": "approved", "content": content},
+           "rendered_at": "2026-05-20T09:00:00+00:00"}
+    if log is not None:
+        ctx["redaction_log"] = log
+    return ctx
+
+
+def _one_line_template(directory: Path) -> Path:
+    path = directory / "one-line.docx"
+    doc = NewDocx()
+    doc.add_paragraph("{{ name }}")
+    doc.save(str(path))
+    return path
+
+
+def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3) -> dict:
+    content = _example("cia-content.json")
+    content["post_deployment_review"] = _example("post-deployment-review.json")
+    with tempfile.TemporaryDirectory(prefix="cia-bench-docs-") as tmp:
+        template = _one_line_template(Path(tmp))
+
+        def one_line() -> bytes:
+            tpl = DocxTemplate(str(template))
+            tpl.render({"name": "Croydon Town Centre LFR Deployment"}, autoescape=True)
+            buf = io.BytesIO()
+            tpl.save(buf)
+            return buf.getvalue()
+
+        def full() -> bytes:
+            return render_docx(_context(content), title="bench", author_label=FORCE)
+
+        def disclosure() -> bytes:
+            redacted, log = redact(content)
+            return render_docx(_context(redacted, log), title="bench", author_label=FORCE)
+
+        one_line()  # warm imports and caches before timing
+        full()
+        base_ms, tiny_docx = _median_ms(one_line, docx_runs)
+        full_ms, full_docx = _median_ms(full, docx_runs)
+        disclosure_ms, _ = _median_ms(disclosure, docx_runs)
+
+    out: dict = {
+        "runs": {"docx": docx_runs, "pdf": pdf_runs},
+        "docx": {"full_ms": full_ms, "disclosure_ms": disclosure_ms,
+                 "docxtpl_one_line_ms": base_ms,
+                 "ratio_full": round(full_ms / base_ms, 1),
+                 "ratio_disclosure": round(disclosure_ms / base_ms, 1),
+                 "full_bytes": len(full_docx)},
+    }
+    if not available():
+        out["pdf"] = {"skipped": "LibreOffice (soffice) is not installed"}
+        return out
+    try:
+        tiny_ms, _ = _median_ms(lambda: docx_to_pdf(tiny_docx), pdf_runs)
+        pdf_ms, pdf = _median_ms(lambda: docx_to_pdf(full_docx), pdf_runs)
+    except PdfConversionError as exc:
+        out["pdf"] = {"skipped": f"conversion failed: {exc}"}
+        return out
+    out["pdf"] = {"full_ms": pdf_ms, "one_line_ms": tiny_ms,
+                  "ratio_vs_one_line_pdf": round(pdf_ms / tiny_ms, 2),
+                  "ratio_vs_docxtpl_one_line": round(pdf_ms / base_ms, 1),
+                  "full_bytes": len(pdf)}
+    return out
+
+
+if __name__ == "__main__":
+    json.dump(document_benchmarks(), sys.stdout, indent=2)
+    print()

@@ -1,0 +1,188 @@
+"""PDF copies of the stored documents (service-layer functions).
+
+An approval stores the DOCX documents (full and disclosure) in the same
+transaction as the approval itself. Their PDFs are made afterwards and outside
+any transaction, because LibreOffice takes seconds and may fail — and neither
+may hold up or undo an approval:
+
+- the worker's periodic job :class:`RenderAhead` converts the stored DOCX of
+  every approved version that has no PDF yet, soon after the approval, and
+  retries a failed conversion later with a growing delay;
+- a request for a PDF that is not stored yet (:func:`ensure`) converts it there
+  and then.
+
+Whichever comes first stores it; the CIA row lock decides a race, so a PDF is
+stored once. A PDF is always made from the stored DOCX, so the two formats of
+a version show the same render. Each stored PDF is recorded in the audit trail.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from cia_common.db import Database, UnitOfWork
+from cia_common.config import events_topic
+
+from . import audit, rendering, settings
+from .documents.pdf import DEFAULT_TIMEOUT_S, PdfConversionError, docx_to_pdf
+from .domain import sha256_hex
+from .models import CiaVersion, Document
+
+log = logging.getLogger(__name__)
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class SourceChanged(Exception):
+    """The stored DOCX was replaced (a disclosure copy re-rendered) during a conversion."""
+
+
+@dataclass(frozen=True)
+class DocKey:
+    cia_id: str
+    version: int
+    kind: str  # full | disclosure
+
+
+def convert(docx: bytes, cfg: dict) -> bytes:
+    """DOCX → PDF with the configured binary and timeout (raises PdfConversionError)."""
+    return docx_to_pdf(docx, timeout_s=float(cfg.get("PDF_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_S),
+                       soffice=cfg.get("SOFFICE") or None)
+
+
+def pending(session: Session, limit: int = 50) -> list[DocKey]:
+    """Stored DOCX documents (approved versions only) that have no PDF yet, oldest first."""
+    pdf = aliased(Document)
+    rows = session.execute(
+        sa.select(Document.cia_id, Document.version, Document.kind)
+        .outerjoin(pdf, sa.and_(pdf.cia_id == Document.cia_id, pdf.version == Document.version,
+                                pdf.kind == Document.kind, pdf.format == rendering.PDF_FORMAT))
+        .where(Document.format == rendering.DOCX_FORMAT, pdf.id.is_(None))
+        .order_by(Document.created_at, Document.cia_id, Document.version, Document.kind)
+        .limit(limit)
+    ).all()
+    return [DocKey(r.cia_id, r.version, r.kind) for r in rows]
+
+
+def store(uow: UnitOfWork, key: DocKey, pdf: bytes, source_sha256: str,
+          actor) -> tuple[Document, bool]:
+    """Store the PDF made from the stored DOCX ``source_sha256``, once.
+
+    Returns ``(document, created)``; when another process stored it first, its
+    document is returned and nothing is written.
+    """
+    session = uow.session
+    audit.lock_cia(session, key.cia_id)  # serialises racing renderers of this CIA
+    existing = rendering.stored(session, key.cia_id, key.version, key.kind, rendering.PDF_FORMAT)
+    if existing is not None:
+        return existing, False
+    source = rendering.stored(session, key.cia_id, key.version, key.kind)
+    if source is None or source.sha256 != source_sha256:
+        raise SourceChanged(f"the DOCX {source_sha256} of {key} is no longer stored")
+    digest = sha256_hex(pdf)
+    doc = Document(cia_id=key.cia_id, version=key.version, kind=key.kind,
+                   format=rendering.PDF_FORMAT, sha256=digest, size=len(pdf), data=pdf,
+                   redaction_log=source.redaction_log)
+    session.add(doc)
+    session.flush()
+    content_sha256 = session.execute(
+        sa.select(CiaVersion.content_sha256).where(CiaVersion.cia_id == key.cia_id,
+                                                   CiaVersion.number == key.version)
+    ).scalar_one()
+    audit.append(session, key.cia_id, actor=actor, action=audit.DOCUMENT_RENDERED,
+                 version=key.version, content_sha256=content_sha256,
+                 detail={"kind": key.kind, "format": rendering.PDF_FORMAT, "sha256": digest,
+                         "stored": True, "from_docx_sha256": source_sha256})
+    return doc, True
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    data: bytes
+    sha256: str
+    rendered_now: bool
+
+
+def ensure(unit_of_work: UnitOfWorkFactory, key: DocKey, actor, cfg: dict) -> StoredPdf | None:
+    """The stored PDF of a stored DOCX, converting and storing it first if needed.
+
+    ``None`` when there is no stored DOCX (the version was never approved).
+    Raises ``PdfConversionError`` when LibreOffice fails; nothing is written then.
+    """
+    for _attempt in range(2):
+        with unit_of_work() as uow:
+            pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
+                                   rendering.PDF_FORMAT)
+            if pdf is not None:
+                return StoredPdf(pdf.data, pdf.sha256, False)
+            source = rendering.stored(uow.session, key.cia_id, key.version, key.kind)
+            if source is None:
+                return None
+            docx, source_sha256 = source.data, source.sha256
+        # No transaction is open while LibreOffice runs.
+        data = convert(docx, cfg)
+        try:
+            with unit_of_work() as uow:
+                doc, created = store(uow, key, data, source_sha256, actor)
+                result = StoredPdf(doc.data, doc.sha256, created)
+                uow.commit()
+            return result
+        except SourceChanged:
+            continue  # re-rendered meanwhile: convert the new DOCX
+    raise PdfConversionError("The document was replaced twice while it was being converted.")
+
+
+class RenderAhead:
+    """The worker's periodic job: make the PDFs of newly approved versions.
+
+    One conversion per call, so the worker stops promptly; a failed one is
+    retried after 30 s, doubling up to an hour (counted in this process only: a
+    restart tries again at once). Returns the delay the worker should wait.
+    """
+
+    RETRY_FIRST_S = 30.0
+    RETRY_MAX_S = 3600.0
+
+    def __init__(self) -> None:
+        self.__name__ = "render_pdfs_ahead"
+        self.failures: dict[DocKey, tuple[int, float]] = {}  # key -> (failures, retry at)
+
+    def __call__(self, db: Database, cfg: dict) -> float:
+        if not cfg.get("PDF_RENDER_AHEAD", True):
+            return 60.0
+        now = time.monotonic()
+        with db.sessions() as session:
+            keys = pending(session)
+        due = [k for k in keys if self.failures.get(k, (0, 0.0))[1] <= now]
+        if not due:
+            return 2.0
+        key = due[0]
+        with db.sessions() as session:
+            source = rendering.stored(session, key.cia_id, key.version, key.kind)
+            if source is None:
+                return 0.1
+            docx, source_sha256 = source.data, source.sha256
+        try:
+            data = convert(docx, cfg)
+        except PdfConversionError as exc:
+            count = self.failures.get(key, (0, 0.0))[0] + 1
+            delay = min(self.RETRY_FIRST_S * 2 ** (count - 1), self.RETRY_MAX_S)
+            self.failures[key] = (count, time.monotonic() + delay)
+            log.error("PDF of %s v%s (%s) failed (attempt %d), retrying in %.0f s: %s",
+                      key.cia_id, key.version, key.kind, count, delay, exc)
+            return 0.5
+        try:
+            with db.unit_of_work(source=settings.SOURCE, topic=events_topic(cfg)) as uow:
+                _doc, created = store(uow, key, data, source_sha256, audit.SYSTEM)
+                uow.commit()
+        except SourceChanged:
+            return 0.01  # convert the new DOCX at once
+        self.failures.pop(key, None)
+        if created:
+            log.info("stored the PDF of %s v%s (%s)", key.cia_id, key.version, key.kind)
+        return 0.01 if len(due) > 1 else 1.0
