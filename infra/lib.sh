@@ -98,7 +98,7 @@ stop_started_postgres() {
 
 # Debian packages the system needs beside Python: LibreOffice converts DOCX to
 # PDF, Chromium drives the browser tests. Installed when missing (as root).
-CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core chromium)
+CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core fonts-liberation2 chromium)
 
 ensure_debian_packages() {
     local missing=() pkg

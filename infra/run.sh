@@ -42,7 +42,7 @@ trap 'exit 143' TERM
 
 ensure_venv
 # PDF copies need LibreOffice; without it the services still run and say so on PDF requests.
-ensure_debian_packages libreoffice-writer-nogui fonts-dejavu-core ||
+ensure_debian_packages libreoffice-writer-nogui fonts-dejavu-core fonts-liberation2 ||
     cia_log "WARNING: LibreOffice missing: PDF documents will be unavailable"
 export CIA_DATA_DIR="$CIA_REPO_ROOT/.state/data"
 mkdir -p "$CIA_DATA_DIR"
