@@ -4,6 +4,13 @@ loop      submit → review.requested webhook received, vs a raw kafka-python
           produce → consume round trip measured in the same run
 http      GET /api/v1/cias/{id} requests per second, vs a bare Flask endpoint on
           the same gunicorn settings
+documents DOCX and PDF render time per CIA, vs docxtpl rendering a one-line
+          template (bench/documents.py)
+bundle    disclosure bundle of 1,000 released CIAs: export time and peak memory,
+          vs zipfile writing the same files from memory (bench/bundle.py)
+load      50 planners create, edit and submit 1,000 CIAs while reviewers approve:
+          throughput and latency percentiles, vs a bare Flask endpoint under the
+          same concurrency (bench/load.py)
 
 Run through ``./infra/bench.sh`` (sets up the venv, the broker and PostgreSQL).
 """
@@ -24,6 +31,9 @@ from pathlib import Path
 import requests
 from kafka import KafkaConsumer, KafkaProducer
 
+from bench.bundle import bundle_benchmark
+from bench.documents import document_benchmarks
+from bench.load import load_benchmark
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import PLANNER, create_authorised_operation, create_cia, submit, subscribe
@@ -124,6 +134,8 @@ def main(argv=None) -> int:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"],
                         default="postgresql" if os.environ.get("CIA_TEST_POSTGRES_URL") else "sqlite")
+    parser.add_argument("--load-cias", type=int, default=1000,
+                        help="CIAs through the load benchmark (0 skips it)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
 
@@ -159,6 +171,11 @@ def main(argv=None) -> int:
                        "ratio_rps": round(cia_rps["rps"] / bare["rps"], 3),
                        "gunicorn": {"workers": args.web_workers, "threads": 4,
                                     "worker_class": "gthread"}}
+    results["documents"] = document_benchmarks()
+    results["bundle"] = bundle_benchmark()
+    if args.load_cias:
+        results["load"] = load_benchmark(bootstrap, args.backend, args.load_cias,
+                                         args.web_workers)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))

@@ -17,6 +17,7 @@ from cia_common.web import create_service_app
 from . import settings
 from .api import register
 from .domain import DomainError
+from .foi import views as foi_views
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         config=settings.with_defaults(config),
     )
     register(api)
+    foi_views.register(app, api)
 
     @app.errorhandler(DomainError)
     def _domain_conflict(exc: DomainError):

@@ -10,6 +10,7 @@ from cia_common.db import Database
 
 from . import audit as audit_trail
 from . import settings
+from .foi.cli import commands as foi_commands
 
 
 @click.group("audit")
@@ -38,4 +39,4 @@ def verify(database_url: str | None) -> None:
     sys.exit(1)
 
 
-commands = [audit]
+commands = [audit, *foi_commands]

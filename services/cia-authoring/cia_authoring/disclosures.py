@@ -1,55 +1,111 @@
-"""FOI disclosure copies: the redacted DOCX stored at approval and its redaction log."""
+"""FOI disclosure copies: the redacted DOCX (and PDF) stored at approval, their
+release state and redaction log.
+
+A copy starts ``pending_release``; an FOI officer releases it
+(``cia_authoring.foi.release``). A copy whose censor rules changed and that the
+worker has not re-rendered yet shows ``rerender_pending``.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cia_common.errors import NotFound
 
 from . import rendering
+from .foi import copies as foi_copies
+from .foi import rules as foi_rules
+from .foi.models import PENDING_RELEASE, RELEASED, DisclosureCopy
 from .models import Cia, CiaVersion, Document, Operation
 
-# Nothing is released automatically: FOI officers decide; the copy waits for them.
-PENDING_RELEASE = "pending_release"
+__all__ = ["PENDING_RELEASE", "RELEASED", "document", "get", "list_", "pdf"]
+
+_Pdf = aliased(Document)
 
 
-def list_(session: Session, *, approved_from: datetime | None = None,
-          approved_to: datetime | None = None, borough: str | None = None,
-          page: int = 1, page_size: int = 10) -> tuple[list[dict], int]:
-    query = (
+def _query():
+    state = sa.func.coalesce(DisclosureCopy.state, PENDING_RELEASE)
+    return (
         sa.select(Document.cia_id, Document.version, Document.sha256, Document.size,
                   Document.created_at, CiaVersion.status, CiaVersion.approved_at,
-                  Operation.reference, Operation.borough, Operation.id.label("operation_id"))
+                  Operation.reference, Operation.borough, Operation.planned_start,
+                  Operation.planned_end, Operation.id.label("operation_id"),
+                  state.label("state"), DisclosureCopy,
+                  _Pdf.sha256.label("pdf_sha256"), _Pdf.size.label("pdf_size"))
         .join(CiaVersion, sa.and_(CiaVersion.cia_id == Document.cia_id,
                                   CiaVersion.number == Document.version))
         .join(Cia, Cia.id == Document.cia_id)
         .join(Operation, Operation.id == Cia.operation_id)
-        .where(Document.kind == rendering.DISCLOSURE)
-    )
+        .outerjoin(DisclosureCopy, sa.and_(DisclosureCopy.cia_id == Document.cia_id,
+                                           DisclosureCopy.version == Document.version))
+        .outerjoin(_Pdf, sa.and_(_Pdf.cia_id == Document.cia_id, _Pdf.version == Document.version,
+                                 _Pdf.kind == rendering.DISCLOSURE, _Pdf.format == "pdf"))
+        .where(Document.kind == rendering.DISCLOSURE, Document.format == "docx")
+    ), state
+
+
+def _item(r, fingerprints: dict) -> dict:
+    copy: DisclosureCopy | None = r.DisclosureCopy
+    released = copy is not None and copy.state == RELEASED
+    return {
+        "cia_id": r.cia_id, "version": r.version, "operation_id": r.operation_id,
+        "operation_reference": r.reference, "borough": r.borough,
+        "planned_start": r.planned_start, "planned_end": r.planned_end,
+        "approved_at": r.approved_at, "version_status": r.status,
+        "sha256": r.sha256, "size": r.size,
+        "pdf_sha256": r.pdf_sha256, "pdf_size": r.pdf_size,
+        "formats": ["docx", "pdf"] if r.pdf_sha256 else ["docx"],
+        "state": r.state,
+        "rerender_pending": foi_copies.is_stale(copy, fingerprints, r.cia_id),
+        "rendered_at": copy.rendered_at if copy is not None and copy.rendered_at else r.created_at,
+        "released_at": copy.released_at if released else None,
+        "released_by": ({"sub": copy.released_by_sub, "name": copy.released_by_name}
+                        if released else None),
+        "release_note": copy.release_note if released else None,
+    }
+
+
+def list_(session: Session, *, approved_from: datetime | None = None,
+          approved_to: datetime | None = None, borough: str | None = None,
+          state: str | None = None, page: int = 1, page_size: int = 10) -> tuple[list[dict], int]:
+    query, state_col = _query()
     if approved_from:
         query = query.where(CiaVersion.approved_at >= approved_from)
     if approved_to:
         query = query.where(CiaVersion.approved_at < approved_to)
     if borough:
         query = query.where(sa.func.lower(Operation.borough) == borough.lower())
+    if state:
+        query = query.where(state_col == state)
     total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(
         query.order_by(CiaVersion.approved_at.desc(), Document.cia_id, Document.version.desc())
         .limit(page_size).offset((page - 1) * page_size)
     ).all()
-    return [{
-        "cia_id": r.cia_id, "version": r.version, "operation_id": r.operation_id,
-        "operation_reference": r.reference, "borough": r.borough, "approved_at": r.approved_at,
-        "version_status": r.status, "sha256": r.sha256, "size": r.size,
-        "state": PENDING_RELEASE,
-    } for r in rows], total
+    fingerprints = foi_rules.fingerprints(session, {r.cia_id for r in rows})
+    return [_item(r, fingerprints) for r in rows], total
+
+
+def get(session: Session, cia_id: str, number: int) -> dict:
+    query, _ = _query()
+    row = session.execute(query.where(Document.cia_id == cia_id,
+                                      Document.version == number)).first()
+    if row is None:
+        raise NotFound(f"A disclosure copy of version {number} of CIA {cia_id}")
+    return _item(row, foi_rules.fingerprints(session, {cia_id}))
 
 
 def document(session: Session, cia_id: str, number: int) -> tuple[Document, Operation]:
+    """The stored disclosure DOCX and its operation; 404 when there is no copy."""
     doc = rendering.stored(session, cia_id, number, rendering.DISCLOSURE)
     if doc is None:
         raise NotFound(f"A disclosure copy of version {number} of CIA {cia_id}")
     cia = session.get(Cia, cia_id)
     return doc, cia.operation
+
+
+def pdf(session: Session, cia_id: str, number: int) -> Document | None:
+    """The stored PDF of the disclosure copy, if converted."""
+    return rendering.stored(session, cia_id, number, rendering.DISCLOSURE, "pdf")

@@ -15,6 +15,9 @@
     The worker converts the stored DOCX of every approved version to PDF soon
     after approval; when false (or when that fails) the PDF is made on its first
     request instead. Either way it is stored once.
+``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
+    Statistics counts from 1 to this value are shown as suppressed (read in
+    ``foi/statistics.py``).
 
 Rank names are those of ``cia_schemas.ranks.RANKS``; an unknown one stops the
 service at start-up rather than at the first request.

@@ -1,5 +1,6 @@
-"""The authoring worker: outbox relay, and ``review.completed`` from the review
-service applied to CIA versions. Run with ``python -m cia_authoring.worker``."""
+"""The authoring worker: outbox relay, ``review.completed`` from the review
+service applied to CIA versions, and the PDFs of approved versions made from
+their stored DOCX (see ``pdfs``). Run with ``python -m cia_authoring.worker``."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +12,8 @@ from cia_common.worker import WorkerSpec
 from . import settings
 from .app import MIGRATIONS
 from .decisions import on_review_completed
+from .foi.handlers import handlers as foi_handlers
+from .pdfs import RenderAhead
 
 
 def worker_spec(cfg: dict) -> WorkerSpec:
@@ -20,8 +23,10 @@ def worker_spec(cfg: dict) -> WorkerSpec:
     return WorkerSpec(
         service=settings.SERVICE,
         migrations=MIGRATIONS,
-        handlers={"review.completed": handler},
-        subscribe_to=[EVENT_TOPICS["review"]],
+        handlers={"review.completed": handler, **foi_handlers(cfg)},
+        # Its own topic too: disclosure copies are re-rendered from authoring events.
+        subscribe_to=[EVENT_TOPICS["review"], EVENT_TOPICS["authoring"]],
+        periodic=[RenderAhead()],
     )
 
 

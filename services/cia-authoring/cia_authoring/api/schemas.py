@@ -222,36 +222,6 @@ class AuditSchema(Schema):
     entries = fields.List(fields.Nested(AuditEntrySchema))
 
 
-# --------------------------------------------------------------------------
-# Disclosures
-# --------------------------------------------------------------------------
-
-
-class DisclosureSchema(Schema):
-    cia_id = fields.String()
-    version = fields.Integer()
-    operation_id = fields.String()
-    operation_reference = fields.String()
-    borough = fields.String()
-    approved_at = fields.DateTime()
-    version_status = fields.String(metadata={"description": "approved, or superseded by a later version."})
-    sha256 = fields.String(metadata={"description": "SHA-256 of the stored disclosure DOCX."})
-    size = fields.Integer()
-    state = fields.String(metadata={"enum": ["pending_release"]})
-
-
-class DisclosureQuerySchema(Schema):
-    from_ = DateOrDateTime(data_key="from", metadata={"description": "Approved on or after."})
-    to = DateOrDateTime(upper=True, metadata={"description": "Approved before (a date: that day included)."})
-    borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
-
-
-class RedactionSchema(Schema):
-    pointer = fields.String(metadata={"description": "RFC 6901 pointer of the withheld field."})
-    exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
-    reason = fields.String()
-
-
 class ProblemSchema(Schema):
     type = fields.String()
     title = fields.String()

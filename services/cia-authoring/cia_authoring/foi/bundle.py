@@ -1,0 +1,207 @@
+"""Disclosure bundles: the released copies of the operations in a date range as
+one zip, streamed.
+
+Layout::
+
+    README.txt
+    LFR-2026-0042-v1/LFR-2026-0042-v1-disclosure.docx
+    LFR-2026-0042-v1/LFR-2026-0042-v1-disclosure.pdf
+    LFR-2026-0042-v1/redaction-log.csv
+    LFR-2026-0042-v1/redaction-log.json
+    ...
+    index.csv      one row per file: reference, borough, dates, version, SHA-256
+
+The zip is written into a pipe that the generator drains after every file, and
+documents are read from the database one copy at a time, each in its own short
+session, so memory stays at about one copy (plus the zip's directory and the
+index, a few hundred bytes a file) whatever the size of the bundle. ``index.csv`` comes last, with
+the SHA-256 of the bytes actually written. The same generator serves
+``GET /api/v1/disclosures/bundle`` and ``cia export-disclosures``.
+
+Only copies that are released and still current are bundled: a copy whose
+censor rules changed is left out until the worker has re-rendered it and an
+FOI officer has released it again.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cia_common.events import isoformat
+
+from .. import rendering
+from ..models import Cia, CiaVersion, Document, Operation
+from . import copies
+from . import rules as rules_service
+from .models import RELEASED, DisclosureCopy
+
+INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
+                 "approved_at", "released_at", "file", "format", "sha256", "bytes")
+LOG_COLUMNS = ("pointer", "rule_id", "exemption", "reason")
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    cia_id: str
+    version: int
+    reference: str
+    borough: str
+    planned_start: datetime
+    planned_end: datetime
+    approved_at: datetime | None
+    released_at: datetime
+    docx_sha256: str
+    pdf_sha256: str | None
+
+    @property
+    def folder(self) -> str:
+        return f"{self.reference}-v{self.version}"
+
+
+def released_copies(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None) -> tuple[list[BundleItem], int]:
+    """Released, current copies of operations planned to start in [from, to);
+    and how many released copies were left out because they are being re-rendered."""
+    query = (
+        sa.select(DisclosureCopy, Operation.reference, Operation.borough, Operation.planned_start,
+                  Operation.planned_end, CiaVersion.approved_at)
+        .join(Cia, Cia.id == DisclosureCopy.cia_id)
+        .join(Operation, Operation.id == Cia.operation_id)
+        .join(CiaVersion, sa.and_(CiaVersion.cia_id == DisclosureCopy.cia_id,
+                                  CiaVersion.number == DisclosureCopy.version))
+        .where(DisclosureCopy.state == RELEASED)
+        .order_by(Operation.planned_start, Operation.reference, DisclosureCopy.version)
+    )
+    if start_from:
+        query = query.where(Operation.planned_start >= start_from)
+    if start_to:
+        query = query.where(Operation.planned_start < start_to)
+    rows = session.execute(query).all()
+    fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
+    items, stale = [], 0
+    for r in rows:
+        c = r.DisclosureCopy
+        if copies.is_stale(c, fingerprints, c.cia_id):
+            stale += 1
+            continue
+        items.append(BundleItem(c.cia_id, c.version, r.reference, r.borough, r.planned_start,
+                                r.planned_end, r.approved_at, c.released_at,
+                                c.released_docx_sha256, c.released_pdf_sha256))
+    return items, stale
+
+
+class _Pipe:
+    """A write-only file for ``zipfile``: what is written waits here until drained."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts = []
+        return out
+
+
+def _csv(rows: list[dict], columns) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _iso(moment: datetime | None) -> str:
+    return isoformat(moment) if moment else ""
+
+
+def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
+    stamp = max(when.astimezone(timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
+    info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
+           start_from: datetime | None = None, start_to: datetime | None = None,
+           progress: Callable[[BundleItem], None] | None = None) -> Iterator[bytes]:
+    """Yield the zip's bytes. ``sessions`` opens a short read session per copy."""
+    pipe = _Pipe()
+    now = datetime.now(timezone.utc)
+    # The index grows as CSV text (a few hundred bytes a file), not as row objects.
+    index = io.StringIO()
+    index_writer = csv.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
+    index_writer.writeheader()
+    with zipfile.ZipFile(pipe, "w", allowZip64=True) as zf:
+        readme = (
+            "FOI disclosure bundle: released disclosure copies of Community Impact Assessments\n"
+            f"Operations planned to start from {_iso(start_from) or 'the beginning'} "
+            f"to {_iso(start_to) or 'now'} (end excluded).\n"
+            f"Generated {isoformat(now)}.\n"
+            "Each folder holds one copy (DOCX and PDF) and its redaction log; index.csv lists "
+            "every file with its SHA-256.\n"
+            "Redacted text is shown in place as [Redacted — s.40(2)] or [Redacted — s.31(1)(a)(b)].\n"
+        )
+        zf.writestr(_info("README.txt", now, zipfile.ZIP_DEFLATED), readme.encode("utf-8"))
+        yield pipe.drain()
+        for item in items:
+            # One short read per copy: no transaction stays open while the client
+            # downloads (on SQLite that would hold the database's write lock).
+            with sessions() as session:
+                files = _read(session, item)
+            if files is None:
+                continue  # re-rendered or withdrawn since the listing
+            for fmt, name, data, compress in files:
+                zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
+                index_writer.writerow({
+                    "reference": item.reference, "borough": item.borough,
+                    "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
+                    "version": item.version, "approved_at": _iso(item.approved_at),
+                    "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
+                    "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+                yield pipe.drain()
+            if progress is not None:
+                progress(item)
+        zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED), index.getvalue().encode("utf-8"))
+    yield pipe.drain()
+
+
+def _read(session: Session, item: BundleItem):
+    def doc(fmt: str):
+        return session.execute(
+            sa.select(Document.data, Document.sha256, Document.redaction_log)
+            .where(Document.cia_id == item.cia_id, Document.version == item.version,
+                   Document.kind == rendering.DISCLOSURE, Document.format == fmt)
+        ).first()
+
+    docx = doc(copies.DOCX)
+    if docx is None or docx.sha256 != item.docx_sha256:
+        return None
+    base = f"{item.folder}-disclosure"
+    files = [("docx", f"{base}.docx", docx.data, zipfile.ZIP_STORED)]
+    # A stored PDF is always the conversion of the stored DOCX (see copies), here
+    # the released one; it may have been converted after the release.
+    pdf = doc(copies.PDF)
+    if pdf is not None:
+        files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED))
+    entries = copies.log_rows(docx.redaction_log)
+    files.append(("redaction-log-csv", "redaction-log.csv", _csv(entries, LOG_COLUMNS),
+                  zipfile.ZIP_DEFLATED))
+    files.append(("redaction-log-json", "redaction-log.json",
+                  copies.dumps_log(docx.redaction_log).encode("utf-8"), zipfile.ZIP_DEFLATED))
+    return files

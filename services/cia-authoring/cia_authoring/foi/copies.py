@@ -1,0 +1,194 @@
+"""Disclosure copies: rendering them with the censor rules, keeping them current.
+
+The copy stored at approval is rendered from the schema redaction alone. Once
+censor rules apply to a CIA (its own or global ones), ``ensure_current``
+renders its DOCX again from the schema redaction plus the rules, in the worker,
+stores it in place and deletes the PDF made from the old DOCX in the same
+transaction; the worker's PDF job (``cia_authoring.pdfs``) then converts the
+new DOCX outside any transaction, as it does after an approval. So a stored
+PDF is always the conversion of the stored DOCX. A copy whose stored files were
+rendered with other rules than the ones that apply now is *stale*: it cannot be
+released and bundles leave it out until the worker has caught up.
+
+When the new rendering differs from the stored one, a released copy goes back
+to ``pending_release``: what the FOI officer released is no longer what is
+stored, so they decide again (the audit trail keeps both).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cia_common.db import UnitOfWork
+
+from .. import audit, domain, rendering
+from ..documents.redaction import redact
+from ..documents.render import render_docx
+from ..models import CiaVersion, Document, Operation, utcnow
+from . import censor
+from . import rules as rules_service
+from .models import PENDING_RELEASE, RELEASED, DisclosureCopy
+
+log = logging.getLogger(__name__)
+
+RERENDERED = "disclosure.rerendered"
+PDF = rendering.PDF_FORMAT
+DOCX = rendering.DOCX_FORMAT
+
+
+def _as_approved(version: CiaVersion):
+    # A disclosure copy always shows the version as it was approved, whatever
+    # became of it later (superseded), so that re-rendering changes only what
+    # the rules change.
+    return SimpleNamespace(number=version.number, status=domain.APPROVED)
+
+
+def build(op: Operation, version: CiaVersion, cfg: dict,
+          rules: list[censor.Rule]) -> tuple[dict, list[dict]]:
+    """The render context of the disclosure copy and its redaction log."""
+    redacted, log_ = redact(version.content, rank_cutoff=cfg["DISCLOSURE_RANK_CUTOFF"])
+    operation_ctx = rendering.operation_context(op)
+    redacted, content_log = censor.apply(redacted, rules)
+    operation_ctx, op_log = censor.apply(operation_ctx, rules, "/operation")
+    full_log = [*({**e, "rule_id": None} for e in log_), *content_log, *op_log]
+    ctx = rendering._context(op, _as_approved(version), redacted, cfg["FORCE_NAME"], full_log)
+    ctx["operation"] = operation_ctx
+    return ctx, full_log
+
+
+def context_hash(ctx: dict) -> str:
+    return hashlib.sha256(domain.canonical_json(ctx).encode()).hexdigest()
+
+
+def render(op: Operation, version: CiaVersion, ctx: dict, cfg: dict) -> bytes:
+    return render_docx(ctx, title=rendering._title(op, _as_approved(version), True),
+                       author_label=cfg["FORCE_NAME"])
+
+
+def effective_fingerprint(copy: DisclosureCopy | None) -> str:
+    # No row: the copy is the one rendered at approval, without censor rules.
+    return copy.rules_fingerprint if copy is not None else censor.NO_RULES
+
+
+def state_of(copy: DisclosureCopy | None) -> str:
+    return copy.state if copy is not None else PENDING_RELEASE
+
+
+def is_stale(copy: DisclosureCopy | None, fingerprints: dict[str | None, str], cia_id: str) -> bool:
+    wanted = fingerprints.get(cia_id, fingerprints[None])
+    return effective_fingerprint(copy) != wanted
+
+
+def copy_row(session: Session, cia_id: str, number: int) -> DisclosureCopy | None:
+    return session.get(DisclosureCopy, (cia_id, number), populate_existing=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # missing | current | unchanged | rerendered
+    docx_sha256: str | None = None
+
+
+def _upsert(session: Session, cia_id: str, number: int, fmt: str, data: bytes,
+            redaction_log: list) -> Document:
+    doc = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, fmt)
+    if doc is None:
+        doc = Document(cia_id=cia_id, version=number, kind=rendering.DISCLOSURE, format=fmt)
+        session.add(doc)
+    doc.data, doc.sha256, doc.size = data, domain.sha256_hex(data), len(data)
+    doc.redaction_log = redaction_log
+    doc.created_at = utcnow()
+    return doc
+
+
+def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
+                   reason: str) -> Outcome:
+    """Make the stored disclosure copy of (CIA, version) match the rules that apply now."""
+    session = uow.session
+    cia = audit.lock_cia(session, cia_id)
+    if cia is None:
+        return Outcome("missing")
+    docx = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, DOCX)
+    if docx is None:
+        return Outcome("missing")
+    rules = rules_service.applicable(session, cia_id)
+    wanted = censor.fingerprint(rules)
+    copy = copy_row(session, cia_id, number)
+    if effective_fingerprint(copy) == wanted:
+        return Outcome("current", docx.sha256)
+
+    version = session.execute(sa.select(CiaVersion).where(
+        CiaVersion.cia_id == cia_id, CiaVersion.number == number)).scalar_one()
+    op = cia.operation
+    if copy is not None and copy.context_sha256:
+        before = copy.context_sha256
+    else:
+        # Still the file rendered at approval, without censor rules.
+        before = context_hash(build(op, version, cfg, [])[0])
+    ctx, redaction_log = build(op, version, cfg, rules)
+    after = context_hash(ctx)
+    now = utcnow()
+    if copy is None:
+        copy = DisclosureCopy(cia_id=cia_id, version=number, state=PENDING_RELEASE,
+                              render_count=0, updated_at=now)
+        session.add(copy)
+    copy.rules_fingerprint = wanted
+    copy.context_sha256 = after
+    if after == before:
+        # The rules change nothing in this copy: the stored files stay as they are.
+        copy.updated_at = now
+        session.flush()
+        return Outcome("unchanged", docx.sha256)
+
+    previous = {"docx": docx.sha256}
+    old_pdf = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, PDF)
+    if old_pdf is not None:
+        previous["pdf"] = old_pdf.sha256
+    data = render(op, version, ctx, cfg)
+    new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log)
+    if old_pdf is not None:
+        # Never leave a PDF behind that lacks the new redactions; the PDF job
+        # converts the new DOCX.
+        session.delete(old_pdf)
+    was_released = copy.state == RELEASED
+    copy.state = PENDING_RELEASE
+    copy.released_at = copy.released_by_sub = copy.released_by_name = None
+    copy.release_note = copy.released_docx_sha256 = copy.released_pdf_sha256 = None
+    copy.rendered_at = copy.updated_at = now
+    copy.render_count += 1
+    session.flush()
+    detail = {"kind": rendering.DISCLOSURE, "format": DOCX, "reason": reason,
+              "docx_sha256": new_docx.sha256, "previous": previous,
+              "rules": [r.id for r in rules], "release_withdrawn": was_released}
+    audit.append(session, cia_id, actor=audit.SYSTEM, action=RERENDERED, version=number,
+                 content_sha256=version.content_sha256, detail=detail)
+    uow.emit(RERENDERED, cia_id, {"cia_id": cia_id, "version": number,
+                                  "operation_reference": op.reference, **detail})
+    log.info("disclosure copy %s v%s re-rendered (%s)", cia_id, number, reason)
+    return Outcome("rerendered", new_docx.sha256)
+
+
+def disclosure_copies_in_scope(session: Session, cia_id: str | None) -> list[tuple[str, int]]:
+    query = (sa.select(Document.cia_id, Document.version)
+             .where(Document.kind == rendering.DISCLOSURE, Document.format == DOCX)
+             .order_by(Document.cia_id, Document.version))
+    if cia_id:
+        query = query.where(Document.cia_id == cia_id)
+    return [(r.cia_id, r.version) for r in session.execute(query)]
+
+
+def log_rows(redaction_log: list | None) -> list[dict]:
+    """The stored log, each entry with ``rule_id`` (``None``: redacted by the schema)."""
+    return [{"pointer": e.get("pointer"), "rule_id": e.get("rule_id"),
+             "exemption": e.get("exemption"), "reason": e.get("reason")}
+            for e in (redaction_log or []) if isinstance(e, dict)]
+
+
+def dumps_log(redaction_log: list | None) -> str:
+    return json.dumps(log_rows(redaction_log), indent=2, ensure_ascii=False)

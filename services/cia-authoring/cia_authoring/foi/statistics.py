@@ -1,0 +1,206 @@
+"""Outcome statistics from the approved post-deployment reviews.
+
+Source: for each CIA, its latest approved version, if it carries a
+post-deployment review (section 13). Operations are selected by planned start
+in [from, to); "year" is the year of that start in London time.
+
+- ``alerts``: true alerts, true-alert engagements, false alerts and false-alert
+  engagements from the per-IC breakdown, grouped by IC code, year or borough,
+  with small numbers suppressed (``suppression``). A record without a per-IC
+  breakdown (imported from a grid that had none) is counted in
+  ``deployments_without_ic_breakdown`` and in no cell, so that every grouping
+  adds up to the same totals.
+- ``deployments_csv``: one row per deployment in the deployment-grid layout
+  (``grid``), the figures the force publishes per deployment, unsuppressed.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cia_common.events import isoformat
+from cia_schemas.content import IC_CODE_LABELS, IC_CODES
+
+from .. import domain
+from ..models import Cia, CiaVersion, Operation
+from . import grid
+from .suppression import DEFAULT_THRESHOLD, MEASURES, SUPPRESSED, suppress
+
+GROUPINGS = ("ic_code", "year", "borough")
+CSV_SUPPRESSED = "[c]"
+MEASURE_LABELS = {
+    "true_alerts": "True alerts",
+    "true_alert_engagements": "True-alert engagements",
+    "false_alerts": "False alerts",
+    "false_alert_engagements": "False-alert engagements",
+}
+RULE = ("Counts from 1 to {t} are suppressed, and so are totals in that range; totals do not "
+        "depend on the grouping. When one cell of a group's (alerts, engagements) pair is "
+        "suppressed, so is the other. In each column with a shown total, further cells (the "
+        "smallest first) are suppressed until at least two are hidden and the hidden cells add up "
+        "to more than {t}, so no suppressed count can be worked out from the total. A column's "
+        "only non-zero cell equals its total and is shown. Suppressed cells all look alike.")
+
+
+def threshold(cfg: dict) -> int:
+    """``STATS_SUPPRESSION_THRESHOLD``: config, then env ``CIA_STATS_SUPPRESSION_THRESHOLD``, then 4."""
+    value = cfg.get("STATS_SUPPRESSION_THRESHOLD")
+    if value is None:
+        value = os.environ.get("CIA_STATS_SUPPRESSION_THRESHOLD", DEFAULT_THRESHOLD)
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"STATS_SUPPRESSION_THRESHOLD={value} must be 0 or more")
+    return value
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    reference: str
+    borough: str
+    location: str
+    use_case: str
+    watchlist_size: int
+    threshold: float
+    planned_start: datetime
+    pdr: dict
+
+    @property
+    def year(self) -> str:
+        return str(grid._local(self.planned_start).year)
+
+
+def outcome_records(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None) -> Iterator[OutcomeRecord]:
+    latest = (sa.select(CiaVersion.cia_id, sa.func.max(CiaVersion.number).label("number"))
+              .where(CiaVersion.status == domain.APPROVED)
+              .group_by(CiaVersion.cia_id).subquery())
+    query = (
+        sa.select(CiaVersion.content, Operation.reference, Operation.borough,
+                  Operation.location_name, Operation.use_case, Operation.watchlist_size,
+                  Operation.match_threshold, Operation.planned_start)
+        .join(latest, sa.and_(CiaVersion.cia_id == latest.c.cia_id,
+                              CiaVersion.number == latest.c.number))
+        .join(Cia, Cia.id == CiaVersion.cia_id)
+        .join(Operation, Operation.id == Cia.operation_id)
+        .order_by(Operation.planned_start, Operation.reference)
+    )
+    if start_from:
+        query = query.where(Operation.planned_start >= start_from)
+    if start_to:
+        query = query.where(Operation.planned_start < start_to)
+    for r in session.execute(query.execution_options(yield_per=200)):
+        pdr = r.content.get("post_deployment_review") if isinstance(r.content, dict) else None
+        if isinstance(pdr, dict):
+            yield OutcomeRecord(r.reference, r.borough, r.location_name, r.use_case,
+                                r.watchlist_size, r.match_threshold, r.planned_start, pdr)
+
+
+def _ic_rows(pdr: dict) -> list[dict] | None:
+    rows = pdr.get("ic_breakdown")
+    if not isinstance(rows, list):
+        return None
+    return [r for r in rows if isinstance(r, dict) and r.get("ic_code") in IC_CODES]
+
+
+def alerts(session: Session, *, group_by: str, threshold_: int,
+           start_from: datetime | None = None, start_to: datetime | None = None) -> dict:
+    if group_by not in GROUPINGS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}")
+    counts: dict[str, dict[str, int]] = {}
+    counted = without = 0
+    for rec in outcome_records(session, start_from, start_to):
+        rows = _ic_rows(rec.pdr)
+        if rows is None:
+            without += 1
+            continue
+        counted += 1
+        for row in rows:
+            group = {"ic_code": row["ic_code"], "year": rec.year, "borough": rec.borough}[group_by]
+            cell = counts.setdefault(group, {m: 0 for m in MEASURES})
+            for m in MEASURES:
+                value = row.get(m)
+                cell[m] += value if isinstance(value, int) and not isinstance(value, bool) else 0
+    groups = list(IC_CODES) if group_by == "ic_code" else sorted(counts, key=str.casefold)
+    table = suppress(groups, counts, threshold_)
+
+    def cell(value):
+        return {"suppressed": True} if value is SUPPRESSED else value
+
+    return {
+        "from": isoformat(start_from) if start_from else None,
+        "to": isoformat(start_to) if start_to else None,
+        "group_by": group_by,
+        "measures": list(MEASURES),
+        "deployments": counted,
+        "deployments_without_ic_breakdown": without,
+        "suppression": {"threshold": threshold_, "rule": RULE.format(t=threshold_)},
+        "rows": [{"group": g, "label": IC_CODE_LABELS.get(g, g) if group_by == "ic_code" else g,
+                  **{m: cell(table.cells[g][m]) for m in MEASURES}} for g in groups],
+        "total": {m: cell(table.totals[m]) for m in MEASURES},
+    }
+
+
+def _text(value) -> str:
+    return CSV_SUPPRESSED if isinstance(value, dict) and value.get("suppressed") else str(value)
+
+
+def alerts_csv(result: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([result["group_by"], "label", *result["measures"]])
+    for row in result["rows"]:
+        writer.writerow([row["group"], row["label"], *(_text(row[m]) for m in result["measures"])])
+    writer.writerow(["total", "All", *(_text(result["total"][m]) for m in result["measures"])])
+    return buf.getvalue()
+
+
+def alerts_png(result: dict) -> bytes:
+    """A grouped bar chart; a suppressed cell is an empty, labelled slot."""
+    from matplotlib.figure import Figure  # heavy import, only when a chart is asked for
+
+    groups = [r["group"] for r in result["rows"]]
+    measures = result["measures"]
+    fig = Figure(figsize=(max(7.0, 1.1 * len(groups) + 3), 4.8), dpi=100)
+    ax = fig.subplots()
+    width = 0.8 / len(measures)
+    for i, m in enumerate(measures):
+        xs = [g + (i - (len(measures) - 1) / 2) * width for g in range(len(groups))]
+        values = [r[m] for r in result["rows"]]
+        heights = [0 if isinstance(v, dict) else v for v in values]
+        bars = ax.bar(xs, heights, width, label=MEASURE_LABELS[m])
+        for bar, v in zip(bars, values):
+            if isinstance(v, dict):
+                ax.annotate(CSV_SUPPRESSED, (bar.get_x() + bar.get_width() / 2, 0),
+                            ha="center", va="bottom", fontsize=7, rotation=90)
+    ax.set_xticks(range(len(groups)), groups, rotation=30 if len(groups) > 8 else 0)
+    span = f"{(result['from'] or '…')[:10]} to {(result['to'] or '…')[:10]}"
+    ax.set_title(f"LFR alerts and engagements by {result['group_by'].replace('_', ' ')}, {span}")
+    ax.set_ylabel("Count")
+    ax.legend(fontsize=8)
+    fig.text(0.01, 0.01, f"{CSV_SUPPRESSED}: suppressed (counts of 1 to "
+                         f"{result['suppression']['threshold']}, and cells that would reveal them)",
+             fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def deployments_csv(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(grid.COLUMNS))
+    writer.writeheader()
+    for rec in outcome_records(session, start_from, start_to):
+        writer.writerow(grid.export_row(
+            reference=rec.reference, borough=rec.borough, location=rec.location,
+            use_case=rec.use_case, watchlist_size=rec.watchlist_size, threshold=rec.threshold,
+            pdr=rec.pdr))
+    return buf.getvalue()

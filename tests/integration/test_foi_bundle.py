@@ -1,0 +1,138 @@
+"""Disclosure bundles: the released, current copies of a date range as one zip,
+streamed over HTTP and written by ``cia export-disclosures`` from the same
+service function."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from cia_authoring.models import Document
+from cia_common.cli import main as cia
+from cia_common.web import db
+
+from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, authorise, client,
+                                                      content_for, create_operation, deliver, ok,
+                                                      problem, review_completed)
+from tests.integration.test_foi_support import FOI_OFFICER, drain
+
+pytestmark = pytest.mark.integration
+__all__ = ["app", "client"]
+
+FAKE_PDF = b"%PDF-1.4 stand-in for the worker's conversion"
+
+
+def seed(app, client):
+    """Three approved CIAs: May (released, with a PDF), June (released, then its rule
+    changes), July (pending)."""
+    copies = {}
+    for ref, day in (("LFR-2026-0042", "2026-05-14"), ("LFR-2026-0043", "2026-06-10"),
+                     ("LFR-2026-0044", "2026-07-01")):
+        op_fields = {"planned_start": f"{day}T10:00:00+01:00", "planned_end": f"{day}T18:00:00+01:00"}
+        op = create_operation(client, reference=ref, **op_fields)
+        authorise(client, op["id"])
+        cia = ok(client.post("/api/v1/cias", json={"operation_id": op["id"],
+                                                   "content": content_for(ref)},
+                             headers=PLANNER), 201)
+        ok(client.post(f"/api/v1/cias/{cia['id']}/submit", json={}, headers=PLANNER))
+        assert deliver(app, review_completed(cia["id"], 1, "approved"))
+        copies[ref] = cia["id"]
+    with db(app).sessions() as s:
+        s.add(Document(cia_id=copies["LFR-2026-0042"], version=1, kind="disclosure",
+                       format="pdf", sha256=hashlib.sha256(FAKE_PDF).hexdigest(),
+                       size=len(FAKE_PDF), data=FAKE_PDF, redaction_log=[]))
+        s.commit()
+    for ref in ("LFR-2026-0042", "LFR-2026-0043"):
+        ok(client.post(f"/api/v1/disclosures/{copies[ref]}/versions/1/release",
+                       headers=FOI_OFFICER))
+    return copies
+
+
+def members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def check_bundle(files: dict[str, bytes], expected_refs: list[str]) -> list[dict]:
+    index = list(csv.DictReader(io.StringIO(files["index.csv"].decode())))
+    assert "README.txt" in files
+    folders = sorted({n.split("/")[0] for n in files if "/" in n})
+    assert folders == [f"{r}-v1" for r in expected_refs]
+    for row in index:
+        data = files[row["file"]]
+        assert hashlib.sha256(data).hexdigest() == row["sha256"]
+        assert int(row["bytes"]) == len(data) and row["version"] == "1"
+        assert row["borough"] == "Croydon" and row["released_at"] and row["planned_start"]
+    assert {r["file"] for r in index} == set(files) - {"README.txt", "index.csv"}
+    for ref in expected_refs:
+        folder = f"{ref}-v1"
+        assert zipfile.is_zipfile(io.BytesIO(files[f"{folder}/{folder}-disclosure.docx"]))
+        log = files[f"{folder}/redaction-log.csv"].decode()
+        assert log.startswith("pointer,rule_id,exemption,reason") and "s.40(2)" in log
+        assert f"{folder}/redaction-log.json" in files
+    return index
+
+
+def test_bundle_streams_the_released_current_copies_of_the_range(app, client):
+    copies = seed(app, client)
+    # June's copy gets a rule that changes it: until the worker has re-rendered it,
+    # it is left out even though it was released.
+    ok(client.post("/api/v1/disclosures/rules", headers=FOI_OFFICER, json={
+        "cia_id": copies["LFR-2026-0043"], "kind": "literal", "pattern": "Whitgift Centre",
+        "exemption": "s31", "reason": "Reveals where the cameras stand."}), 201)
+
+    resp = client.get("/api/v1/disclosures/bundle?from=2026-05-01&to=2026-06-30", headers=FOI)
+    assert resp.status_code == 200 and resp.mimetype == "application/zip"
+    assert resp.is_streamed
+    assert resp.headers["X-Bundle-Copies"] == "1" and resp.headers["X-Bundle-Left-Out"] == "1"
+    assert "disclosures-2026-05-01-2026-07-01.zip" in resp.headers["Content-Disposition"]
+    chunks = list(resp.response)
+    assert len(chunks) > 3  # written out file by file, not built whole
+    files = members(b"".join(chunks))
+    index = check_bundle(files, ["LFR-2026-0042"])
+    assert {r["format"] for r in index} == {"docx", "pdf", "redaction-log-csv", "redaction-log-json"}
+    assert files["LFR-2026-0042-v1/LFR-2026-0042-v1-disclosure.pdf"] == FAKE_PDF
+    stored = ok(client.get(f"/api/v1/disclosures/{copies['LFR-2026-0042']}/versions/1", headers=FOI))
+    docx_row = next(r for r in index if r["format"] == "docx")
+    assert docx_row["sha256"] == stored["sha256"]
+
+    # After the worker re-rendered June's copy it is pending again: still not bundled
+    # (and no longer "left out"); released again, it is.
+    drain(app)
+    resp = client.get("/api/v1/disclosures/bundle?from=2026-06-01", headers=ADMIN)
+    assert resp.headers["X-Bundle-Copies"] == "0" and resp.headers["X-Bundle-Left-Out"] == "0"
+    assert [n for n in members(resp.data) if "/" in n] == []
+    ok(client.post(f"/api/v1/disclosures/{copies['LFR-2026-0043']}/versions/1/release",
+                   headers=FOI_OFFICER))
+    files = members(client.get("/api/v1/disclosures/bundle?from=2026-06-01", headers=FOI).data)
+    check_bundle(files, ["LFR-2026-0043"])  # July is in range but never released
+    docx = files["LFR-2026-0043-v1/LFR-2026-0043-v1-disclosure.docx"]
+    assert b"Whitgift" not in b"".join(members(docx).values())
+    problem(client.get("/api/v1/disclosures/bundle?from=soon", headers=FOI), 422)
+    problem(client.get("/api/v1/disclosures/bundle", headers=PLANNER), 403)
+
+
+def test_export_disclosures_command_writes_the_same_bundle(app, client, tmp_path):
+    seed(app, client)
+    out = tmp_path / "bundle.zip"
+    result = CliRunner().invoke(cia, ["export-disclosures", "--from", "2026-05-01", "--to",
+                                      "2026-12-31", "--database-url", app.config["DATABASE_URL"],
+                                      str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 released disclosure copies" in result.output
+    assert "Disclosure copies" in result.output  # the progress bar's label
+    from_cli = members(out.read_bytes())
+    check_bundle(from_cli, ["LFR-2026-0042", "LFR-2026-0043"])
+    from_api = members(client.get("/api/v1/disclosures/bundle?from=2026-05-01&to=2026-12-31",
+                                  headers=FOI).data)
+    assert {n: v for n, v in from_cli.items() if n not in ("README.txt", "index.csv")} == \
+        {n: v for n, v in from_api.items() if n not in ("README.txt", "index.csv")}
+    assert not list(tmp_path.glob("*.part"))
+    bad = CliRunner().invoke(cia, ["export-disclosures", "--from", "May", str(out),
+                                   "--database-url", app.config["DATABASE_URL"]])
+    assert bad.exit_code == 2 and "not a date" in bad.output
