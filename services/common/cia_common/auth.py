@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -9,6 +11,8 @@ import jwt
 from flask import current_app, g, request
 
 from .errors import Problem
+
+log = logging.getLogger(__name__)
 
 ROLES = ("planner", "reviewer", "foi", "admin")
 
@@ -34,7 +38,23 @@ def mint_token(secret: str, *, sub: str, name: str, roles: list[str], ttl_second
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+class KeySetUnavailable(Exception):
+    """The identity provider's JWKS could not be fetched: our fault, not the token's."""
+
+
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_jwks_lock = threading.Lock()
+
+
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # One client per URL and process: it caches the key set (5 minutes) and
+    # refetches it when a token names a key id it has not seen (key rotation).
+    with _jwks_lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300,
+                                                          timeout=5)
+        return client
 
 
 def decode_token(token: str, cfg: dict) -> Principal:
@@ -45,8 +65,14 @@ def decode_token(token: str, cfg: dict) -> Principal:
     if cfg.get("JWT_ISSUER"):
         kwargs["issuer"] = cfg["JWT_ISSUER"]
     if cfg.get("JWKS_URL"):
-        client = _jwks_clients.setdefault(cfg["JWKS_URL"], jwt.PyJWKClient(cfg["JWKS_URL"]))
-        key = client.get_signing_key_from_jwt(token).key
+        # The algorithm is pinned before the key is looked up: a token's own
+        # header never chooses it (no "none", no HS256 keyed with the public key).
+        if jwt.get_unverified_header(token).get("alg") != "RS256":
+            raise jwt.InvalidAlgorithmError("Only RS256 tokens are accepted.")
+        try:
+            key = _jwks_client(cfg["JWKS_URL"]).get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise KeySetUnavailable(str(exc)) from None
         claims = jwt.decode(token, key, algorithms=["RS256"], options=options, **kwargs)
     else:
         claims = jwt.decode(token, cfg["JWT_SECRET"], algorithms=["HS256"], options=options,
@@ -70,6 +96,11 @@ def current_principal() -> Principal:
         return decode_token(header[len("Bearer "):].strip(), current_app.config)
     except jwt.ExpiredSignatureError:
         raise _unauthorized("The token has expired.") from None
+    except KeySetUnavailable as exc:
+        log.error("JWKS unavailable: %s", exc)
+        raise Problem(503, "Service Unavailable",
+                      "The identity provider's signing keys cannot be fetched; try again shortly.",
+                      headers={"Retry-After": "5"}) from None
     except (jwt.PyJWTError, ValueError) as exc:
         raise _unauthorized(f"The token is not valid: {exc}") from None
 

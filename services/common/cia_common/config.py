@@ -12,6 +12,9 @@ LOCAL_JWT_SECRET = "cia-workflow-local-development-secret"
 
 SERVICE_PORTS = {"authoring": 8001, "review": 8002, "notifier": 8003}
 
+# Endpoints reached without a bearer token, so rate limited per client address.
+RATE_LIMITED_PATHS = {"review": "/review/actions/,/api/v1/inbound/"}
+
 
 def _env_bool(value: str | None, default: bool) -> bool:
     if value is None:
@@ -50,7 +53,18 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         "NOTIFIER_URL": base_url("notifier"),
         "RELAY_POLL_SECONDS": float(env.get("CIA_RELAY_POLL_SECONDS", "0.05")),
         "CONSUMER_MAX_ATTEMPTS": int(env.get("CIA_CONSUMER_MAX_ATTEMPTS", "3")),
+        # A consumer that has not heartbeated its group for this long (twice the
+        # session timeout) is replaced.
+        "CONSUMER_STALL_SECONDS": float(env.get("CIA_CONSUMER_STALL_SECONDS", "20")),
         "RUN_MIGRATIONS": _env_bool(env.get("CIA_RUN_MIGRATIONS"), True),
+        # Hardening of the web processes (see cia_common.web).
+        "MAX_CONTENT_LENGTH": int(env.get("CIA_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "RATE_LIMIT": env.get("CIA_RATE_LIMIT", "60/60"),
+        "RATE_LIMITED_PATHS": env.get("CIA_RATE_LIMITED_PATHS",
+                                      RATE_LIMITED_PATHS.get(service, "")),
+        "TRUSTED_PROXIES": int(env.get("CIA_TRUSTED_PROXIES", "0")),
+        "BEHIND_TLS": _env_bool(env.get("CIA_BEHIND_TLS"), False),
+        "HSTS_MAX_AGE": int(env.get("CIA_HSTS_MAX_AGE", "31536000")),
         "TESTING": False,
     }
     cfg.update(overrides)

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, CloudEvent], None]
 
+COMMIT_TIMEOUT_MS = 15_000
+CLOSE_TIMEOUT_MS = 5_000
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database, not the message, is at fault: retry the message later, never DLQ it."""
@@ -85,8 +88,22 @@ class EventConsumer:
                 self.consumer.seek(tp, record.offset)
                 time.sleep(1.0)
             if last is not None:
-                self.consumer.commit({tp: OffsetAndMetadata(last.offset + 1, "", -1)})
+                # Bounded: without a timeout kafka-python retries a commit forever
+                # while the coordinator is unreachable. A failed commit only means
+                # the batch is delivered again, and the inbox drops it.
+                self.consumer.commit({tp: OffsetAndMetadata(last.offset + 1, "", -1)},
+                                     timeout_ms=COMMIT_TIMEOUT_MS)
         return done
+
+    def heartbeat_age(self) -> float | None:
+        """Seconds since this member last sent its group a heartbeat (``inf`` if it
+        never did), or None when the client does not tell. kafka-python's own
+        metric for this mixes two clocks, so its heartbeat record is read directly."""
+        heartbeat = getattr(getattr(self.consumer, "_coordinator", None), "heartbeat", None)
+        last = getattr(heartbeat, "last_send", None)
+        if not isinstance(last, (int, float)):
+            return None
+        return time.monotonic() - last
 
     def _process(self, record) -> None:
         try:
@@ -127,8 +144,18 @@ class EventConsumer:
                       headers=headers).get(timeout=15)
         log.error("sent %s/%s@%s to DLQ: %s", record.topic, record.partition, record.offset, error)
 
+    def group_state(self) -> str:
+        """The member's view of its group, for the log."""
+        coordinator = getattr(self.consumer, "_coordinator", None)
+        try:
+            known = not coordinator.coordinator_unknown()
+            return f"coordinator {'known' if known else 'unknown'}, state {coordinator.state}"
+        except Exception:  # noqa: BLE001 - diagnostics only
+            return "group state unknown"
+
     def close(self) -> None:
-        self.consumer.close()
+        # Bounded too: the default waits request_timeout_ms (minutes) for a dead coordinator.
+        self.consumer.close(timeout_ms=CLOSE_TIMEOUT_MS)
 
 
 def dlq_error(headers) -> str | None:

@@ -25,11 +25,14 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str) -> sa.Engine:
+    # hide_parameters (both backends): a database error quoted in a log must not
+    # carry the statement's values (CIA content, personal data, secrets).
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  hide_parameters=True)
 
         @sa_event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -50,7 +53,10 @@ def make_engine(url: str) -> sa.Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A database that does not answer fails a request in seconds (503), not minutes.
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                            pool_timeout=10, connect_args={"connect_timeout": 5},
+                            hide_parameters=True)
 
 
 class Database:

@@ -2,29 +2,100 @@
 problem+json errors, health, readiness and Prometheus metrics."""
 from __future__ import annotations
 
+import http
 import logging
 import threading
 import time
+from urllib.parse import urlsplit
 
+import marshmallow as ma
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest import pagination as fs_pagination
+from flask_smorest.pagination import PaginationMetadataSchema
+from flask_smorest.utils import prepare_response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from cia_schemas.errors import to_json_pointers
 
 from .config import load_config
 from .db import Database
-from .errors import Problem, from_problem, problem_response
+from .errors import PROBLEM_JSON, Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
 from .migrate import upgrade
+from .ratelimit import (RateLimitDocPlugin, TokenBucketLimiter, parse_prefixes, parse_rate,
+                        retry_after_header)
 
 log = logging.getLogger(__name__)
+
+# Highest page number a list endpoint accepts: beyond it the offset overflows the
+# database's integer (a 500 on PostgreSQL) long before any list is that long.
+MAX_PAGE = 1_000_000
+
+
+def _bounded_pagination_schema(factory):
+    def make(def_page, def_page_size, def_max_page_size):
+        base = factory(def_page, def_page_size, def_max_page_size)
+
+        class PaginationParametersSchema(base):
+            page = ma.fields.Integer(load_default=def_page,
+                                     validate=ma.validate.Range(min=1, max=MAX_PAGE))
+
+        return PaginationParametersSchema
+
+    make.bounded = True
+    return make
+
+
+# flask-smorest builds each endpoint's pagination schema when the view module is
+# decorated; every view module imports this one first, so the bound applies to all.
+if not getattr(fs_pagination._pagination_parameters_schema_factory, "bounded", False):
+    fs_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema(
+        fs_pagination._pagination_parameters_schema_factory)
+
+
+class ProblemDocSchema(ma.Schema):
+    """RFC 9457 problem details, as every error is answered (members may be added)."""
+    type = ma.fields.String(metadata={"description": "A URI naming the problem type."})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String(metadata={"description": "What went wrong, for a person."})
+    errors = ma.fields.List(ma.fields.Dict(), metadata={
+        "description": "Invalid fields: {pointer (RFC 6901), detail, location}."})
 
 
 class ProblemApi(Api):
     """flask-smorest's Api answering every HTTP error as problem+json."""
+
+    def _register_responses(self):
+        # The error responses flask-smorest documents by itself (422 for invalid
+        # arguments, ...) are documented as the problem+json they are answered with.
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemDocSchema
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            else:
+                if not (100 <= status < 200) and status not in (204, 304):
+                    response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": ProblemDocSchema}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        # X-Pagination carries a JSON object: document it as a JSON-valued header
+        # (OpenAPI "content"), not as an object in the comma-separated "simple" style.
+        if self.spec.openapi_version.major >= 3:
+            self.spec.components.header("PAGINATION", {
+                "description": "Pagination metadata, as JSON.",
+                "content": {"application/json": {"schema": PaginationMetadataSchema}}}, lazy=True)
 
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
@@ -46,7 +117,7 @@ def _handle_problem(p: Problem):
     return from_problem(p)
 
 
-def _handle_db_down(exc: OperationalError):
+def _handle_db_down(exc: Exception):
     log.error("database unavailable: %s", exc.__class__.__name__)
     return problem_response(503, "Service Unavailable",
                             "The database is unavailable; nothing was saved. Try again shortly.",
@@ -68,6 +139,9 @@ class _Metrics:
                                 ["service", "method", "endpoint", "status"], registry=self.registry)
         self.latency = Histogram("http_request_duration_seconds", "HTTP request latency",
                                  ["service", "endpoint"], registry=self.registry)
+        self.rate_limited = Counter("http_rate_limited_total",
+                                    "Requests refused with 429 by the per-client rate limit",
+                                    ["service", "endpoint"], registry=self.registry)
         self.service = service
 
 
@@ -117,6 +191,91 @@ def _health_blueprint() -> Blueprint:
     return bp
 
 
+# API answers are data, never a page to render: nothing may load or frame them.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# HTML that sets no policy of its own: no scripts, inline styles only.
+HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def _docs_csp(cfg: dict) -> str:
+    """The API docs pages load Swagger UI / ReDoc from their CDN and run inline set-up."""
+    urls = (urlsplit(cfg.get(key) or "") for key in ("OPENAPI_SWAGGER_UI_URL", "OPENAPI_REDOC_URL"))
+    origins = sorted({f"{u.scheme}://{u.netloc}" for u in urls if u.scheme and u.netloc})
+    cdn = " ".join(origins)
+    return (f"default-src 'none'; script-src 'self' 'unsafe-inline' {cdn}; "
+            f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: {cdn}; "
+            f"font-src 'self' data: {cdn}; connect-src 'self'; worker-src blob:; "
+            "frame-ancestors 'none'; base-uri 'none'")
+
+
+def _secure_headers(app: Flask):
+    docs_paths = {app.config.get("OPENAPI_URL_PREFIX", "/").rstrip("/") + p
+                  for p in (app.config.get("OPENAPI_SWAGGER_UI_PATH") or "",
+                            app.config.get("OPENAPI_REDOC_PATH") or "") if p}
+    docs_csp = _docs_csp(app.config)
+    hsts = f"max-age={int(app.config.get('HSTS_MAX_AGE') or 0)}; includeSubDomains"
+
+    def apply(resp: Response) -> Response:
+        headers = resp.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Cache-Control", "no-store")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if "Content-Security-Policy" not in headers:
+            if request.path in docs_paths:
+                headers["Content-Security-Policy"] = docs_csp
+            elif resp.mimetype == "text/html":
+                headers["Content-Security-Policy"] = HTML_CSP
+            else:
+                headers["Content-Security-Policy"] = API_CSP
+        # Only over TLS: HSTS on plain HTTP is ignored by browsers, and wrong locally.
+        if app.config.get("HSTS_MAX_AGE") and (app.config.get("BEHIND_TLS") or request.is_secure):
+            headers.setdefault("Strict-Transport-Security", hsts)
+        return resp
+
+    return apply
+
+
+def _rate_limiter(app: Flask, metrics: "_Metrics"):
+    """A before-request hook limiting the configured path prefixes per client address."""
+    rate = parse_rate(app.config.get("RATE_LIMIT"))
+    prefixes = parse_prefixes(app.config.get("RATE_LIMITED_PATHS"))
+    if rate is None or not prefixes:
+        return None
+    limiter = TokenBucketLimiter(rate)
+    app.extensions["cia_rate_limiter"] = limiter
+
+    def check():
+        prefix = next((p for p in prefixes if request.path.startswith(p)), None)
+        if prefix is None:
+            return None
+        # One bucket per client and prefix: browsing links does not use up decisions.
+        allowed, wait = limiter.allow((prefix, request.remote_addr))
+        if allowed:
+            return None
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.rate_limited.labels(metrics.service, endpoint).inc()
+        log.warning("rate limit: %s %s from %s refused", request.method, prefix,
+                    request.remote_addr)
+        return problem_response(429, "Too Many Requests",
+                                f"Too many requests from this client; try again in "
+                                f"{retry_after_header(wait)} s.",
+                                headers={"Retry-After": retry_after_header(wait)})
+
+    return check
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in a path is a number stored as a 32-bit integer (a version
+    number): a larger one cannot exist, so it does not match (404) instead of
+    overflowing the query (500 on PostgreSQL). The OpenAPI shows the maximum."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["cia_db"]
 
@@ -124,6 +283,7 @@ def db(app: Flask | None = None) -> Database:
 def create_service_app(service: str, import_name: str, *, title: str, description: str,
                        migrations: str, config: dict | None = None) -> tuple[Flask, Api]:
     app = Flask(import_name)
+    app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(load_config(service, config))
     app.config.update(
         API_TITLE=title,
@@ -146,9 +306,18 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
     if app.config.get("RUN_MIGRATIONS", True):
         upgrade(app.config["DATABASE_URL"], migrations)
     app.extensions["cia_db"] = Database(app.config["DATABASE_URL"])
-    api = ProblemApi(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N proxies: the client address and scheme come from their X-Forwarded-* headers.
+        n = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    limited = parse_prefixes(app.config.get("RATE_LIMITED_PATHS")) \
+        if parse_rate(app.config.get("RATE_LIMIT")) else ()
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [RateLimitDocPlugin(limited)]})
     app.register_error_handler(Problem, _handle_problem)
-    app.register_error_handler(OperationalError, _handle_db_down)
+    # Connection refused or lost, or no pooled connection free in time: the
+    # transaction never committed, so "nothing was saved" holds.
+    for db_down in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(db_down, _handle_db_down)
     app.register_error_handler(Exception, _handle_unexpected)
     app.register_blueprint(_health_blueprint())
 
@@ -159,16 +328,17 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
     def _start_timer():
         g._t0 = time.perf_counter()
 
+    limit = _rate_limiter(app, metrics)
+    if limit is not None:
+        app.before_request(limit)
+    secure_headers = _secure_headers(app)
+
     @app.after_request
     def _observe(resp):
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         metrics.requests.labels(service, request.method, endpoint, resp.status_code).inc()
         if hasattr(g, "_t0"):
             metrics.latency.labels(service, endpoint).observe(time.perf_counter() - g._t0)
-        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
-        resp.headers.setdefault("Cache-Control", "no-store")
-        return resp
+        return secure_headers(resp)
 
     return app, api

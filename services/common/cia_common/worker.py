@@ -2,6 +2,7 @@
 periodic jobs (reminders, webhook deliveries), until SIGTERM."""
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -28,6 +29,10 @@ class WorkerSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     subscribe_to: list[str] = field(default_factory=list)  # event-topic names, unprefixed
     periodic: list[Callable[[Database, dict], float | None]] = field(default_factory=list)
+
+
+class ConsumerStalled(RuntimeError):
+    """The consumer stopped taking part in its group; it is replaced."""
 
 
 class Worker:
@@ -80,10 +85,23 @@ class Worker:
         if not self.spec.handlers:
             return
         topics = [topic(self.cfg, t) for t in self.spec.subscribe_to]
+        stall_s = float(self.cfg.get("CONSUMER_STALL_SECONDS") or 20)
         consumer = None
+        created = 0.0
         while not self.stopping.is_set():
             try:
+                if consumer is not None and time.monotonic() - created > stall_s:
+                    age = consumer.heartbeat_age()
+                    if age is not None and age > stall_s:
+                        # A member that has not heartbeated its group for this long
+                        # is not consuming: kafka-python can stay stuck finding the
+                        # coordinator or rejoining after a broker restart. Start
+                        # afresh (at worst a slow rebalance is rejoined: the inbox
+                        # makes any redelivery harmless).
+                        raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
+                                              f"({consumer.group_state()})")
                 if consumer is None:
+                    created = time.monotonic()
                     ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], topics)
                     consumer = EventConsumer(
                         db=self.db,
@@ -153,6 +171,9 @@ class Worker:
 
 def main(spec: WorkerSpec, cfg: dict) -> None:
     configure_logging()
+    # `kill -USR1 <pid>` prints every thread's stack to the log: a stuck worker
+    # can be diagnosed without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     worker = Worker(spec, cfg)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)

@@ -1,0 +1,327 @@
+"""Who reaches what: every endpoint of the three services × every kind of caller
+(no token, expired, bad signature, ``alg: none``, each role) against the status
+the contract promises. The table must name every route the apps serve, so a new
+endpoint cannot ship without a line here saying who may call it.
+
+Allowed callers send a request the endpoint can answer without changing what the
+other rows rely on (an empty body → 422, an unknown id → 404, real ids → 200),
+so "allowed" is proved by getting past the 401/403 gate, and "refused" by the gate.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import time
+import zipfile
+
+import jwt
+import pytest
+
+from cia_common.auth import mint_token
+from cia_common.config import LOCAL_JWT_SECRET
+from cia_common.web import db
+from cia_notifier.app import create_app as notifier_app
+from cia_review.app import create_app as review_app
+from tests.integration.test_authoring_support import approved_cia, make_app
+from tests.review_events import deliver as deliver_submission
+from tests.review_events import submitted_event
+
+pytestmark = pytest.mark.integration
+
+ROLES = ("planner", "reviewer", "foi", "admin")
+READ = {"planner", "reviewer", "admin"}   # operations and CIAs: never foi
+WRITE = {"planner"}
+FOI_READ = {"foi", "admin"}
+REVIEW_READ = {"reviewer", "admin"}
+ADMIN = {"admin"}
+PUBLIC = None                             # no bearer token involved at all
+
+# (method, Flask rule, who may call it, status for them, extra request arguments)
+# Path variables are filled from the seeded data by name; ``params`` overrides them.
+AUTHORING = [
+    ("GET", "/api/v1/operations", READ, 200, {}),
+    ("POST", "/api/v1/operations", WRITE, 422, {"json": {}}),
+    ("GET", "/api/v1/operations/<string:operation_id>", READ, 200, {}),
+    ("POST", "/api/v1/operations/<string:operation_id>/authorisation", WRITE, 422, {"json": {}}),
+    ("POST", "/api/v1/operations/<string:operation_id>/status", WRITE, 422, {"json": {}}),
+    ("POST", "/api/v1/cias", WRITE, 422, {"json": {}}),
+    ("GET", "/api/v1/cias", READ, 200, {}),
+    ("GET", "/api/v1/cias/<string:cia_id>", READ, 200, {}),
+    ("PATCH", "/api/v1/cias/<string:cia_id>", WRITE, 422,
+     {"data": "{}", "content_type": "application/merge-patch+json"}),
+    ("POST", "/api/v1/cias/<string:cia_id>/submit", WRITE, 409, {"json": {}}),
+    ("POST", "/api/v1/cias/<string:cia_id>/amendments", WRITE, 422, {"json": {}}),
+    ("GET", "/api/v1/cias/<string:cia_id>/versions", READ, 200, {}),
+    ("GET", "/api/v1/cias/<string:cia_id>/versions/<int:number>", READ, 200, {}),
+    ("GET", "/api/v1/cias/<string:cia_id>/versions/<int:number>/diff", READ, 200,
+     {"query_string": {"against": 1}}),
+    ("GET", "/api/v1/cias/<string:cia_id>/versions/<int:number>/document", READ, 200, {}),
+    ("GET", "/api/v1/cias/<string:cia_id>/audit", READ, 200, {}),
+    ("GET", "/api/v1/disclosures", FOI_READ, 200, {}),
+    ("GET", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>/document", FOI_READ, 200,
+     {}),
+    ("GET", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>/redaction-log", FOI_READ,
+     200, {}),
+    ("GET", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>", FOI_READ, 200, {}),
+    ("POST", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>/release", {"foi"}, 404,
+     {"params": {"number": 9}}),
+    ("GET", "/api/v1/disclosures/bundle", FOI_READ, 200, {}),
+    ("GET", "/api/v1/disclosures/rules", FOI_READ, 200, {}),
+    ("POST", "/api/v1/disclosures/rules", {"foi"}, 422, {"json": {}}),
+    ("GET", "/api/v1/disclosures/rules/<string:rule_id>", FOI_READ, 404,
+     {"params": {"rule_id": "missing"}}),
+    ("PATCH", "/api/v1/disclosures/rules/<string:rule_id>", {"foi"}, 404,
+     {"json": {}, "params": {"rule_id": "missing"}}),
+    ("DELETE", "/api/v1/disclosures/rules/<string:rule_id>", {"foi"}, 404,
+     {"params": {"rule_id": "missing"}}),
+    ("GET", "/api/v1/statistics/alerts", FOI_READ, 200, {}),
+    ("GET", "/api/v1/statistics/deployments", FOI_READ, 200, {}),
+]
+
+REVIEW = [
+    ("GET", "/api/v1/reviews", REVIEW_READ, 200, {}),
+    ("GET", "/api/v1/reviews/<review_id>", REVIEW_READ, 200, {}),
+    ("POST", "/api/v1/reviews/<review_id>/decisions", {"reviewer"}, 422, {"json": {}}),
+    ("POST", "/api/v1/reviews/<review_id>/reassign", {"reviewer", "admin"}, 422, {"json": {}}),
+    # The link is the credential and the signature is the credential: a bearer
+    # token neither opens them nor is needed.
+    ("GET", "/review/actions/<token>", PUBLIC, 400, {}),
+    ("POST", "/review/actions/<token>", PUBLIC, 400, {"data": {"decision": "approve"}}),
+    ("POST", "/api/v1/inbound/decisions", PUBLIC, 401, {"json": {}}),
+]
+
+NOTIFIER = [
+    ("POST", "/api/v1/subscriptions", ADMIN, 422, {"json": {}}),
+    ("GET", "/api/v1/subscriptions", ADMIN, 200, {}),
+    ("GET", "/api/v1/subscriptions/<sub_id>", ADMIN, 200, {}),
+    ("PATCH", "/api/v1/subscriptions/<sub_id>", ADMIN, 200, {"json": {}}),
+    ("DELETE", "/api/v1/subscriptions/<sub_id>", ADMIN, 404, {"params": {"sub_id": "missing"}}),
+    ("GET", "/api/v1/subscriptions/<sub_id>/deliveries", ADMIN, 200, {}),
+    ("POST", "/api/v1/deliveries/<delivery_id>/redeliver", ADMIN, 404, {}),
+]
+
+# Every service: health, readiness (503 when the broker is not reachable from
+# here), metrics, the OpenAPI and its docs pages, and Flask's static route.
+PLATFORM = [
+    ("GET", "/healthz", PUBLIC, 200, {}),
+    ("GET", "/readyz", PUBLIC, (200, 503), {}),
+    ("GET", "/metrics", PUBLIC, 200, {}),
+    ("GET", "/openapi.json", PUBLIC, 200, {}),
+    ("GET", "/docs", PUBLIC, 200, {}),
+    ("GET", "/redoc", PUBLIC, 200, {}),
+    ("GET", "/static/<path:filename>", PUBLIC, 404, {}),
+]
+
+
+# ------------------------------------------------------------------ callers
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _claims(**extra) -> dict:
+    now = int(time.time())
+    return {"sub": "intruder", "name": "Intruder", "roles": list(ROLES), "iat": now,
+            "exp": now + 600, **extra}
+
+
+def callers() -> dict[str, dict]:
+    """Authorization headers by caller; the forged ones claim every role."""
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    out = {
+        "no token": {},
+        "not a JWT": bearer("not-a-jwt"),
+        "expired": bearer(mint_token(LOCAL_JWT_SECRET, sub="x", name="X", roles=list(ROLES),
+                                     ttl_seconds=-60)),
+        "bad signature": bearer(jwt.encode(_claims(), "some-other-secret-of-32-bytes-or-more",
+                                           algorithm="HS256")),
+        "alg none": bearer(_b64({"alg": "none", "typ": "JWT"}) + "." + _b64(_claims()) + "."),
+        "no roles": bearer(mint_token(LOCAL_JWT_SECRET, sub="x", name="X", roles=[])),
+    }
+    for role in ROLES:
+        out[role] = bearer(mint_token(LOCAL_JWT_SECRET, sub=f"{role}-matrix", name=role.title(),
+                                      roles=[role]))
+    return out
+
+
+UNAUTHENTICATED = {"no token", "not a JWT", "expired", "bad signature", "alg none"}
+
+
+def expected_status(allowed, ok, caller: str):
+    if allowed is PUBLIC:
+        return ok
+    if caller in UNAUTHENTICATED:
+        return 401
+    return ok if caller in allowed else 403
+
+
+# ------------------------------------------------------------------ the check
+
+def fill(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def check(app, table, values: dict, on_allowed=None) -> list[str]:
+    """Run the table against ``app``; return every mismatch as a line of text."""
+    table = table + PLATFORM
+    missing = routes(app) - {(m, r) for m, r, *_ in table}
+    assert not missing, f"routes without a line in the access table: {sorted(missing)}"
+    client = app.test_client()
+    problems = []
+    for method, rule, allowed, ok, extra in table:
+        extra = dict(extra)
+        path = fill(rule, {**values, **extra.pop("params", {})})
+        for caller, headers in callers().items():
+            resp = client.open(path, method=method, headers=headers, **extra)
+            want = expected_status(allowed, ok, caller)
+            wanted = want if isinstance(want, tuple) else (want,)
+            if resp.status_code not in wanted:
+                problems.append(f"{caller:>13} {method} {path}: {resp.status_code}, expected "
+                                f"{want} — {resp.get_data(as_text=True)[:200]}")
+                continue
+            if resp.status_code in (401, 403):
+                if resp.mimetype != "application/problem+json":
+                    problems.append(f"{caller} {method} {path}: {resp.status_code} "
+                                    "is not problem+json")
+                if resp.status_code == 401 and allowed is not PUBLIC and \
+                        "WWW-Authenticate" not in resp.headers:
+                    problems.append(f"{caller} {method} {path}: 401 without WWW-Authenticate")
+            if on_allowed and resp.status_code < 300:
+                on_allowed(caller, method, path, resp)
+    return problems
+
+
+# ------------------------------------------------------------------ what foi may see
+
+PLANTED = re.compile(r"[\w.@-]*s40[\w.@-]*|S31-[A-Z0-9-]+", re.IGNORECASE)
+
+
+def planted_values(content: dict) -> set[str]:
+    """The personal (s40) and law-enforcement (s31) markers planted in the example CIA."""
+    return set(PLANTED.findall(json.dumps(content, ensure_ascii=False)))
+
+
+def readable_text(resp) -> str:
+    data = resp.get_data()
+    if data[:2] == b"PK":  # a DOCX (or any zip): every part, not only the body
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+    return data.decode("utf-8", "replace")
+
+
+# ------------------------------------------------------------------ the tests
+
+def test_authoring_access_matrix_and_foi_never_sees_unredacted_content(databases):
+    app = make_app(databases.new("authoring"))
+    try:
+        client = app.test_client()
+        op, cia = approved_cia(app, client)
+        planted = planted_values(cia["content"])
+        assert len(planted) >= 15  # the example plants both kinds of marker
+        seen_by_foi: list[str] = []
+
+        def foi_reads(caller, method, path, resp):
+            if caller != "foi":
+                return
+            seen_by_foi.append(path)
+            leaked = sorted(v for v in planted if v in readable_text(resp))
+            assert not leaked, f"foi read {leaked} at {path}"
+
+        problems = check(app, AUTHORING, {"operation_id": op["id"], "cia_id": cia["id"],
+                                          "number": 1, "filename": "nothing.txt"}, foi_reads)
+        assert problems == []
+        # foi did reach the disclosure copy itself (so the scan above scanned something).
+        assert any(p.endswith("/versions/1/document") for p in seen_by_foi)
+    finally:
+        db(app).dispose()
+
+
+def test_review_access_matrix(databases):
+    app = review_app({"DATABASE_URL": databases.new("review"), "TESTING": True})
+    try:
+        event = submitted_event()
+        assert deliver_submission(db(app), app.config, event)
+        review_id = app.test_client().get(
+            "/api/v1/reviews", query_string={"cia_id": event.data["cia_id"]},
+            headers=callers()["admin"]).get_json()[0]["id"]
+        assert check(app, REVIEW, {"review_id": review_id, "token": "not-a-link",
+                                   "filename": "nothing.txt"}) == []
+    finally:
+        db(app).dispose()
+
+
+def test_notifier_access_matrix(databases):
+    app = notifier_app({"DATABASE_URL": databases.new("notifier"), "TESTING": True,
+                        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})
+    try:
+        created = app.test_client().post(
+            "/api/v1/subscriptions", headers=callers()["admin"],
+            json={"url": "http://127.0.0.1:9/hook", "event_types": ["review.requested"]})
+        assert created.status_code == 201
+        sub = created.get_json()
+        listed = app.test_client().get("/api/v1/subscriptions", headers=callers()["admin"])
+        # The secret is shown once, at creation; never in a read.
+        assert sub["secret"] not in listed.get_data(as_text=True)
+        assert check(app, NOTIFIER, {"sub_id": sub["id"], "delivery_id": "missing",
+                                     "filename": "nothing.txt"}) == []
+    finally:
+        db(app).dispose()
+
+
+# ------------------------------------------------------------------ separation of duties
+
+def test_the_author_and_the_last_editor_cannot_approve_their_own_version(databases):
+    """Holding both roles does not let a planner review what they wrote or edited,
+    whichever way the decision comes in."""
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    app = review_app({"DATABASE_URL": databases.new("review"), "TESTING": True,
+                      "INBOUND_SECRETS": json.dumps({"tooling": secret})})
+    try:
+        event = submitted_event(author={"sub": "dual-author", "name": "Dual Author"},
+                                last_editor={"sub": "dual-editor", "name": "Dual Editor"},
+                                requested_reviewers=[])
+        assert deliver_submission(db(app), app.config, event)
+        client = app.test_client()
+
+        def token(sub):
+            return {"Authorization": "Bearer " + mint_token(
+                LOCAL_JWT_SECRET, sub=sub, name=sub, roles=["planner", "reviewer"])}
+
+        review = client.get("/api/v1/reviews", query_string={"cia_id": event.data["cia_id"]},
+                            headers=token("someone")).get_json()[0]
+        for sub, word in (("dual-author", "author"), ("dual-editor", "edited")):
+            resp = client.post(f"/api/v1/reviews/{review['id']}/decisions", headers=token(sub),
+                               json={"decision": "approve", "comment": ""})
+            assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
+            assert word in resp.get_json()["detail"]
+
+        # The same refusal through a signed decision from an integration.
+        from standardwebhooks import Webhook
+        from datetime import datetime, timezone
+        body = json.dumps({"review_id": review["id"], "decision": "approve",
+                           "reviewer": {"sub": "dual-author", "name": "Dual Author"}})
+        headers = {"webhook-id": "msg_sod_1",
+                   "webhook-timestamp": str(int(time.time())),
+                   "content-type": "application/json"}
+        headers["webhook-signature"] = Webhook(secret).sign(
+            "msg_sod_1", datetime.now(timezone.utc), body)
+        inbound = client.post("/api/v1/inbound/decisions", data=body, headers=headers)
+        assert inbound.status_code == 403
+
+        # Nobody was approved by those attempts; an independent reviewer still can.
+        assert client.get(f"/api/v1/reviews/{review['id']}",
+                          headers=token("x")).get_json()["state"] == "open"
+        ok = client.post(f"/api/v1/reviews/{review['id']}/decisions",
+                         headers=token("independent"), json={"decision": "approve"})
+        assert ok.status_code == 201 and ok.get_json()["state"] == "approved"
+    finally:
+        db(app).dispose()
