@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from cia_common.db import UTCDateTime
+
 
 def new_id() -> str:
     return str(uuid.uuid4())
@@ -22,28 +24,6 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class UtcDateTime(sa.TypeDecorator):
-    """Aware UTC datetimes on both backends (SQLite drops the offset on its own)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -62,8 +42,8 @@ class Operation(Base):
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
     use_case: Mapped[str] = mapped_column(sa.String(32))
-    planned_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    planned_end: Mapped[datetime] = mapped_column(UtcDateTime)
+    planned_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    planned_end: Mapped[datetime] = mapped_column(UTCDateTime)
     watchlist_size: Mapped[int] = mapped_column(sa.Integer)
     watchlist_categories: Mapped[list] = mapped_column(sa.JSON)
     match_threshold: Mapped[float] = mapped_column(sa.Float)
@@ -74,15 +54,15 @@ class Operation(Base):
     authorising_officer_name: Mapped[str | None] = mapped_column(sa.String(200))
     authorising_officer_rank: Mapped[str | None] = mapped_column(sa.String(64))
     authorising_officer_collar_number: Mapped[str | None] = mapped_column(sa.String(20))
-    authorised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    authorised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     authority_reference: Mapped[str | None] = mapped_column(sa.String(100))
     authorisation_recorded_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
     authorisation_recorded_by_name: Mapped[str | None] = mapped_column(sa.String(200))
 
     created_by_sub: Mapped[str] = mapped_column(sa.String(200))
     created_by_name: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cia: Mapped["Cia | None"] = relationship(back_populates="operation", uselist=False)
 
@@ -95,8 +75,8 @@ class Cia(Base):
     latest_version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_by_sub: Mapped[str] = mapped_column(sa.String(200))
     created_by_name: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     operation: Mapped[Operation] = relationship(back_populates="cia", lazy="joined")
 
@@ -121,7 +101,7 @@ class CiaVersion(Base):
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
     amended_from: Mapped[int | None] = mapped_column(sa.Integer)
 
-    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
     submitted_by_name: Mapped[str | None] = mapped_column(sa.String(200))
     requested_reviewers: Mapped[list | None] = mapped_column(sa.JSON)
@@ -129,18 +109,18 @@ class CiaVersion(Base):
     # The last review decision applied (or blocked) on this version.
     review_id: Mapped[str | None] = mapped_column(sa.String(64))
     decision: Mapped[str | None] = mapped_column(sa.String(32))
-    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
     decided_by_name: Mapped[str | None] = mapped_column(sa.String(200))
     decision_comment: Mapped[str | None] = mapped_column(sa.Text)
     section_comments: Mapped[list | None] = mapped_column(sa.JSON)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     approval_blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
-    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
-    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Document(Base):
@@ -157,7 +137,7 @@ class Document(Base):
     size: Mapped[int] = mapped_column(sa.Integer)
     data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     redaction_log: Mapped[list | None] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -7,6 +7,7 @@ together or not at all.
 from __future__ import annotations
 
 import threading
+from datetime import timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -57,6 +58,30 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                             pool_timeout=10, connect_args={"connect_timeout": 5},
                             hide_parameters=True)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in and out on both backends. SQLite keeps no offset, so
+    values are stored there as naive UTC in one format (it compares the text);
+    a naive value given in is taken to be UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class Database:

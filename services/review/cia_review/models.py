@@ -1,31 +1,12 @@
 """SQLAlchemy 2 mappings of the review tables (created by the Alembic migrations)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-class UtcDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in and out on both backends (SQLite drops the zone)."""
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+from cia_common.db import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -51,7 +32,7 @@ class Review(Base):
     title: Mapped[str | None] = mapped_column(sa.String(500))
     borough: Mapped[str | None] = mapped_column(sa.String(200))
     use_case: Mapped[str | None] = mapped_column(sa.String(64))
-    planned_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    planned_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     author_sub: Mapped[str | None] = mapped_column(sa.String(200))
     author_name: Mapped[str | None] = mapped_column(sa.String(300))
     last_editor_sub: Mapped[str | None] = mapped_column(sa.String(200))
@@ -63,11 +44,11 @@ class Review(Base):
     content_hash: Mapped[str | None] = mapped_column(sa.String(128))
     submission: Mapped[dict] = mapped_column(sa.JSON)  # the cia.submitted data, for the link page
     submitted_event_id: Mapped[str] = mapped_column(sa.String(64))
-    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignees: Mapped[list[ReviewAssignee]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewAssignee.position")
@@ -110,7 +91,7 @@ class ReviewDecision(Base):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     section_comments: Mapped[list] = mapped_column(sa.JSON, default=list)
     channel: Mapped[str] = mapped_column(sa.String(100))  # api | link | inbound:<integration>
-    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     review: Mapped[Review] = relationship(back_populates="decisions")
 
@@ -126,7 +107,7 @@ class Reassignment(Base):
     reason: Mapped[str] = mapped_column(sa.Text)
     by_sub: Mapped[str] = mapped_column(sa.String(200))
     by_name: Mapped[str] = mapped_column(sa.String(300))
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     review: Mapped[Review] = relationship(back_populates="reassignments")
 
@@ -142,10 +123,10 @@ class ActionToken(Base):
     version: Mapped[int]
     round: Mapped[int]
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(32))
 
     # Lets the unit of work insert a new review before its tokens.
@@ -158,5 +139,5 @@ class InboundWebhook(Base):
 
     integration: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     webhook_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     review_id: Mapped[str | None] = mapped_column(sa.String(36))

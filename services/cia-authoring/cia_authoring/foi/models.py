@@ -14,7 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..models import Base, UtcDateTime, new_id, utcnow
+from cia_common.db import UTCDateTime
+
+from ..models import Base, new_id, utcnow
 
 PENDING_RELEASE = "pending_release"
 RELEASED = "released"
@@ -36,10 +38,10 @@ class CensorRule(Base):
     revision: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_by_sub: Mapped[str] = mapped_column(sa.String(200))
     created_by_name: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
     updated_by_name: Mapped[str] = mapped_column(sa.String(200))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # [{at, by: {sub, name}, action, changed: [field names]}]: who changed what, when.
     history: Mapped[list] = mapped_column(sa.JSON, default=list)
 
@@ -54,15 +56,15 @@ class DisclosureCopy(Base):
     rules_fingerprint: Mapped[str] = mapped_column(sa.String(64))
     # sha256 of the redacted render context: equal means an identical document.
     context_sha256: Mapped[str] = mapped_column(sa.String(64))
-    rendered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     render_count: Mapped[int] = mapped_column(sa.Integer, default=0)
-    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     released_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
     released_by_name: Mapped[str | None] = mapped_column(sa.String(200))
     release_note: Mapped[str | None] = mapped_column(sa.Text)
     released_docx_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     released_pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ImportedDeployment(Base):
@@ -73,6 +75,6 @@ class ImportedDeployment(Base):
     cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), unique=True)
     source: Mapped[str] = mapped_column(sa.String(200))
     line: Mapped[int] = mapped_column(sa.Integer)
-    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_by_sub: Mapped[str] = mapped_column(sa.String(200))
     imported_by_name: Mapped[str] = mapped_column(sa.String(200))
