@@ -1,7 +1,7 @@
 """Load: 50 planners at once create, edit (PATCH with If-Match, two writers per
 CIA) and submit 1,000 CIAs while reviewers approve, on gunicorn and PostgreSQL
-(tests/faults/load.py drives it; tests/e2e/test_load.py checks the same run's
-correctness with fewer CIAs).
+(tests/faults/load.py drives it; tests/e2e/test_load.py checks the
+correctness of the same run).
 
 Reports throughput (CIAs and requests per second, and the time until the last
 approval is applied) and per-operation latency percentiles, beside the
@@ -28,7 +28,7 @@ from bench.stats import percentiles
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import subscribe
 from tests.e2e.system import REPO, System, free_port
-from tests.faults.load import ROUNDS, run_load
+from tests.faults.load import ROUNDS, SYSTEM_OPTIONS, run_load
 from tests.faults.loop import Invariants, Loop
 from tests.receiver import WebhookReceiver
 
@@ -82,9 +82,9 @@ def bare_flask_latency(concurrency: int, requests_per_client: int, workers: int)
 def load_benchmark(bootstrap: str, backend: str, cias: int, web_workers: int = 2) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cia-bench-load-"))
     factory = DatabaseFactory(backend, tmp)
-    system = System(kafka=bootstrap, log_dir=tmp / "logs", web_processes=web_workers,
+    system = System(kafka=bootstrap, log_dir=tmp / "logs",
                     database_urls={s: factory.new(s) for s in ("authoring", "review", "notifier")},
-                    extra_env={"GUNICORN_ACCESSLOG": "", "CIA_PDF_RENDER_AHEAD": "false"})
+                    **{**SYSTEM_OPTIONS, "web_processes": web_workers})
     try:
         with WebhookReceiver() as rx:
             system.start()

@@ -18,6 +18,8 @@ pointers with :func:`cia_schemas.errors.to_json_pointers`.
 
 from __future__ import annotations
 
+import functools
+
 from datetime import datetime, timezone
 from typing import Any
 
@@ -670,11 +672,18 @@ class CiaContentSchema(Schema):
                                   field_name="engagement_log")
 
 
+@functools.cache
+def content_schema() -> CiaContentSchema:
+    """One shared instance: building a schema copies every nested field, and a
+    built schema holds no per-call state, so threads may share it."""
+    return CiaContentSchema()
+
+
 def validate_draft(content: Any) -> dict:
     """Errors for a draft: any subset of fields, every present value valid."""
-    return CiaContentSchema().validate(content, partial=True)
+    return content_schema().validate(content, partial=True)
 
 
 def validate_for_submission(content: Any) -> dict:
     """Errors for a submission: every section a reviewer needs must be complete."""
-    return CiaContentSchema().validate(content)
+    return content_schema().validate(content)

@@ -38,6 +38,7 @@ class System:
     log_dir: Path
     web_processes: int = 1
     workers_per_service: int = 1
+    workers: dict[str, int] = field(default_factory=dict)  # per-service override of the above
     extra_env: dict = field(default_factory=dict)
     prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:8]}.")
     ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
@@ -85,7 +86,7 @@ class System:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for service in SERVICES:
             self.start_web(service)
-            for _ in range(self.workers_per_service):
+            for _ in range(self.workers.get(service, self.workers_per_service)):
                 self.start_worker(service)
         for service in SERVICES:
             self.wait_ready(service)

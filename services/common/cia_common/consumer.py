@@ -8,6 +8,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 from kafka.structs import OffsetAndMetadata
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from .db import Database, UnitOfWork
@@ -26,21 +27,25 @@ class DatabaseUnavailable(RuntimeError):
     """The database, not the message, is at fault: retry the message later, never DLQ it."""
 
 
-def already_processed(uow: UnitOfWork, consumer: str, event_id: str) -> bool:
-    return uow.session.execute(
-        sa.select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
-    ).first() is not None
+def _claim(uow: UnitOfWork, consumer: str, event: CloudEvent) -> bool:
+    """Insert the inbox row first; False if it is already there. On PostgreSQL a
+    second instance handling the same event waits here until the first commits
+    (then skips it) or rolls back (then handles it)."""
+    dialect = uow.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    claimed = uow.session.execute(insert(inbox).values(
+        consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow()
+    ).on_conflict_do_nothing().returning(inbox.c.event_id)).first()
+    return claimed is not None
 
 
 def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEvent,
                  *, source: str, topic: str) -> bool:
     """Run ``handler`` once per (consumer, event id). Returns False for a duplicate."""
     with db.unit_of_work(source=source, topic=topic) as uow:
-        if already_processed(uow, consumer, event.id):
+        if not _claim(uow, consumer, event):
             return False
         handler(uow, event)
-        uow.session.execute(inbox.insert().values(
-            consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow()))
         try:
             uow.commit()
         except IntegrityError:
@@ -75,24 +80,24 @@ class EventConsumer:
     def poll_once(self, timeout_ms: int = 200) -> int:
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         done = 0
+        offsets = {}
         for tp, records in batches.items():
-            last = None
             try:
                 for record in records:
                     self._process(record)
-                    last = record
+                    offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
                     done += 1
             except DatabaseUnavailable as exc:
                 log.warning("database unavailable, will retry %s at offset %s: %s",
                             tp, record.offset, exc)
                 self.consumer.seek(tp, record.offset)
                 time.sleep(1.0)
-            if last is not None:
-                # Bounded: without a timeout kafka-python retries a commit forever
-                # while the coordinator is unreachable. A failed commit only means
-                # the batch is delivered again, and the inbox drops it.
-                self.consumer.commit({tp: OffsetAndMetadata(last.offset + 1, "", -1)},
-                                     timeout_ms=COMMIT_TIMEOUT_MS)
+        if offsets:
+            # One request for every partition of the poll. Bounded: without a
+            # timeout kafka-python retries a commit forever while the coordinator
+            # is unreachable. A failed commit only means the batch is delivered
+            # again, and the inbox drops it.
+            self.consumer.commit(offsets, timeout_ms=COMMIT_TIMEOUT_MS)
         return done
 
     def heartbeat_age(self) -> float | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from cia_schemas.content import CiaContentSchema
+from cia_schemas.content import content_schema
 from cia_schemas.disclosure import (
     DEFAULT_REASONS,
     DISCLOSURE_KEY,
@@ -63,7 +63,7 @@ def redact(
     """Return ``(redacted_copy, redaction_log)``; ``content`` is not modified."""
     rank_level(rank_cutoff)  # unknown cut-off: configuration error, raise early
     if schema is None:
-        schema = CiaContentSchema()
+        schema = content_schema()
     elif isinstance(schema, type):
         schema = schema()
     log: Log = []

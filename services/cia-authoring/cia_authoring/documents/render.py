@@ -24,7 +24,7 @@ import io
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from docxtpl import DocxTemplate
 from jinja2 import ChainableUndefined, Environment, Undefined
@@ -255,11 +255,69 @@ FILTERS = {
 }
 
 
+_MAX_CACHED = 64  # a few parts per template file; bounds memory if templates vary
+
+
+def _remember(cache: dict, key: str, make: Callable[[], Any]) -> Any:
+    value = cache.get(key)
+    if value is None:
+        value = make()
+        if len(cache) >= _MAX_CACHED:
+            cache.clear()
+        cache[key] = value
+    return value
+
+
+class _CompilingOnceEnvironment(Environment):
+    """Compiles each template source once. docxtpl hands the same (patched) XML
+    of the body, header and footer to ``from_string`` on every render, and
+    compiling it costs most of a render; a compiled template renders thread-safely."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        return _remember(self._compiled, source,
+                         lambda: super(_CompilingOnceEnvironment, self).from_string(source))
+
+
 def jinja_env() -> Environment:
     """Autoescaping environment; undefined values chain (missing sections don't crash)."""
-    env = Environment(autoescape=True, undefined=ChainableUndefined)
+    env = _CompilingOnceEnvironment(autoescape=True, undefined=ChainableUndefined)
     env.filters.update(FILTERS)
     return env
+
+
+_ENV = jinja_env()
+
+
+_PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)  # as docxtpl matches them
+_LISTING_CHARS = re.compile(r"[\t\n\a\f]")
+
+
+class _Template(DocxTemplate):
+    """docxtpl with its XML pre-processing remembered per source: the template
+    file does not change while the process runs, so neither does its patched XML."""
+
+    _patched: dict[str, str] = {}
+
+    def resolve_listing(self, xml):
+        # docxtpl rewrites every run of every paragraph to turn \n, \t, \a and \f
+        # into Word breaks; only paragraphs holding one of them need it.
+        def paragraph(m):
+            text = m.group(0)
+            if _LISTING_CHARS.search(text) is None:
+                return text
+            return super(_Template, self).resolve_listing(text)
+
+        return _PARAGRAPH.sub(paragraph, xml)
+
+    def patch_xml(self, src_xml):
+        return _remember(self._patched, src_xml,
+                         lambda: super(_Template, self).patch_xml(src_xml))
 
 
 # Control characters: XML 1.0 cannot carry most of them, and docxtpl turns \a and
@@ -304,8 +362,8 @@ def render_docx(
     other free-text properties are carried over from anywhere.
     """
     ctx = _prepare(context)
-    tpl = DocxTemplate(str(template_path))
-    tpl.render(ctx, jinja_env=jinja_env(), autoescape=True)
+    tpl = _Template(str(template_path))
+    tpl.render(ctx, jinja_env=_ENV, autoescape=True)
 
     cp = tpl.docx.core_properties
     cp.author = author_label
