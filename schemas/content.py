@@ -19,7 +19,6 @@ pointers with :func:`cia_schemas.errors.to_json_pointers`.
 from __future__ import annotations
 
 import functools
-
 from datetime import datetime, timezone
 from typing import Any
 

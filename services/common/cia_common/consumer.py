@@ -9,7 +9,6 @@ from typing import Callable
 import sqlalchemy as sa
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from .db import Database, UnitOfWork
 from .events import CloudEvent, EnvelopeError, utcnow
@@ -46,12 +45,7 @@ def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEven
         if not _claim(uow, consumer, event):
             return False
         handler(uow, event)
-        try:
-            uow.commit()
-        except IntegrityError:
-            # Another instance committed the same event first.
-            uow.rollback()
-            return False
+        uow.commit()
     return True
 
 
