@@ -130,7 +130,7 @@ def run_load(system: System, cias: int, *, planners: int = 50, reviewers: int = 
             client.close()
 
     def one_cia(client: Client, n: int, me_named: tuple, partner_named: tuple) -> None:
-        me, partner = me_named[1], partner_named[1]
+        me = me_named[1]
         reference = f"LFR-{year}-{n:04d}"
         op = {**example("operation.json"), "reference": reference}
         status, _, body = client.call("create operation", "authoring", "POST", "/api/v1/operations",

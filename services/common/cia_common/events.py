@@ -15,6 +15,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def new_id() -> str:
+    """A fresh random identifier (events, rows)."""
+    return str(uuid.uuid4())
+
+
 def isoformat(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
@@ -25,7 +30,7 @@ class CloudEvent:
     source: str
     subject: str
     data: dict
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = field(default_factory=new_id)
     time: str = field(default_factory=lambda: isoformat(utcnow()))
     specversion: str = "1.0"
     datacontenttype: str = "application/json"

@@ -4,21 +4,13 @@ The schema itself is owned by the Alembic migrations; these classes map it.
 """
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from cia_common.db import UTCDateTime
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from cia_common.events import new_id, utcnow  # noqa: F401  (re-exported to the service's modules)
 
 
 class Base(DeclarativeBase):
