@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.stats import percentiles
+from bench.stats import concurrently, percentiles
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import subscribe
 from tests.e2e.system import REPO, System, free_port
@@ -66,13 +66,7 @@ def bare_flask_latency(concurrency: int, requests_per_client: int, workers: int)
                 break
             except OSError:
                 time.sleep(0.1)
-        started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(concurrency)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
+        elapsed = concurrently(client, concurrency)
     finally:
         proc.terminate()
         proc.wait(timeout=20)

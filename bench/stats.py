@@ -18,6 +18,17 @@ def percentiles(samples_s: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(ms), 2)}
 
 
+def concurrently(target, clients: int) -> float:
+    """Run ``target`` in ``clients`` threads at once; the seconds until all are done."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=target) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
 def requests_per_second(url: str, headers: dict, *, seconds: float, concurrency: int) -> dict:
     """Keep-alive GETs from ``concurrency`` threads for ``seconds``; counts only 200s."""
     parts = urlsplit(url)
@@ -41,12 +52,6 @@ def requests_per_second(url: str, headers: dict, *, seconds: float, concurrency:
             counts["ok"] += ok
             counts["other"] += other
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=loop) for _ in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
+    elapsed = concurrently(loop, concurrency)
     return {"requests": counts["ok"], "non_200": counts["other"], "seconds": round(elapsed, 2),
             "rps": round(counts["ok"] / elapsed, 1), "concurrency": concurrency}
