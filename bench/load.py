@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.stats import concurrently, percentiles
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import subscribe
-from tests.e2e.system import REPO, System, free_port
+from tests.e2e.system import REPO, System, listening_socket
 from tests.faults.load import ROUNDS, SYSTEM_OPTIONS, run_load
 from tests.faults.loop import Invariants, Loop
 from tests.receiver import WebhookReceiver
@@ -37,12 +37,13 @@ PLANNERS = 50
 
 def bare_flask_latency(concurrency: int, requests_per_client: int, workers: int) -> dict:
     """GET /ping of a bare Flask app on the same gunicorn settings, ``concurrency`` clients."""
-    port = free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "/dev/null",
-         "bench.bare_app:app"], cwd=REPO, env=dict(os.environ, GUNICORN_ACCESSLOG=""),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+         "--bind", f"fd://{sock.fileno()}", "--workers", str(workers), "--access-logfile",
+         "/dev/null", "bench.bare_app:app"], cwd=REPO, env=dict(os.environ, GUNICORN_ACCESSLOG=""),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(sock.fileno(),))
     samples: list[float] = []
     lock = threading.Lock()
 

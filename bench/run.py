@@ -37,7 +37,7 @@ from bench.load import load_benchmark
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import PLANNER, create_authorised_operation, create_cia, submit, subscribe
-from tests.e2e.system import REPO, System, free_port
+from tests.e2e.system import REPO, System, listening_socket
 from tests.receiver import WebhookReceiver
 
 RESULTS = REPO / "bench" / "results"
@@ -95,13 +95,14 @@ def loop_latency(system: System, n: int) -> dict:
 
 
 def bare_flask_rps(seconds: float, concurrency: int, workers: int) -> dict:
-    port = free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     env = dict(os.environ, GUNICORN_ACCESSLOG="")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "/dev/null",
-         "bench.bare_app:app"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+         "--bind", f"fd://{sock.fileno()}", "--workers", str(workers), "--access-logfile",
+         "/dev/null", "bench.bare_app:app"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, pass_fds=(sock.fileno(),))
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -19,6 +19,11 @@ set -euo pipefail
 # shellcheck source=infra/test-stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/test-stack.sh"
 
+# The tests recognise CI by CI=true; lib.sh also takes TRUE, True, 1 and yes.
+if cia_is_ci; then
+    export CI=true
+fi
+
 rc=0
 python -m pytest "$@" || rc=$?
 if [[ "$rc" -eq 5 ]]; then

@@ -31,12 +31,15 @@ class WebhookReceiver:
 
     An entry is a status code, ``(status, {header: value})``, or
     ``(status, {header: value}, seconds)`` to answer that request only after a
-    pause (beside ``delay``, which holds up every answer).
+    pause (beside ``delay``, which holds up every answer). With ``hold`` (an
+    event), every answer waits until the test sets it: a slow receiver whose
+    slowness does not depend on how fast the machine is.
     """
 
-    def __init__(self, script=(200,), delay: float = 0.0):
+    def __init__(self, script=(200,), delay: float = 0.0, hold: threading.Event | None = None):
         self.script = list(script) or [200]
         self.delay = delay
+        self.hold = hold
         self.requests: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -52,6 +55,8 @@ class WebhookReceiver:
                     entry = receiver.script[min(n, len(receiver.script) - 1)]
                 status, headers, pause = (entry, {}, 0.0) if isinstance(entry, int) else \
                     (*entry, 0.0)[:3]
+                if receiver.hold is not None:
+                    receiver.hold.wait(60)
                 if receiver.delay or pause:
                     threading.Event().wait(receiver.delay + pause)
                 try:

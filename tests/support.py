@@ -1,9 +1,14 @@
-"""Helpers for integration tests: run a service worker in a thread, wait for conditions."""
+"""Helpers for tests: run a service worker in a thread, wait for conditions, sign
+Standard Webhooks requests, give a URL that refuses connections."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
+from datetime import datetime, timezone
+
+from standardwebhooks import Webhook
 
 from cia_common.worker import Worker, WorkerSpec
 
@@ -21,6 +26,15 @@ def running_worker(spec: WorkerSpec, cfg: dict):
         thread.join(timeout=30)
 
 
+@contextlib.contextmanager
+def refusing_url(path: str = "/"):
+    """A URL on 127.0.0.1 where a connection is refused at once: its port is bound
+    for the duration (so nothing else can take it) but not listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}{path}"
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
     """Poll ``predicate`` until it returns something truthy; return that value."""
     deadline = time.monotonic() + timeout
@@ -31,3 +45,13 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, message: s
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
+
+
+def signed_webhook_headers(secret: str, msg_id: str, body: str, at: float | None = None) -> dict:
+    """Standard Webhooks headers for ``body``: one clock reading serves both the
+    ``webhook-timestamp`` header and the signature, so a second ticking over
+    between two readings cannot make them disagree."""
+    at = time.time() if at is None else at
+    stamp = datetime.fromtimestamp(int(at), timezone.utc)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at)),
+            "webhook-signature": Webhook(secret).sign(msg_id, stamp, body)}

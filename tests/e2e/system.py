@@ -25,10 +25,14 @@ SERVICES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket on a free port, already listening; gunicorn inherits it (``fd://``),
+    so no other process can take the port between choosing it and serving on it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 @dataclass
@@ -41,8 +45,13 @@ class System:
     workers: dict[str, int] = field(default_factory=dict)  # per-service override of the above
     extra_env: dict = field(default_factory=dict)
     prefix: str = field(default_factory=lambda: f"e2e{uuid.uuid4().hex[:8]}.")
-    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    sockets: dict[str, socket.socket] = field(
+        default_factory=lambda: {s: listening_socket() for s in SERVICES})
     procs: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+    ports: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ports = {s: sock.getsockname()[1] for s, sock in self.sockets.items()}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -53,6 +62,7 @@ class System:
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
             "CIA_TOPIC_PREFIX": self.prefix,
             "CIA_JWT_SECRET": LOCAL_JWT_SECRET,
+            "CIA_ENV": "development",  # the only mode that takes the test suite's secret
             "CIA_AUTHORING_URL": self.url("authoring"),
             "CIA_REVIEW_URL": self.url("review"),
             "CIA_NOTIFIER_URL": self.url("notifier"),
@@ -66,16 +76,18 @@ class System:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], pass_fds=()) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
         return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+                                start_new_session=True, pass_fds=pass_fds)
 
     def start_web(self, service: str) -> None:
+        fd = self.sockets[service].fileno()
         argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
-                "--bind", f"127.0.0.1:{self.ports[service]}",
+                "--bind", f"fd://{fd}",
                 "--workers", str(self.web_processes), f"{SERVICES[service]}.wsgi:app"]
-        self.procs.setdefault(f"{service}-web", []).append(self._spawn(f"{service}-web", argv))
+        self.procs.setdefault(f"{service}-web", []).append(
+            self._spawn(f"{service}-web", argv, pass_fds=(fd,)))
 
     def start_worker(self, service: str) -> None:
         argv = [sys.executable, "-m", f"{SERVICES[service]}.worker"]
@@ -133,6 +145,8 @@ class System:
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
+        for sock in self.sockets.values():
+            sock.close()
 
     def logs(self) -> str:
         return "\n".join(f"===== {p.name}\n{p.read_text(errors='replace')[-4000:]}"

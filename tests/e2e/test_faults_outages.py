@@ -23,7 +23,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from cia_common.events import CloudEvent
 from tests.conftest import PG_URL
 from tests.e2e.helpers import REVIEWER, subscribe
-from tests.faults.loop import Invariants, Loop
+from tests.faults.loop import Invariants, Loop, worker_specs
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
 
@@ -78,16 +78,7 @@ def read_topic(bootstrap: str, topic: str) -> list:
 
 def consumers_of(topic: str) -> set[str]:
     """The services whose worker consumes ``topic`` (read from their worker specs)."""
-    from cia_authoring.settings import load as authoring_config
-    from cia_authoring.worker import worker_spec
-    from cia_common.config import load_config
-    from cia_notifier.worker import build_spec as notifier_spec
-    from cia_review.worker import build_spec as review_spec
-
-    nowhere = {"DATABASE_URL": "sqlite:///:memory:"}
-    specs = [worker_spec(authoring_config(nowhere)), review_spec(load_config("review", nowhere)),
-             notifier_spec()]
-    return {spec.service for spec in specs if topic in spec.subscribe_to}
+    return {service for service, spec in worker_specs().items() if topic in spec.subscribe_to}
 
 
 def headers_of(record) -> dict[str, str]:
@@ -140,12 +131,15 @@ def _database_outage(system, loop: Loop, invariants: Invariants) -> None:
     open_reviews = loop.reviews(state="open")
     assert len(open_reviews) == len(early)
 
-    # Submissions racing the outage: each either commits whole or not at all.
+    # Submissions racing the outage: each either commits whole or not at all. The
+    # last of the burst waits for the outage, so the burst cannot finish before it.
     answers: dict[str, int] = {}
-    started = threading.Event()
+    started, outage = threading.Event(), threading.Event()
 
     def submit_burst():
         for cia_id in burst:
+            if cia_id == burst[-1]:
+                outage.wait(30)
             started.set()
             answers[cia_id] = loop.submit(cia_id).status_code
 
@@ -154,15 +148,18 @@ def _database_outage(system, loop: Loop, invariants: Invariants) -> None:
     started.wait(10)
     set_connections(system.database_urls["authoring"], False)
     set_connections(system.database_urls["review"], False)
+    outage.set()
     try:
         runner.join(60)
+        assert not runner.is_alive() and set(answers) == set(burst)
         body = assert_problem(loop.submit(late), 503)
         assert "nothing was saved" in body["detail"]
         assert requests.get(authoring + "/readyz", timeout=30).status_code == 503
         decided = requests.post(f"{review}/api/v1/reviews/{open_reviews[0]['id']}/decisions",
                                 headers=REVIEWER, json={"decision": "approve"}, timeout=30)
         assert_problem(decided, 503)
-        assert set(answers.values()) <= {200, 503}
+        # The burst met the outage: at least one of its submissions was refused.
+        assert set(answers.values()) <= {200, 503} and 503 in answers.values(), answers
     finally:
         set_connections(system.database_urls["authoring"], True)
         set_connections(system.database_urls["review"], True)

@@ -7,16 +7,20 @@ moves through the loop: nothing is lost, nothing happens twice.
 (c) the notifier's worker is killed while webhook attempts are in flight to a
     slow receiver; the attempts it never recorded are made again after their
     lease, under the same webhook-id.
+
+Each worker is frozen (SIGSTOP) just before it is killed, and the test checks that
+it had work in flight then, so a kill that came too early or too late fails.
 """
 from __future__ import annotations
 
+import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.e2e.helpers import subscribe
-from tests.faults.loop import Invariants, Loop
+from tests.faults.loop import Invariants, Loop, consumer_lag
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
 
@@ -31,9 +35,25 @@ FAULT_ENV = {
 }
 
 
+def freeze(system, service: str) -> None:
+    """SIGSTOP the service's worker: it does nothing more until it is killed, so
+    what its database and consumer group show now is what the kill leaves behind."""
+    for p in system.procs[f"{service}-worker"]:
+        os.killpg(p.pid, signal.SIGSTOP)
+
+
 def kill_and_restart(system, service: str) -> None:
     system.stop_processes(f"{service}-worker", signal.SIGKILL)
     system.start_worker(service)
+
+
+def submissions_of(invariants: Invariants, cia_ids, *, published: bool) -> set[str]:
+    """Those of ``cia_ids`` whose cia.submitted event is (or is not yet) published."""
+    rows = invariants.db.rows("authoring", "SELECT key, published_at FROM outbox "
+                                           "WHERE event_type = 'cia.submitted'")
+    wanted = set(cia_ids)
+    return {r.key for r in rows
+            if r.key in wanted and (r.published_at is not None) == published}
 
 
 def test_workers_killed_mid_batch_lose_nothing_and_repeat_nothing(make_system, pg_databases):
@@ -53,14 +73,22 @@ def test_workers_killed_mid_batch_lose_nothing_and_repeat_nothing(make_system, p
             burst = loop.drafts(12)
             with ThreadPoolExecutor(1) as pool:
                 submitting = pool.submit(loop.submit_all, burst)
-                wait_for(lambda: loop.submitted & set(burst), 30, 0.01,
-                         message="the first submissions of the burst")
+                wait_for(lambda: submissions_of(invariants, burst, published=True), 30, 0.01,
+                         message="the relay publishing the first submissions of the burst")
+                freeze(system, "authoring")
+                # Mid-burst: part relayed (above), part committed and left unpublished.
+                wait_for(lambda: submissions_of(invariants, burst, published=False), 30, 0.02,
+                         message="submissions of the burst the killed relay had not published")
                 kill_and_restart(system, "authoring")
                 assert set(submitting.result().values()) == {200}
 
-            # (b) review worker killed once it has opened some of the burst's reviews.
+            # (b) review worker killed once it has opened some of the burst's reviews,
+            # with events on its topic it had not yet got past.
             wait_for(lambda: {c for c, _ in invariants.review_rounds()} & set(burst), 90, 0.01,
                      message="the first reviews of the burst")
+            freeze(system, "review")
+            wait_for(lambda: consumer_lag(system, "review") > 0, 30, 0.1,
+                     message="events the killed review worker had not got past")
             kill_and_restart(system, "review")
             invariants.settle()
 
@@ -71,11 +99,20 @@ def test_workers_killed_mid_batch_lose_nothing_and_repeat_nothing(make_system, p
             assert loop.approve_open() == len(burst)
             wait_for(lambda: invariants.approved_cias() & set(burst), 90, 0.01,
                      message="the first approvals applied")
+            freeze(system, "authoring")
+            unapplied = (invariants.approved_reviews() - invariants.approved_cias()) & set(burst)
+            assert unapplied, "every approval was applied before the kill: nothing in flight"
             kill_and_restart(system, "authoring")
             wait_for(lambda: len(slow.received()) > seen, 90, 0.01,
                      message="a webhook attempt in flight at the slow receiver")
-            # Anything sent before the kill may have been in flight, unrecorded.
-            invariants.may_repeat |= {r.webhook_id for rx in (fast, slow) for r in rx.received()}
+            freeze(system, "notifier")
+            # Claimed and not recorded: sent (or about to be) with no outcome written.
+            # Only these may arrive twice, after their lease.
+            in_flight = {r.event_id for r in invariants.db.rows(
+                "notifier", "SELECT event_id FROM deliveries "
+                            "WHERE status = 'pending' AND claim_token IS NOT NULL")}
+            assert in_flight, "no webhook attempt in flight at the kill"
+            invariants.may_repeat |= in_flight
             kill_and_restart(system, "notifier")
 
             invariants.check()

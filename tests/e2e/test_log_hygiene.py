@@ -11,12 +11,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
-from datetime import datetime, timezone
 
 import pytest
 import requests
-from standardwebhooks import Webhook
 
 from cia_common.auth import mint_token
 from cia_common.config import LOCAL_JWT_SECRET
@@ -24,7 +21,7 @@ from tests.e2e.helpers import ADMIN, FOI, PLANNER, REVIEWER, example, subscribe
 from tests.e2e.system import token
 from tests.faults.loop import Loop
 from tests.receiver import WebhookReceiver
-from tests.support import wait_for
+from tests.support import signed_webhook_headers, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -116,18 +113,15 @@ def test_no_secret_or_personal_value_in_any_log(make_system, pg_databases):
         # Decide the second through a signed inbound webhook; a forged one first.
         body = json.dumps({"review_id": links[by_inbound]["review_id"], "decision": "approve",
                            "reviewer": {"sub": "reviewer-2", "name": "Second Reviewer"}})
-        stamp = str(int(time.time()))
-        forged_sig = Webhook("whsec_" + base64.b64encode(b"x" * 32).decode()).sign(
-            "msg_forged", datetime.now(timezone.utc), body)
+        forged = signed_webhook_headers("whsec_" + base64.b64encode(b"x" * 32).decode(),
+                                        "msg_forged", body)
         inbound = system.url("review") + "/api/v1/inbound/decisions"
         assert requests.post(inbound, data=body, timeout=10, headers={
-            "webhook-id": "msg_forged", "webhook-timestamp": stamp,
-            "webhook-signature": forged_sig, "Content-Type": "application/json"}).status_code == 401
-        signature = Webhook(INBOUND_SECRET).sign("msg_real", datetime.now(timezone.utc), body)
-        secrets["inbound signature"] = signature.split(",", 1)[1]
+            **forged, "Content-Type": "application/json"}).status_code == 401
+        real = signed_webhook_headers(INBOUND_SECRET, "msg_real", body)
+        secrets["inbound signature"] = real["webhook-signature"].split(",", 1)[1]
         assert requests.post(inbound, data=body, timeout=10, headers={
-            "webhook-id": "msg_real", "webhook-timestamp": stamp,
-            "webhook-signature": signature, "Content-Type": "application/json"}).status_code == 201
+            **real, "Content-Type": "application/json"}).status_code == 201
 
         wait_for(lambda: len(rx.of_type("cia.approved")) == 2, 90, message="both approvals")
         disclosure = requests.get(system.url("authoring") +

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import pytest
 import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.helpers import ADMIN, PLANNER, create_authorised_operation, create_cia, ok
+from tests.faults.loop import Databases, wait_quiet
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
 
@@ -30,11 +30,13 @@ def subscribe(system, url: str, event_types: list[str], **extra) -> dict:
               201)
 
 
-def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_databases):
+def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_databases, request):
     # PostgreSQL, the production database: SQLite keeps the same rows (the
     # delivery integration tests run on both).
     system = make_system(pg_databases,
                          extra_env={"CIA_RETRY_SCHEDULE_SECONDS": f"{RETRY_SECONDS},1"})
+    db = Databases(system)
+    request.addfinalizer(db.dispose)
     with WebhookReceiver([500, 200]) as flaky, WebhookReceiver([200]) as teams:
         # Both get the same event in the same pass of the delivery loop.
         retried = subscribe(system, flaky.url, ["review.requested"])
@@ -51,7 +53,9 @@ def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_dat
                              message="the first, failed attempt in the log")
         assert pending["status"] == "pending" and pending["next_attempt_at"]
         assert [a["status_code"] for a in pending["attempts"]] == [500]
-        wait_for(lambda: teams.received(), 30, message="the Teams card")
+        # The card is sent and recorded: the kill below cannot leave it in flight.
+        wait_for(lambda: [d for d in deliveries(system, card_sub["id"])
+                          if d["status"] == "succeeded"], 30, message="the Teams card")
 
         # ... when the worker dies without warning.
         system.stop_processes("notifier-worker", signal.SIGKILL)
@@ -64,7 +68,9 @@ def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_dat
         [done] = wait_for(lambda: [d for d in deliveries(system, retried["id"])
                                    if d["status"] == "succeeded"], 60,
                           message="the retry, after the restart")
-        time.sleep(1.5)  # room for a wrong second retry or a repeated card
+        # Every event re-read and every delivery settled: a wrong second retry or a
+        # repeated card would have been sent by now.
+        wait_quiet(system, db)
         received = flaky.received()
         assert len(received) == 2
         [after] = deliveries(system, retried["id"])

@@ -12,6 +12,7 @@ Invariants (checked by ``Invariants.check``):
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import threading
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 
 import requests
 import sqlalchemy as sa
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from tests.e2e.helpers import PLANNER, REVIEWER, example
 from tests.e2e.system import System
@@ -54,6 +56,62 @@ class Databases:
         for engine in self._engines.values():
             engine.dispose()
         self._engines.clear()
+
+
+@functools.lru_cache(maxsize=None)
+def worker_specs() -> dict:
+    """Each service's worker spec, as its worker builds it (what it consumes)."""
+    from cia_authoring.settings import load as authoring_config
+    from cia_authoring.worker import worker_spec
+    from cia_common.config import load_config
+    from cia_notifier.worker import build_spec as notifier_spec
+    from cia_review.worker import build_spec as review_spec
+
+    nowhere = {"DATABASE_URL": "sqlite:///:memory:"}
+    specs = [worker_spec(authoring_config(nowhere)), review_spec(load_config("review", nowhere)),
+             notifier_spec()]
+    return {spec.service: spec for spec in specs}
+
+
+def consumer_lag(system: System, service: str) -> int:
+    """Events on the topics ``service``'s worker reads that its consumer group has
+    not yet committed past. 0: it has handled every copy there is, duplicates too."""
+    group = f"{system.prefix}{service}-worker"
+    topics = [system.prefix + t for t in worker_specs()[service].subscribe_to]
+    admin = KafkaAdminClient(bootstrap_servers=system.kafka)
+    consumer = KafkaConsumer(bootstrap_servers=system.kafka, enable_auto_commit=False)
+    try:
+        committed = admin.list_group_offsets({group: None}).get(group, {})
+        partitions = [TopicPartition(t, p) for t in topics
+                      for p in consumer.partitions_for_topic(t)]
+        ends = consumer.end_offsets(partitions) if partitions else {}
+        return sum(end - max(committed[tp].offset if tp in committed else 0, 0)
+                   for tp, end in ends.items())
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_quiet(system: System, db: "Databases", timeout: float = 120) -> None:
+    """Wait until nothing more can happen on its own: every outbox row published,
+    every worker's consumer group past every event (so any duplicate copy has
+    been handled), and no webhook delivery pending (so none is still to be sent).
+    A check for "nothing happened twice" made after this cannot pass by being early."""
+    def quiet_now() -> bool:
+        return (not any(db.unpublished().values())
+                and all(consumer_lag(system, s) == 0 for s in SERVICES)
+                and db.rows("notifier", "SELECT count(*) FROM deliveries "
+                                        "WHERE status = 'pending'")[0][0] == 0)
+
+    # The three reads are not one snapshot: two quiet passes in a row, so that work
+    # moving from one stage to the next between reads shows up in the second.
+    passes = []
+
+    def quiet() -> bool:
+        passes.append(quiet_now())
+        return passes[-2:] == [True, True]
+
+    wait_for(quiet, timeout, 0.2, message="the system to go quiet")
 
 
 @dataclass

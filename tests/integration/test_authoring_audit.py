@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -13,6 +14,8 @@ from cia_common.web import db
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, PLANNER2, REVIEWER,
                                                       approved_cia, ok, problem)
+
+pytestmark = pytest.mark.integration
 
 
 def _canonical(value) -> str:

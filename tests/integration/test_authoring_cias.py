@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, PLANNER2, REVIEWER,
                                                       authorise, content_for, create_cia,
                                                       create_operation, get_cia, ok,
                                                       outbox_events, problem, submit)
+
+pytestmark = pytest.mark.integration
 
 PARTIAL = {"header": {"operation_reference": "LFR-2026-0042", "title": "Draft CIA",
                       "protective_marking": "OFFICIAL"},

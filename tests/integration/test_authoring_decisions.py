@@ -2,6 +2,7 @@
 consumer's inbox on a real database), then amendments, versions and diffs."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from cia_authoring.models import Document
@@ -13,6 +14,8 @@ from tests.integration.test_authoring_support import (ADMIN, PLANNER, PLANNER2, 
                                                       create_operation, deliver, example,
                                                       get_cia, ok, outbox_events, problem,
                                                       review_completed, submit)
+
+pytestmark = pytest.mark.integration
 
 
 def _documents(app, cia_id):

@@ -6,10 +6,14 @@ import io
 import re
 import zipfile
 
+import pytest
+
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, approved_cia,
                                                       content_for, create_cia, create_operation,
                                                       ok, problem)
+
+pytestmark = pytest.mark.integration
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

@@ -1,12 +1,16 @@
 """/api/v1/operations against a real database (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import pytest
+
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, approved_cia,
                                                       authorise, create_operation, example,
                                                       make_app, ok, problem)
+
+pytestmark = pytest.mark.integration
 
 
 def test_create_read_and_list_operations(client):

@@ -20,6 +20,8 @@ from tests.integration.test_authoring_support import (ADMIN, PLANNER, REVIEWER, 
                                                       create_cia, create_operation, make_app, ok,
                                                       problem)
 
+pytestmark = pytest.mark.integration
+
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

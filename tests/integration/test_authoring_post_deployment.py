@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, PLANNER, PLANNER2, approved_cia,
                                                       authorise, content_for, create_cia,
                                                       create_operation, deliver, example, get_cia,
                                                       ok, outbox_events, problem,
                                                       review_completed, submit)
+
+pytestmark = pytest.mark.integration
 
 PDR = "/content/post_deployment_review"
 

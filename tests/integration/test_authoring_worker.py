@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
 
@@ -20,6 +21,8 @@ from tests.integration.test_authoring_support import (PLANNER, authorise, create
                                                       create_operation, get_cia, make_app,
                                                       review_completed, submit)
 from tests.support import running_worker, wait_for
+
+pytestmark = pytest.mark.integration
 
 
 def _collector(bootstrap: str, topic: str):

@@ -1,6 +1,6 @@
 """Subscription and delivery-log endpoints of the notifier, on SQLite and PostgreSQL."""
 import json
-import time
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from cia_notifier.app import create_app
 from cia_notifier.delivery import DeliveryLoop
 from cia_notifier.services import fan_out
 from tests.receiver import WebhookReceiver
+from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -210,7 +211,9 @@ def test_delivery_log_and_redelivery(app, client, admin):
             assert delivery["attempts"][0]["status_code"] == 503
             assert delivery["attempts"][0]["error"] == "HTTP 503"
             assert delivery["attempts"][0]["latency_ms"] >= 0
-            time.sleep(0.15)
+            # Drain once its retry is due, by the time it recorded, not a guessed pause.
+            due = datetime.fromisoformat(delivery["next_attempt_at"])
+            wait_for(lambda: datetime.now(timezone.utc) >= due, 10, 0.02, message="the retry due")
             assert loop.drain(app_db(app), app.config) == ["succeeded"]
             again = client.post(f"/api/v1/deliveries/{delivery['id']}/redeliver", headers=admin)
             assert again.status_code == 202

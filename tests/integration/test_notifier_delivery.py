@@ -19,6 +19,7 @@ from cia_notifier.delivery import DeliveryLoop, claim_due
 from cia_notifier.models import Delivery, Subscription, utcnow
 from cia_notifier.settings import Settings, notifier_config
 from tests.receiver import WebhookReceiver
+from tests.support import refusing_url, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -107,6 +108,12 @@ def env(make_env):
     return make_env()
 
 
+@pytest.fixture
+def dead_url():
+    with refusing_url("/hook") as url:
+        yield url
+
+
 def review_requested(reviewers=("rev-1",), **extra):
     return CloudEvent(type="review.requested", source="/cia-workflow/review", subject="cia-1",
                       data={"review_id": "r-1", "cia_id": "cia-1", "version": 1, "round": 1,
@@ -166,10 +173,10 @@ def test_retry_after_longer_than_the_schedule_is_honoured(env):
     assert gap >= 0.95  # Retry-After 1 s, not the 0.2 s schedule
 
 
-def test_410_disables_the_subscription_and_announces_it(env):
+def test_410_disables_the_subscription_and_announces_it(env, dead_url):
     with WebhookReceiver([410]) as rx:
         sid, _ = env.subscribe(rx.url)
-        watcher, _ = env.subscribe("http://127.0.0.1:9/watch", ["subscription.disabled"])
+        watcher, _ = env.subscribe(dead_url, ["subscription.disabled"])
         env.publish(review_requested())
         env.run_until(lambda: status_of(env, sid)() == ["failed"], message="410")
         env.publish(review_requested())  # a later event is not delivered to it
@@ -204,8 +211,10 @@ def test_consecutive_failures_disable_then_reenabling_resumes(make_env):
         sid, _ = env.subscribe(rx.url)
         env.publish(review_requested())
         env.run_until(lambda: not env.subscription(sid).active, message="disabled")
-        time.sleep(0.2)
-        env.loop.drain(env.db, env.cfg)
+        # Its retry is due: only the disabled subscription keeps it from being sent.
+        wait_for(lambda: (lambda at: at is not None and at <= utcnow())(
+            env.deliveries(sid)[0].next_attempt_at), 10, 0.02, message="the retry due")
+        assert env.loop.drain(env.db, env.cfg) == []
         assert len(rx.received()) == 3  # paused while disabled
         sub = env.subscription(sid)
         assert sub.consecutive_failures == 3 and "3 consecutive" in sub.disabled_reason
@@ -275,7 +284,9 @@ def test_the_destination_is_checked_again_when_delivering(env, make_env):
 
 
 def test_a_slow_receiver_does_not_hold_up_the_others(env):
-    with WebhookReceiver([200], delay=2.5) as slow, WebhookReceiver([200]) as fast:
+    # The slow receiver answers only when released: slow for as long as the test needs.
+    release = threading.Event()
+    with WebhookReceiver([200], hold=release) as slow, WebhookReceiver([200]) as fast:
         slow_id, _ = env.subscribe(slow.url, ["cia.submitted"])
         fast_id, _ = env.subscribe(fast.url, ["review.requested"])
         env.publish(CloudEvent(type="cia.submitted", source="/a", subject="c", data={}))
@@ -286,11 +297,12 @@ def test_a_slow_receiver_does_not_hold_up_the_others(env):
         # ... while the slow receiver is still answering its request.
         (slow_delivery,) = env.deliveries(slow_id)
         assert slow_delivery.status == "pending" and slow_delivery.attempt_count == 0
+        release.set()
         env.run_until(lambda: status_of(env, slow_id)() == ["succeeded"], message="slow done")
 
 
-def test_a_claim_is_a_lease_and_concurrent_claims_do_not_overlap(env):
-    sid, _ = env.subscribe("http://127.0.0.1:9/x")
+def test_a_claim_is_a_lease_and_concurrent_claims_do_not_overlap(env, dead_url):
+    sid, _ = env.subscribe(dead_url)
     for _ in range(30):
         env.publish(review_requested())
     settings = Settings.from_config(env.cfg)

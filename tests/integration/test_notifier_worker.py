@@ -53,6 +53,11 @@ def test_an_event_published_twice_reaches_the_receiver_once(databases, kafka_boo
                  "datacontenttype": "application/json",
                  "data": {"review_id": "r-1", "cia_id": "cia-42", "version": 1, "round": 1,
                           "reviewers": ["rev-1"], "action_links": {}}}
+
+        def delivery_states() -> list[str]:
+            return [d["status"] for sub in (ok, bad) for d in client.get(
+                f"/api/v1/subscriptions/{sub.json['id']}/deliveries", headers=admin).json]
+
         producer = make_producer(kafka_bootstrap)
         try:
             for _ in range(2):
@@ -74,7 +79,10 @@ def test_an_event_published_twice_reaches_the_receiver_once(databases, kafka_boo
                     announced = [json.loads(m.value) for m in consumer]
             finally:
                 consumer.close()
-            time.sleep(0.5)  # room for a wrong second delivery to show up
+            # Every delivery finished (none pending, so none still to be sent) after
+            # both copies were consumed: a wrong second delivery would show by now.
+            wait_for(lambda: delivery_states() and "pending" not in delivery_states(),
+                     timeout=30, message="every delivery finished")
 
         assert [r.webhook_id for r in good.received()] == [event["id"]]
         assert len(gone.received()) == 1

@@ -51,7 +51,10 @@ def decide(app, review_id, sub="reviewer-1", decision="approve", comment="ok"):
 
 
 def test_submission_opens_a_review_and_emits_review_requested(app):
-    start = datetime(2030, 6, 1, 9, 0, tzinfo=timezone.utc)
+    # Two months ahead, on the hour: far enough for the 24 h lead to apply, and
+    # relative to today so the test does not expire.
+    start = (datetime.now(timezone.utc) + timedelta(days=60)).replace(hour=9, minute=0, second=0,
+                                                                      microsecond=0)
     event = submitted_event(version=2, planned_start=isoformat(start),
                             requested_reviewers=["reviewer-1", "reviewer-2", "planner-1"])
     assert deliver(db(app), app.config, event)
@@ -65,7 +68,8 @@ def test_submission_opens_a_review_and_emits_review_requested(app):
     assert (data["version"], data["round"]) == (2, 1)
     assert data["operation_reference"] == "LFR-2026-0042"
     assert data["operation_name"] == "Oxford Street LFR" and data["title"].startswith("Community")
-    assert data["due_at"] == "2030-05-31T09:00:00Z"  # planned start minus 24 h
+    day_before = start - timedelta(hours=24)
+    assert data["due_at"] == day_before.strftime("%Y-%m-%dT09:00:00Z")  # planned start minus 24 h
     assert data["reviewers"] == ["reviewer-1", "reviewer-2", "planner-1"]
     assert data["links"] == {"review_api": f"http://review.test/api/v1/reviews/{review.id}",
                              "cia_api": f"http://authoring.test/api/v1/cias/{event.data['cia_id']}"}

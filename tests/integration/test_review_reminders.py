@@ -1,6 +1,7 @@
 """Reminders and overdue escalation: each once, never missed, on both backends."""
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import datetime, timedelta, timezone
@@ -102,6 +103,23 @@ def test_closed_reviews_get_no_reminders(app):
     assert emitted(app, "review.reminder") == [] and emitted(app, "review.overdue") == []
 
 
+def counting_passes(spec):
+    """``spec`` with its periodic jobs recording each pass they complete."""
+    passes: list[float] = []
+
+    def counted(job):
+        @functools.wraps(job)
+        def run(db, cfg):
+            try:
+                return job(db, cfg)
+            finally:
+                passes.append(time.monotonic())
+        return run
+
+    spec.periodic = [counted(job) for job in spec.periodic]
+    return spec, passes
+
+
 def test_a_restarted_worker_neither_misses_nor_repeats_them(databases, kafka_bootstrap,
                                                             topic_prefix):
     """The real worker, stopped and started again: its clock is the wall clock and
@@ -138,10 +156,14 @@ def test_a_restarted_worker_neither_misses_nor_repeats_them(databases, kafka_boo
         time.sleep(max((max(first_due, second_due) - datetime.now(timezone.utc)).total_seconds(),
                        0) + 0.2)
 
-        with running_worker(build_spec(cfg), cfg):
+        spec, passes = counting_passes(build_spec(cfg))
+        with running_worker(spec, cfg):
             wait_for(lambda: sent("review.overdue", first) and sent("review.overdue", second),
                      30, message="both escalations after the restart")
-            time.sleep(1.5)  # more passes of the periodic job: room for a wrong repeat
+            # Room for a wrong repeat: two more passes of the job, so at least one
+            # began after both escalations were seen.
+            seen = len(passes)
+            wait_for(lambda: len(passes) >= seen + 2, 30, message="two more passes of the job")
         assert [sent(kind, review) for review in (first, second)
                 for kind in ("review.reminder", "review.overdue")] == [1, 1, 1, 1]
     finally:

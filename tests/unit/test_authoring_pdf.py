@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -47,12 +48,30 @@ def soffice() -> str:
     return binary
 
 
-def _profiles() -> set[str]:
-    return {p.name for p in Path("/tmp").glob("lo-*")}
+@pytest.fixture
+def scratch(tmp_path, monkeypatch) -> Path:
+    """This test's own temporary directory for the conversions' working directory
+    and LibreOffice profile: what is left behind is counted here, not among every
+    other process's files in /tmp."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    return scratch
 
 
-def test_a_rendered_cia_converts_to_a_readable_pdf(soffice):
-    before = _profiles()
+def _leftovers(scratch: Path) -> list[str]:
+    return sorted(p.name for p in scratch.iterdir())
+
+
+def _assert_profiles_removed(tmp_path: Path, scratch: Path) -> None:
+    """The fake was given a profile in ``scratch`` (so the check is about this
+    conversion) and nothing of the conversion is left there."""
+    used = (tmp_path / "profiles.log").read_text().split()
+    assert used and all(Path(u).parent == scratch for u in used), used
+    assert _leftovers(scratch) == []
+
+
+def test_a_rendered_cia_converts_to_a_readable_pdf(soffice, scratch):
     data = docx_to_pdf(_docx(), soffice=soffice)
     assert data.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(data))
@@ -61,16 +80,18 @@ def test_a_rendered_cia_converts_to_a_readable_pdf(soffice):
     assert "13. Post-deployment review" in text and "Alerts and engagements by IC code" in text
     assert f"Page 1 of {len(reader.pages)}" in text  # the footer's page fields were computed
     assert "{{" not in text and "{%" not in text
-    assert _profiles() <= before  # its own profile, removed afterwards
+    assert _leftovers(scratch) == []  # its own profile and working directory, removed
 
 
 def _fake(tmp_path: Path, body: str) -> str:
     """A stand-in soffice: a shell script that gets the same arguments."""
     script = tmp_path / "fake-soffice"
+    log = tmp_path / "profiles.log"
     script.write_text("#!/bin/sh\n"
-                      # Create the profile directory the way LibreOffice would.
+                      # Create the profile directory the way LibreOffice would; note it.
                       'for a in "$@"; do case "$a" in -env:UserInstallation=file://*)'
-                      ' mkdir -p "${a#-env:UserInstallation=file://}";; esac; done\n'
+                      ' p="${a#-env:UserInstallation=file://}"; mkdir -p "$p";'
+                      f' echo "$p" >> "{log}";; esac; done\n'
                       'for a in "$@"; do last="$a"; done\n'
                       'outdir=""; prev=""; for a in "$@"; do [ "$prev" = "--outdir" ] && outdir="$a";'
                       ' prev="$a"; done\n' + body + "\n")
@@ -86,11 +107,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"  # a zombie is dead, only not yet reaped by init
 
 
-def test_a_hanging_conversion_is_killed_with_its_children(tmp_path, monkeypatch):
+def test_a_hanging_conversion_is_killed_with_its_children(tmp_path, monkeypatch, scratch):
     pidfile = tmp_path / "child.pid"
     monkeypatch.setenv("FAKE_PIDFILE", str(pidfile))
     fake = _fake(tmp_path, 'sleep 300 & echo $! > "$FAKE_PIDFILE"; wait')
-    before = _profiles()
     with pytest.raises(PdfConversionError, match="within 1 s"):
         docx_to_pdf(b"PK fake docx", soffice=fake, timeout_s=1)
     child = int(pidfile.read_text())
@@ -98,7 +118,7 @@ def test_a_hanging_conversion_is_killed_with_its_children(tmp_path, monkeypatch)
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
-    assert _profiles() <= before
+    _assert_profiles_removed(tmp_path, scratch)
 
 
 @pytest.mark.parametrize("body, message", [
@@ -107,11 +127,10 @@ def test_a_hanging_conversion_is_killed_with_its_children(tmp_path, monkeypatch)
     ('echo "<html>no</html>" > "$outdir/document.pdf"; exit 0', "not a PDF"),
     ("exit 81", "exit code 81"),
 ])
-def test_the_output_not_the_exit_code_decides(tmp_path, body, message):
-    before = _profiles()
+def test_the_output_not_the_exit_code_decides(tmp_path, body, message, scratch):
     with pytest.raises(PdfConversionError, match=message):
         docx_to_pdf(b"PK fake docx", soffice=_fake(tmp_path, body))
-    assert _profiles() <= before
+    _assert_profiles_removed(tmp_path, scratch)
 
 
 def test_a_fake_that_writes_a_pdf_is_believed(tmp_path):

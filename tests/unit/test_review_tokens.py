@@ -4,14 +4,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime, timezone
 
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from cia_review import tokens
 from cia_review.inbound import SignatureRejected, verify
 from cia_review.settings import SettingsError, derive_action_link_secret, review_settings
+from tests.support import signed_webhook_headers
 
 SECRET = b"k" * 32
 NOW = 1_800_000_000.0
@@ -85,9 +84,7 @@ OTHER = "whsec_" + base64.b64encode(b"o" * 32).decode()
 
 
 def signed_headers(secret: str, body: str, msg_id: str = "msg_1", at: float | None = None):
-    at = time.time() if at is None else at
-    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(at, timezone.utc), body)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(int(at)), "webhook-signature": signature}
+    return signed_webhook_headers(secret, msg_id, body, at)
 
 
 def test_inbound_signature_names_the_integration():
@@ -98,9 +95,10 @@ def test_inbound_signature_names_the_integration():
 
 def test_inbound_signature_accepts_a_rotated_pair():
     body = "{}"
-    good = signed_headers(WHSEC, body)["webhook-signature"]
-    old = signed_headers(OTHER, body)["webhook-signature"]
-    headers = {**signed_headers(WHSEC, body), "webhook-signature": f"{old} {good}"}
+    at = time.time()  # one reading: both signatures must cover the header's timestamp
+    good = signed_headers(WHSEC, body, at=at)["webhook-signature"]
+    old = signed_headers(OTHER, body, at=at)["webhook-signature"]
+    headers = {**signed_headers(WHSEC, body, at=at), "webhook-signature": f"{old} {good}"}
     assert verify({"tooling": WHSEC}, body.encode(), headers) == "tooling"
 
 
