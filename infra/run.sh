@@ -7,7 +7,9 @@
 #
 # Env: KAFKA_BOOTSTRAP_SERVERS (use an existing broker), KAFKA_PORT (9092),
 #      CIA_PROCFILE (Procfile). Exported to the services: KAFKA_BOOTSTRAP_SERVERS,
-#      CIA_DATA_DIR (<repo>/.state/data, where the SQLite files live).
+#      CIA_DATA_DIR (<repo>/.state/data, where the SQLite files live), CIA_ENV
+#      (development) and CIA_JWT_SECRET (random, generated once per checkout in
+#      .state/jwt-secret, which `cia token` reads with CIA_ENV=development).
 set -euo pipefail
 
 # shellcheck source=infra/lib.sh
@@ -46,6 +48,14 @@ ensure_debian_packages libreoffice-writer-nogui fonts-dejavu-core fonts-liberati
     cia_log "WARNING: LibreOffice missing: PDF documents will be unavailable"
 export CIA_DATA_DIR="$CIA_REPO_ROOT/.state/data"
 mkdir -p "$CIA_DATA_DIR"
+# The local run is development: without a CIA_JWT_SECRET of its own, the services
+# share a random one generated once for this checkout (never a constant).
+export CIA_ENV="${CIA_ENV:-development}"
+if [[ -z "${CIA_JWT_SECRET:-}" ]]; then
+    CIA_JWT_SECRET="$(CIA_DEV_SECRET_FILE="$CIA_REPO_ROOT/.state/jwt-secret" \
+        python -c 'from cia_common.secret import jwt_secret; print(jwt_secret())')"
+    export CIA_JWT_SECRET
+fi
 # The local run delivers webhooks to receivers on this machine; production
 # configurations leave loopback and private addresses refused.
 export CIA_WEBHOOK_ALLOWED_HOSTS="${CIA_WEBHOOK_ALLOWED_HOSTS:-127.0.0.1,localhost}"

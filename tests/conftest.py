@@ -12,11 +12,22 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from cia_common.config import LOCAL_JWT_SECRET
+
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CIA_TEST_POSTGRES_URL")
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The suite runs the services in development mode with the secret its tests mint
+# tokens with (cia_common.config.LOCAL_JWT_SECRET, refused outside development).
+os.environ.setdefault("CIA_ENV", "development")
+os.environ.setdefault("CIA_JWT_SECRET", LOCAL_JWT_SECRET)
+
+# The reviewers the scenarios name are in the review service's register from the
+# start (a test of the register itself sets REVIEWERS in its own config).
+os.environ.setdefault("CIA_REVIEWERS", ",".join(f"reviewer-{n}" for n in range(1, 10)))
 
 
 def _new_pg_database(name: str) -> str:

@@ -27,6 +27,7 @@ from cia_review.app import create_app as review_app
 from tests.integration.test_authoring_support import approved_cia, make_app
 from tests.review_events import deliver as deliver_submission
 from tests.review_events import submitted_event
+from tests.support import signed_webhook_headers
 
 pytestmark = pytest.mark.integration
 
@@ -305,15 +306,10 @@ def test_the_author_and_the_last_editor_cannot_approve_their_own_version(databas
             assert word in resp.get_json()["detail"]
 
         # The same refusal through a signed decision from an integration.
-        from standardwebhooks import Webhook
-        from datetime import datetime, timezone
         body = json.dumps({"review_id": review["id"], "decision": "approve",
                            "reviewer": {"sub": "dual-author", "name": "Dual Author"}})
-        headers = {"webhook-id": "msg_sod_1",
-                   "webhook-timestamp": str(int(time.time())),
+        headers = {**signed_webhook_headers(secret, "msg_sod_1", body),
                    "content-type": "application/json"}
-        headers["webhook-signature"] = Webhook(secret).sign(
-            "msg_sod_1", datetime.now(timezone.utc), body)
         inbound = client.post("/api/v1/inbound/decisions", data=body, headers=headers)
         assert inbound.status_code == 403
 
@@ -323,5 +319,52 @@ def test_the_author_and_the_last_editor_cannot_approve_their_own_version(databas
         ok = client.post(f"/api/v1/reviews/{review['id']}/decisions",
                          headers=token("independent"), json={"decision": "approve"})
         assert ok.status_code == 201 and ok.get_json()["state"] == "approved"
+    finally:
+        db(app).dispose()
+
+
+# ------------------------------------------------------------------ only reviewers decide
+
+# The reviewer register (admin only); its lines join the review table above.
+REVIEW.extend([
+    ("GET", "/api/v1/reviewers", ADMIN, 200, {}),
+    ("POST", "/api/v1/reviewers", ADMIN, 422, {"json": {}}),
+    ("GET", "/api/v1/reviewers/<sub>", ADMIN, 404, {"params": {"sub": "missing"}}),
+    ("PATCH", "/api/v1/reviewers/<sub>", ADMIN, 422,
+     {"json": {"active": "perhaps"}, "params": {"sub": "missing"}}),
+])
+
+
+def test_a_planner_gains_no_decision_by_reassignment_or_integration(databases):
+    """A reviewer cannot hand a review to a planner, so no link reaches one; an
+    integration's signature does not vouch for someone outside the register."""
+    secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
+    app = review_app({"DATABASE_URL": databases.new("review"), "TESTING": True,
+                      "REVIEWERS": "reviewer-1", "INBOUND_SECRETS": json.dumps({"tooling": secret})})
+    try:
+        event = submitted_event(requested_reviewers=[])  # open to any reviewer
+        assert deliver_submission(db(app), app.config, event)
+        client = app.test_client()
+
+        def token(sub, *roles):
+            return {"Authorization": "Bearer " + mint_token(
+                LOCAL_JWT_SECRET, sub=sub, name=sub, roles=list(roles))}
+
+        review = client.get("/api/v1/reviews", query_string={"cia_id": event.data["cia_id"]},
+                            headers=token("reviewer-1", "reviewer")).get_json()[0]
+        moved = client.post(f"/api/v1/reviews/{review['id']}/reassign",
+                            headers=token("reviewer-1", "reviewer"),
+                            json={"reviewers": ["planner-7"], "reason": "over to you"})
+        assert moved.status_code == 422 and "planner-7" in moved.get_json()["detail"]
+
+        body = json.dumps({"review_id": review["id"], "decision": "approve",
+                           "reviewer": {"sub": "planner-7", "name": "Planner Seven"}})
+        headers = {**signed_webhook_headers(secret, "msg_planner_1", body),
+                   "content-type": "application/json"}
+        inbound = client.post("/api/v1/inbound/decisions", data=body, headers=headers)
+        assert inbound.status_code == 403 and "register" in inbound.get_json()["detail"]
+
+        assert client.get(f"/api/v1/reviews/{review['id']}",
+                          headers=token("admin-1", "admin")).get_json()["state"] == "open"
     finally:
         db(app).dispose()

@@ -290,3 +290,15 @@ def test_openapi_documents_the_review_api(client):
     decision = spec["components"]["schemas"]["DecisionRequest"]["properties"]["decision"]
     assert decision["enum"] == ["approve", "request_changes", "reject"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_reassignment_targets_must_be_registered_reviewers(app, client):
+    r = open_review(app, requested_reviewers=["reviewer-1"])
+    body = assert_problem(client.post(f"/api/v1/reviews/{r['id']}/reassign",
+                                      json={"reviewers": ["planner-3"], "reason": "cover"},
+                                      headers=auth(app, "reviewer-1")), 422, "planner-3", "register")
+    assert [e["pointer"] for e in body["errors"]] == ["/reviewers/0"]
+    assert events(app, "review.reassigned") == []
+    # The planner cannot decide either: not assigned, no link, no reviewer role.
+    assert_problem(decide(client, app, r["id"], "planner-3", roles=("planner",)), 403)
+    assert client.get(f"/api/v1/reviews/{r['id']}", headers=auth(app)).get_json()["state"] == "open"

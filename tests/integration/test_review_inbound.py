@@ -128,3 +128,11 @@ def test_same_policy_as_the_api(app, client):
     assert db_decisions(app) == 0
     assert send(client, decision(review_id)).status_code == 201
     assert_problem(send(client, decision(review_id)), 409, "approved")
+
+
+def test_a_signature_does_not_vouch_for_someone_outside_the_register(app, client):
+    review_id = open_review(app, requested_reviewers=[])
+    body = assert_problem(send(client, decision(review_id, sub="planner-3")), 403, "register")
+    assert "planner-3" in body["detail"]
+    assert db_decisions(app) == 0
+    assert send(client, decision(review_id)).status_code == 201

@@ -73,3 +73,28 @@ def test_the_real_resolver_sees_loopback_for_localhost():
     with pytest.raises(DestinationRefused, match="loopback"):
         check_url("http://127.0.0.1:8003/x", ())
     check_url("http://127.0.0.1:8003/x", ("127.0.0.1",))
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::a00:1",          # NAT64 of 10.0.0.1
+    "64:ff9b::7f00:1",         # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",      # NAT64 of 169.254.169.254
+    "64:ff9b:1::a00:1",        # local-use NAT64 prefix
+    "2002:a00:1::",            # 6to4 of 10.0.0.1
+    "2002:7f00:1::1",          # 6to4 of 127.0.0.1
+    "::a00:1",                 # IPv4-compatible 10.0.0.1
+    "::7f00:1",                # IPv4-compatible 127.0.0.1
+    "::ffff:a00:1",            # IPv4-mapped 10.0.0.1
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1 (obfuscated)
+    "2001:0:a00:1:8000:63bf:3fff:fdd2",      # Teredo, server 10.0.0.1
+])
+def test_ipv6_forms_of_refused_ipv4_ranges_are_refused(address):
+    with pytest.raises(DestinationRefused, match="private"):
+        check_url("https://tunnel.example.com/hook", (), resolver({"tunnel.example.com": [address]}))
+    with pytest.raises(DestinationRefused):
+        check_url(f"https://[{address}]/hook", (), resolver({address: [address]}))
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
+def test_ipv6_forms_of_public_ipv4_addresses_are_accepted(address):
+    check_url("https://tunnel.example.com/hook", (), resolver({"tunnel.example.com": [address]}))

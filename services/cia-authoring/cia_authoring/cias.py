@@ -180,8 +180,16 @@ def _precondition_required() -> Problem:
                    "(from GET /api/v1/cias/{id}).")
 
 
+def _any_version() -> Problem:
+    return Problem(428, "Precondition Required",
+                   "If-Match: * does not say which version you read, so it cannot protect "
+                   "your edit from a lost update; send the CIA's current ETag.")
+
+
 def _check_if_match(view: CiaView, if_match: str | None, *, required: bool) -> None:
     parsed = domain.parse_if_match(if_match)
+    if parsed is not None and parsed.any:
+        raise _any_version()
     if parsed is None:
         if required:
             raise _precondition_required()
@@ -210,8 +218,9 @@ def _bump(uow: UnitOfWork, version: CiaVersion, expected_revision: int, **values
 def patch(uow: UnitOfWork, cia_id: str, content_patch: dict, if_match: str | None,
           actor) -> CiaView:
     """Apply an RFC 7396 merge-patch to the latest version's content."""
-    if domain.parse_if_match(if_match) is None:
-        raise _precondition_required()  # before any lock or read
+    parsed = domain.parse_if_match(if_match)
+    if parsed is None or parsed.any:  # before any lock or read
+        raise _precondition_required() if parsed is None else _any_version()
     view = _locked_latest(uow, cia_id)
     _check_if_match(view, if_match, required=True)
     version = view.version

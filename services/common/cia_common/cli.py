@@ -6,7 +6,7 @@ import importlib
 import click
 
 from .auth import ROLES, mint_token
-from .config import LOCAL_JWT_SECRET
+from .secret import SecretMissing, jwt_secret
 
 # Commands contributed by the services, each a module exposing ``commands``.
 _PLUGIN_MODULES = ("cia_authoring.cli", "cia_notifier.cli")
@@ -23,10 +23,16 @@ def main() -> None:
 @click.option("--role", "roles", required=True, multiple=True, type=click.Choice(ROLES),
               help="Role; repeat for several.")
 @click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
-@click.option("--secret", envvar="CIA_JWT_SECRET", default=LOCAL_JWT_SECRET, show_default=False,
-              help="HS256 secret (default: $CIA_JWT_SECRET or the local development secret).")
-def token(sub: str, name: str, roles: tuple[str, ...], ttl: int, secret: str) -> None:
+@click.option("--secret", envvar="CIA_JWT_SECRET", default=None, show_default=False,
+              help="HS256 secret (default: $CIA_JWT_SECRET; with CIA_ENV=development, the "
+                   "secret ./infra/run.sh generated under .state/).")
+def token(sub: str, name: str, roles: tuple[str, ...], ttl: int, secret: str | None) -> None:
     """Print a bearer token that the locally run services accept."""
+    if not secret:
+        try:
+            secret = jwt_secret()
+        except SecretMissing as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(mint_token(secret, sub=sub, name=name, roles=list(roles), ttl_seconds=ttl))
 
 

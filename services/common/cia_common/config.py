@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-LOCAL_JWT_SECRET = "cia-workflow-local-development-secret"
+from .secret import TEST_SUITE_SECRET as LOCAL_JWT_SECRET  # noqa: F401 - what tests mint with
+from .secret import environment, jwt_secret
 
 SERVICE_PORTS = {"authoring": 8001, "review": 8002, "notifier": 8003}
 
@@ -43,7 +44,7 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         "DATABASE_URL": env.get(f"CIA_{service.upper()}_DATABASE_URL"),
         "KAFKA_BOOTSTRAP_SERVERS": env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
         "TOPIC_PREFIX": prefix,
-        "JWT_SECRET": env.get("CIA_JWT_SECRET", LOCAL_JWT_SECRET),
+        "ENV": environment(env),
         "JWT_ISSUER": env.get("CIA_JWT_ISSUER"),
         "JWT_AUDIENCE": env.get("CIA_JWT_AUDIENCE"),
         "JWKS_URL": env.get("CIA_JWKS_URL"),
@@ -68,6 +69,10 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         "TESTING": False,
     }
     cfg.update(overrides)
+    if not cfg.get("JWT_SECRET"):
+        # Refuses to start without one, outside development; not needed for
+        # tokens verified against an identity provider's JWKS.
+        cfg["JWT_SECRET"] = jwt_secret(env, required=not cfg.get("JWKS_URL"))
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = f"sqlite:///{data_dir() / (service + '.db')}"
     return cfg

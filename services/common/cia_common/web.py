@@ -10,22 +10,27 @@ from urllib.parse import urlsplit
 
 import marshmallow as ma
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
+from flask_smorest.arguments import ArgumentsMixin
 from flask_smorest import pagination as fs_pagination
 from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from cia_schemas.errors import to_json_pointers
 
 from .config import load_config
 from .db import Database
-from .errors import PROBLEM_JSON, Problem, from_problem, problem_response
+from . import json_input
+from .errors import PROBLEM_JSON, InvalidContent, Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
 from .migrate import upgrade
 from .ratelimit import (RateLimitDocPlugin, TokenBucketLimiter, parse_prefixes, parse_rate,
@@ -57,6 +62,55 @@ def _bounded_pagination_schema(factory):
 if not getattr(fs_pagination._pagination_parameters_schema_factory, "bounded", False):
     fs_pagination._pagination_parameters_schema_factory = _bounded_pagination_schema(
         fs_pagination._pagination_parameters_schema_factory)
+
+
+class LimitedJSONProvider(DefaultJSONProvider):
+    """``request.get_json()`` within the limits of :mod:`cia_common.json_input`."""
+
+    def loads(self, s, **kwargs):
+        return json_input.loads(s)
+
+
+class LimitedArgumentsParser(FlaskParser):
+    """webargs' parser for every flask-smorest blueprint: bodies are parsed within
+    the JSON limits, and loaded date-times outside the representable range are
+    refused (422) before a view shifts or compares them."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return webargs_core.missing
+        data = req.get_data(cache=True)
+        if not data.strip():
+            return webargs_core.missing
+        try:
+            return json_input.loads(data)
+        except ValueError as exc:  # not JSON, or not UTF-8
+            self._handle_invalid_json_error(exc, req)
+
+    def parse(self, argmap, req=None, *, location=None, **kwargs):
+        data = super().parse(argmap, req, location=location, **kwargs)
+        errors = json_input.datetime_errors(_by_data_key(argmap, data))
+        if errors:
+            where = location or self.location
+            if where != "json":
+                errors = [{**e, "location": where} for e in errors]
+            raise InvalidContent(errors, "The request has date-times out of range.")
+        return data
+
+
+def _by_data_key(argmap, data):
+    """Loaded arguments keyed as the client wrote them, for the pointers."""
+    fields = getattr(argmap, "fields", None)
+    if not isinstance(data, dict) or not fields:
+        return data
+    return {(fields[k].data_key or k) if k in fields else k: v for k, v in data.items()}
+
+
+# Every blueprint shares flask-smorest's one parser instance, bound when its views
+# are decorated; changing that instance's class reaches them all, whatever the
+# import order.
+if type(ArgumentsMixin.ARGUMENTS_PARSER) is FlaskParser:
+    ArgumentsMixin.ARGUMENTS_PARSER.__class__ = LimitedArgumentsParser
 
 
 class ProblemDocSchema(ma.Schema):
@@ -122,6 +176,14 @@ def _handle_db_down(exc: Exception):
     return problem_response(503, "Service Unavailable",
                             "The database is unavailable; nothing was saved. Try again shortly.",
                             headers={"Retry-After": "5"})
+
+
+def _handle_bad_value(exc: DataError):
+    # The database refused a value (a number beyond its column, say): the input's
+    # fault, and nothing was saved.
+    log.warning("database refused a value: %s", exc.orig.__class__.__name__ if exc.orig else exc)
+    return problem_response(422, "Unprocessable Content",
+                            "A value is outside what can be stored; nothing was saved.")
 
 
 def _handle_unexpected(exc: Exception):
@@ -283,6 +345,7 @@ def db(app: Flask | None = None) -> Database:
 def create_service_app(service: str, import_name: str, *, title: str, description: str,
                        migrations: str, config: dict | None = None) -> tuple[Flask, Api]:
     app = Flask(import_name)
+    app.json = LimitedJSONProvider(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(load_config(service, config))
     app.config.update(
@@ -318,6 +381,7 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
     # transaction never committed, so "nothing was saved" holds.
     for db_down in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(db_down, _handle_db_down)
+    app.register_error_handler(DataError, _handle_bad_value)
     app.register_error_handler(Exception, _handle_unexpected)
     app.register_blueprint(_health_blueprint())
 

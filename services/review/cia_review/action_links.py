@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cia_common.db import UnitOfWork
 
-from . import tokens
+from . import reviewers, tokens
 from .domain import ReviewState
 from .models import ActionToken, Review
 from .services import Actor, load_review, record_decision
@@ -36,6 +36,9 @@ _REVOKED = {
                "This review has been completed; no more decisions are needed."),
     "reassigned": (403, "Link superseded",
                    "This review has been reassigned, and this link no longer works."),
+    "deactivated": (403, "Link withdrawn",
+                    "You are no longer an active reviewer in the reviewer register, so this "
+                    "link no longer works."),
     "superseded": (403, "Link superseded",
                    "A newer submission of this CIA replaced this review round; use the link "
                    "in the newer notification."),
@@ -69,6 +72,8 @@ def resolve(session: Session, token: str, settings: ReviewSettings, now: datetim
         raise LinkRefused(*_REVOKED["closed"])
     if review.reviewers and claims.reviewer_sub not in review.reviewers:
         raise LinkRefused(*_REVOKED["reassigned"])
+    if claims.reviewer_sub not in reviewers.active_subs(session, [claims.reviewer_sub], settings):
+        raise LinkRefused(*_REVOKED["deactivated"])
     return row, review, claims
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from cia_common.errors import problem_response
 from cia_common.web import create_service_app
 
-from . import action_views, inbound_views, views
+from . import action_views, inbound_views, reviewer_views, views
 from .domain import PolicyError
 from .settings import review_settings
 
@@ -26,7 +26,7 @@ The author and the last editor of a version never review it. Errors are
 def _policy_problem(exc: PolicyError):
     extra = {}
     if exc.status == 422:
-        extra["errors"] = [{"pointer": exc.pointer or "", "detail": exc.detail}]
+        extra["errors"] = exc.errors or [{"pointer": exc.pointer or "", "detail": exc.detail}]
     return problem_response(exc.status, exc.title, exc.detail, **extra)
 
 
@@ -40,4 +40,6 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(views.blp)
     api.register_blueprint(action_views.blp)
     api.register_blueprint(inbound_views.blp)
+    api.register_blueprint(reviewer_views.blp)
     return app
+

@@ -40,10 +40,12 @@ class PolicyError(Exception):
     status = 400
     title = "Bad Request"
 
-    def __init__(self, detail: str, *, pointer: str | None = None):
+    def __init__(self, detail: str, *, pointer: str | None = None,
+                 errors: list[dict] | None = None):
         super().__init__(detail)
         self.detail = detail
         self.pointer = pointer
+        self.errors = errors  # several invalid fields, each {pointer, detail}
 
 
 class UnknownReview(PolicyError):

@@ -2,13 +2,12 @@
 authenticated by a Standard Webhooks signature instead of a bearer token."""
 from __future__ import annotations
 
-import json
-
 from flask import request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from cia_common import json_input
 from cia_common.errors import Conflict, InvalidContent, Problem
 from cia_common.events import utcnow
 from cia_schemas.errors import to_json_pointers
@@ -37,15 +36,17 @@ _HEADERS = [
     "required": True, "content": {"application/json": {"schema": InboundDecisionSchema}}})
 @blp.response(201, ReviewSchema, description="The decision was recorded.")
 @blp.alt_response(401, description="Missing, wrong or stale signature.")
-@blp.alt_response(403, description="The named reviewer may not decide on this review.")
+@blp.alt_response(403, description="The named reviewer is not an active registered reviewer, "
+                                   "or may not decide on this review.")
 @blp.alt_response(404, description="No such review.")
 @blp.alt_response(409, description="Replayed webhook-id, closed review or repeated decision.")
 @blp.alt_response(422, description="Invalid body.")
 def inbound_decision():
     """Record a decision signed by a configured integration (``INBOUND_SECRETS``).
 
-    The same policy applies as for the API; the integration vouches for the
-    reviewer it names. Every accepted webhook-id is remembered, whatever the
+    The same policy applies as for the API, and the reviewer it names must be an
+    active registered reviewer (403 otherwise): a signature proves which
+    integration sent the decision, not that the person it names may decide. Every accepted webhook-id is remembered, whatever the
     outcome, so a replay is refused.
     """
     cfg = settings()
@@ -63,7 +64,9 @@ def inbound_decision():
         if inbound.already_received(uow.session, integration, webhook_id):
             raise Conflict(f"Webhook {webhook_id} was already received; replays are refused.")
         try:
-            body = InboundDecisionSchema().load(json.loads(raw))
+            body = InboundDecisionSchema().load(json_input.loads(raw))
+        except Problem as exc:  # nested too deep, numbers out of range
+            refusal = exc
         except (ValueError, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else \
                 {"_schema": ["The body is not JSON."]}

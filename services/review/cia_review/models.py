@@ -141,3 +141,18 @@ class InboundWebhook(Base):
     webhook_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     review_id: Mapped[str | None] = mapped_column(sa.String(36))
+
+
+class Reviewer(Base):
+    """The reviewer register: who may be assigned a review, receive an action link or
+    be named by an integration. Kept by admins; a token carrying the reviewer role
+    registers its holder when they first act."""
+    __tablename__ = "reviewers"
+
+    sub: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    email: Mapped[str | None] = mapped_column(sa.String(320))
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    source: Mapped[str] = mapped_column(sa.String(16))  # admin | token | settings
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

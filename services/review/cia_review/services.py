@@ -17,8 +17,9 @@ from cia_common.config import events_topic
 from cia_common.db import Database, UnitOfWork
 from cia_common.events import CloudEvent, utcnow
 
-from . import payloads, tokens
+from . import payloads, reviewers as register, tokens
 from .domain import (
+    InvalidRequest,
     ReviewersSource,
     ReviewSnapshot,
     ReviewState,
@@ -80,11 +81,15 @@ def load_review(session: Session, review_id: str, *, lock: bool = False) -> Revi
 
 def issue_action_links(session: Session, review: Review, subs, settings: ReviewSettings,
                        now: datetime) -> dict[str, str]:
-    """One fresh one-time link per reviewer who may still decide; {sub: url}."""
+    """One fresh one-time link per reviewer who may still decide; {sub: url}.
+
+    Only active registered reviewers get one: a link is a credential to decide."""
     snap = snapshot(review)
     out: dict[str, str] = {}
+    subs = list(subs)
+    active = register.active_subs(session, subs, settings)
     for sub in subs:
-        if conflict_of_interest(snap, sub) or sub in snap.decided_by:
+        if sub not in active or conflict_of_interest(snap, sub) or sub in snap.decided_by:
             continue
         claims = tokens.new_claims(review_id=review.id, reviewer_sub=sub, version=review.version,
                                    round=review.round, ttl_hours=settings.action_link_ttl_hours,
@@ -133,7 +138,8 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
                  data["cia_id"], data["version"], action, latest.state)
         return None
 
-    reviewers, source = choose_reviewers(data["requested_reviewers"], settings.reviewer_pool)
+    reviewers, source = choose_reviewers(data["requested_reviewers"],
+                                         register.pool(session, settings))
     person = {k: data.get(k) or {} for k in ("author", "last_editor", "submitted_by")}
     review = Review(
         id=str(uuid.uuid4()),
@@ -204,6 +210,7 @@ def record_decision(uow: UnitOfWork, review_id: str, actor: Actor, decision: str
     review = load_review(session, review_id, lock=True)
     snap = snapshot(review)
     check_may_decide(snap, actor.sub, decision, comment)
+    register.check_active(session, actor.sub, settings)
     new_state = state_after(snap, decision)
 
     row = ReviewDecision(
@@ -231,6 +238,15 @@ def reassign(uow: UnitOfWork, review_id: str, actor: Actor, *, actor_is_admin: b
     session = uow.session
     review = load_review(session, review_id, lock=True)
     new = check_reassignment(snapshot(review), actor.sub, actor_is_admin, reviewers, reason)
+    active = register.active_subs(session, new, settings)
+    unknown = [(i, sub) for i, sub in enumerate(new) if sub not in active]
+    if unknown:
+        names = ", ".join(sub for _i, sub in unknown)
+        raise InvalidRequest(
+            f"Not active reviewers in the reviewer register: {names}. Reviews are reassigned "
+            "only to registered reviewers.",
+            errors=[{"pointer": f"/reviewers/{i}", "detail": f"{sub} is not an active "
+                     "registered reviewer."} for i, sub in unknown])
     previous = review.reviewers
 
     # Change the assignee rows in place: deleting and re-inserting the same

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 DEFAULTS = {
     "REVIEWER_POOL": "",
+    "REVIEWERS": "",
     "APPROVALS_REQUIRED": 1,
     "REVIEW_LEAD_HOURS": 24.0,
     "REVIEW_MIN_HOURS": 2.0,
     "REVIEW_REMINDER_HOURS": 12.0,
-    "ACTION_LINK_SECRET": None,  # derived from JWT_SECRET when unset
+    "ACTION_LINK_SECRET": None,  # derived from JWT_SECRET when unset; never a constant
     "ACTION_LINK_TTL_HOURS": 72.0,
     "INBOUND_SECRETS": "{}",
     "INBOUND_TOLERANCE_SECONDS": 300,
@@ -30,7 +31,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class ReviewSettings:
-    reviewer_pool: tuple[str, ...]
+    reviewer_pool: tuple[str, ...]  # asked when a submission names nobody, if active in the register
     approvals_required: int
     lead_hours: float
     min_hours: float
@@ -41,6 +42,13 @@ class ReviewSettings:
     inbound_tolerance_seconds: int = 300
     review_url: str = "http://127.0.0.1:8002"
     authoring_url: str = "http://127.0.0.1:8001"
+    # Registered as active reviewers when first needed (local run, tests); the
+    # register itself is kept through /api/v1/reviewers.
+    reviewers: tuple[str, ...] = ()
+
+    @property
+    def seeded_reviewers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.reviewers + self.reviewer_pool))
 
 
 def _raw(cfg: dict, key: str):
@@ -91,8 +99,12 @@ def derive_action_link_secret(jwt_secret: str) -> bytes:
 
 def review_settings(cfg: dict) -> ReviewSettings:
     secret = _raw(cfg, "ACTION_LINK_SECRET")
+    if not secret and not cfg.get("JWT_SECRET"):
+        raise SettingsError("CIA_ACTION_LINK_SECRET must be set when there is no CIA_JWT_SECRET "
+                            "to derive the action-link key from.")
     return ReviewSettings(
         reviewer_pool=_subs(_raw(cfg, "REVIEWER_POOL")),
+        reviewers=_subs(_raw(cfg, "REVIEWERS")),
         approvals_required=_number(cfg, "APPROVALS_REQUIRED", int, 1),
         lead_hours=_number(cfg, "REVIEW_LEAD_HOURS", float, 0),
         min_hours=_number(cfg, "REVIEW_MIN_HOURS", float, 0),

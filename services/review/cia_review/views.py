@@ -11,7 +11,7 @@ from cia_common.db import UnitOfWork
 from cia_common.errors import Conflict
 from cia_common.web import db
 
-from . import services
+from . import reviewers, services
 from .api_schemas import (
     DecisionRequestSchema,
     ReassignRequestSchema,
@@ -51,6 +51,18 @@ def _actor() -> services.Actor:
     return services.Actor(sub=g.principal.sub, name=g.principal.name)
 
 
+def enrol_caller() -> None:
+    """A reviewer token registers its holder in the reviewer register on first use."""
+    if "reviewer" not in g.principal.roles:
+        return
+    with unit_of_work() as uow:
+        if reviewers.enrol(uow.session, g.principal.sub, g.principal.name):
+            try:
+                uow.commit()
+            except IntegrityError:
+                pass  # registered by a concurrent request
+
+
 def _document_refusals(*codes: int):
     def decorator(view):
         for code in codes:
@@ -67,6 +79,7 @@ def _document_refusals(*codes: int):
 @_document_refusals(401, 403)
 def list_reviews(pagination_parameters, cia_id=None, state=None, assigned_to=None):
     """Find reviews, newest first (paginated; totals in the X-Pagination header)."""
+    enrol_caller()
     if assigned_to == "me":
         assigned_to = g.principal.sub
     with unit_of_work() as uow:
@@ -83,6 +96,7 @@ def list_reviews(pagination_parameters, cia_id=None, state=None, assigned_to=Non
 @_document_refusals(401, 403, 404)
 def get_review(review_id):
     """One review round with its reviewers, decisions and reassignments."""
+    enrol_caller()
     with unit_of_work() as uow:
         return services.get_review(uow.session, review_id, settings())
 
@@ -102,6 +116,7 @@ def decide(body, review_id):
     rejection or request for changes closes it at once. A closing decision emits
     ``review.completed``.
     """
+    enrol_caller()
     with unit_of_work() as uow:
         review = services.record_decision(
             uow, review_id, _actor(), body["decision"], body.get("comment"),
@@ -117,13 +132,17 @@ def decide(body, review_id):
 @blp.response(200, ReviewSchema, description="The review with its new reviewers.")
 @_document_refusals(401, 403, 404)
 @blp.alt_response(409, description="The review is closed.")
-@blp.alt_response(422, description="Invalid body, or a reviewer with a conflict of interest.")
+@blp.alt_response(422, description="Invalid body, a reviewer not active in the register, or "
+                                   "one with a conflict of interest.")
 def reassign(body, review_id):
     """Replace the reviewers of an open review (admin, or one of its assigned reviewers).
 
-    Recorded with its reason; removed reviewers' action links stop working and
-    new reviewers get links in the ``review.reassigned`` event.
+    The new reviewers must be active in the reviewer register (422 names those who
+    are not), and none may be the version's author or last editor. Recorded with
+    its reason; removed reviewers' action links stop working and new reviewers get
+    links in the ``review.reassigned`` event.
     """
+    enrol_caller()
     with unit_of_work() as uow:
         review = services.reassign(
             uow, review_id, _actor(), actor_is_admin="admin" in g.principal.roles,

@@ -88,7 +88,8 @@ def get_cia(cia_id):
 @blp.arguments(CiaPatchSchema, content_type="application/merge-patch+json")
 @blp.response(200, CiaSchema, headers=_ETAG_DOC)
 @blp.alt_response(428, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="No If-Match header.")
+                  description="No If-Match header, or `If-Match: *` (a specific ETag is "
+                              "required).")
 @blp.alt_response(412, schema=ProblemSchema, content_type=PROBLEM_JSON,
                   description="The ETag is stale.")
 @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
@@ -96,7 +97,8 @@ def get_cia(cia_id):
 def patch_cia(data, cia_id):
     """Edit the latest version's content with a JSON merge-patch (RFC 7396).
 
-    ``If-Match`` with the current ETag is required (428 without, 412 when stale).
+    ``If-Match`` with the current ETag is required (428 without it or with ``*``,
+    412 when stale).
     Only a draft or changes_requested version is editable (409 otherwise).
     """
     with unit_of_work() as uow:

@@ -5,6 +5,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from cia_common import json_input
+
 from cia_schemas.content import CiaContentSchema, VERSION_STATUSES
 from cia_schemas.operation import OPERATION_STATUSES, AuthorisationSchema, OperationCreateSchema
 
@@ -42,11 +44,16 @@ class DateOrDateTime(fields.Field):
             if len(text) == 10:
                 day = date.fromisoformat(text)
                 moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
-                return moment + timedelta(days=1) if self.upper else moment
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
+                moment = moment + timedelta(days=1) if self.upper else moment
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (ValueError, OverflowError):  # the day after 9999-12-31 overflows
             raise ValidationError("Not a valid date (YYYY-MM-DD) or ISO 8601 date-time.") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        out_of_range = json_input.datetime_problem(moment)
+        if out_of_range:
+            raise ValidationError(out_of_range)
+        return moment
 
 
 class PersonSchema(Schema):
