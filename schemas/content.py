@@ -321,7 +321,7 @@ class EngagementSchema(Schema):
     body_name = _str(OPEN, "Name of the body or meeting.", required=True, long=False)
     summary = _str(OPEN, "Summary of the discussion.", required=True)
     outcome = _str(OPEN, "Outcome / actions agreed.")
-    contact_name = _str(S40, "Contact person at the body.", long=False)
+    contact_name = _str(S40, "Contact person at the body.", long=False, person_name=True)
     contact_role = _str(OPEN, "Role of the contact person.", long=False)
     contact_email = field(fields.Email, disclosure=S40, description="Contact's e-mail address.")
     contact_phone = field(fields.String, disclosure=S40, description="Contact's phone number.",
@@ -392,7 +392,7 @@ class RiskSchema(Schema):
     impact = field(fields.String, description="Impact.", required=True,
                    validate=validate.OneOf(LIKELIHOOD_LEVELS))
     mitigation = _str(OPEN, "Mitigation.", required=True)
-    owner = _str(S40, "Risk owner (name).", required=True, long=False)
+    owner = _str(S40, "Risk owner (name).", required=True, long=False, person_name=True)
     owner_role = _str(OPEN, "Role of the risk owner.", long=False)
     due_date = field(fields.Date, description="Date the mitigation is due.")
 

@@ -5,6 +5,7 @@ Every leaf field of the CIA content carries in its marshmallow ``metadata``:
 - ``"x-disclosure"``: ``"open"``, ``"s40"`` or ``"s31"``;
 - ``"description"``: a human description (both end up in the OpenAPI schema —
   apispec copies metadata keys that start with ``x-``);
+- optionally ``"x-person-name"``: the s40 value is a person's name;
 - optionally ``"x-rank-exempt-field"``: the name of a sibling field holding a
   police rank. The s40 value (a name) is released when that rank is at or above
   the configured cut-off (default Superintendent).
@@ -26,6 +27,9 @@ DISCLOSURE_CLASSES = (OPEN, S40, S31)
 
 DISCLOSURE_KEY = "x-disclosure"
 RANK_EXEMPT_KEY = "x-rank-exempt-field"
+#: Marks an ``s40`` field that holds a person's name: withholding it also
+#: withholds the name's partial forms everywhere, and enters the name register.
+PERSON_NAME_KEY = "x-person-name"
 REASON_KEY = "x-redaction-reason"
 
 #: What a redacted value is replaced with, in place.
@@ -52,6 +56,7 @@ def field(
     disclosure: str = OPEN,
     description: str,
     rank_exempt_field: str | None = None,
+    person_name: bool = False,
     reason: str | None = None,
     metadata: dict | None = None,
     **kw: Any,
@@ -70,6 +75,10 @@ def field(
     md["description"] = description
     if rank_exempt_field:
         md[RANK_EXEMPT_KEY] = rank_exempt_field
+    if person_name or rank_exempt_field:
+        if disclosure != S40:
+            raise ValueError("only s40 fields hold people's names")
+        md[PERSON_NAME_KEY] = True
     if reason:
         md[REASON_KEY] = reason
     if isinstance(kind, ma_fields.Field):

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 __all__ = ["app", "client"]
 
 RULES = "/api/v1/disclosures/rules"
-NAME = "Inspector Barnaby Thistlewood"
+# A bare name: no detector can know it, so only the rule withholds it.
+NAME = "Barnaby Thistlewood"
 
 
 def content_naming_an_officer(reference: str) -> dict:
@@ -104,7 +105,8 @@ def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
     # Replaying the same events changes nothing (the inbox, then the fingerprint).
     assert drain(app) == []
 
-    # Release, then change the rule: the copy is re-rendered and must be released again.
+    # Release, then change the rule: the copy is re-rendered, listed for review
+    # (never changed silently) and must be released again by a person.
     released = ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release",
                               json={"note": "FOI 01.FOI.22.024139"}, headers=FOI_OFFICER))
     assert released["state"] == "released" and released["released_by"]["sub"] == "foi-7"
@@ -115,7 +117,9 @@ def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
     assert copy_of(client, cia["id"])["rerender_pending"] is True
     drain(app)
     copy = copy_of(client, cia["id"])
-    assert copy["state"] == "pending_release" and copy["released_at"] is None
+    assert copy["state"] == "needs_review" and copy["released_at"] is None
+    [flagged] = outbox_events(app, "disclosure.needs_review")
+    assert flagged["data"]["cia_id"] == cia["id"] and flagged["data"]["version"] == 1
     assert "[Officer A] attended" in all_text(client.get(
         f"/api/v1/disclosures/{cia['id']}/versions/1/document", headers=FOI).data)
     entries = ok(client.get(f"/api/v1/cias/{cia['id']}/audit", headers=ADMIN))["entries"]

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, fields
 
-from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact, scrub_free_text
+from cia_authoring.disclosure.detectors import Detectors
+from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact
 from cia_schemas.disclosure import S31, S40, field
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -96,7 +98,7 @@ def test_markers_and_log_entries(content):
     assert S31_MARKER == "[Redacted — s.31(1)(a)(b)]"
     by_ptr = {}
     for e in log:
-        assert set(e) == {"pointer", "exemption", "reason"}
+        assert set(e) == {"pointer", "exemption", "reason", "rule_id", "detector"}
         assert e["reason"]
         by_ptr.setdefault(e["pointer"], []).append(e)
     assert by_ptr["/deployment/location_rationale"][0]["exemption"] == "s.31(1)(a)(b)"
@@ -173,9 +175,10 @@ def test_free_text_emails_and_phones_are_scrubbed(content):
     "ring (0117) 496 0123", "ring 020-7946-0018", "mail a.b-c@d.example.co.uk",
 ])
 def test_scrub_free_text_finds_contact_details(text):
-    out, reasons = scrub_free_text(text)
+    redactor = Redactor(Detectors())
+    out = redactor.text(text, "/t")
     assert out == "ring " + S40_MARKER or out == "mail " + S40_MARKER
-    assert len(reasons) == 1
+    assert len(redactor.log) == 1
 
 
 @pytest.mark.parametrize("text", [
@@ -183,7 +186,8 @@ def test_scrub_free_text_finds_contact_details(text):
     "FOI 01.FOI.22.024139", "ratio 0.64",
 ])
 def test_scrub_free_text_leaves_ordinary_numbers(text):
-    assert scrub_free_text(text) == (text, [])
+    redactor = Redactor(Detectors())
+    assert redactor.text(text, "/t") == text and redactor.log == []
 
 
 def test_input_is_not_mutated(content):

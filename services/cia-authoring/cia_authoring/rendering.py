@@ -1,7 +1,9 @@
 """Building the render context of a CIA version and storing its documents.
 
-The disclosure copy is rendered from ``redact(content)``: the redacted values
-are replaced before the template sees them, so they never enter the file.
+The disclosure copy is rendered from the redacted model of the whole copy
+(``disclosure.model``): withheld values are replaced before the template sees
+them, so they never enter the file; the rendered file then goes through the
+same pass once more (``disclosure.docx``).
 """
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from sqlalchemy.orm import Session
 
 from cia_common.events import isoformat
 
-from .documents.redaction import redact
+from .disclosure import model as disclosure_model
+from .disclosure import register
+from .disclosure.docx import scrub_docx
+from .disclosure.rules import Rule
 from .documents.render import render_docx
 from .domain import sha256_hex
 from .models import CiaVersion, Document, Operation
@@ -55,11 +60,28 @@ def render_full(op: Operation, version: CiaVersion, cfg: dict) -> bytes:
                        title=_title(op, version, False), author_label=cfg["FORCE_NAME"])
 
 
-def render_disclosure(op: Operation, version: CiaVersion, cfg: dict) -> tuple[bytes, list]:
-    redacted, log = redact(version.content, rank_cutoff=cfg["DISCLOSURE_RANK_CUTOFF"])
-    data = render_docx(_context(op, version, redacted, cfg["FORCE_NAME"], log),
-                       title=_title(op, version, True), author_label=cfg["FORCE_NAME"])
-    return data, log
+def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
+                       names: list[str]) -> tuple[dict, disclosure_model.CopyModel]:
+    """The render context of a disclosure copy, every text of it redacted."""
+    model = disclosure_model.build(version.content, operation_context(op), cfg, rules, names)
+    ctx = _context(op, version, model.content, cfg["FORCE_NAME"], model.log)
+    ctx["operation"] = model.operation
+    return ctx, model
+
+
+def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dict) -> bytes:
+    data = render_docx(ctx, title=model.redactor.text(_title(op, version, True), "/title"),
+                       author_label=model.redactor.text(cfg["FORCE_NAME"], "/author"))
+    return scrub_docx(data, model.redactor)
+
+
+def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg: dict,
+                      rules: list[Rule]) -> tuple[bytes, list]:
+    """The disclosure DOCX and its log; the names it withholds join the register."""
+    ctx, model = disclosure_context(op, version, cfg, rules, register.names(session))
+    data = render_disclosure_context(op, version, ctx, model, cfg)
+    register.add(session, version.cia_id, model.withheld_names)
+    return data, model.log
 
 
 def stored(session: Session, cia_id: str, version: int, kind: str,
@@ -71,7 +93,7 @@ def stored(session: Session, cia_id: str, version: int, kind: str,
 
 
 def store_approved_documents(session: Session, op: Operation, version: CiaVersion,
-                             cfg: dict) -> list[Document]:
+                             cfg: dict, rules: list[Rule] | None = None) -> list[Document]:
     """Render the full and disclosure DOCX of an approved version, once.
 
     Their PDFs are made later from these stored files (see ``pdfs``): LibreOffice
@@ -85,7 +107,7 @@ def store_approved_documents(session: Session, op: Operation, version: CiaVersio
         if kind == FULL:
             data, log = render_full(op, version, cfg), None
         else:
-            data, log = render_disclosure(op, version, cfg)
+            data, log = render_disclosure(session, op, version, cfg, rules or [])
         doc = Document(cia_id=version.cia_id, version=version.number, kind=kind, format=DOCX_FORMAT,
                        sha256=sha256_hex(data), size=len(data), data=data, redaction_log=log)
         session.add(doc)

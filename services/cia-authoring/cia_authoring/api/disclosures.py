@@ -14,6 +14,7 @@ from cia_common.web import db
 
 from .. import disclosures, pdfs, rendering
 from ..documents.pdf import PdfConversionError
+from ..disclosure.model import detectors_for
 from ..foi import bundle, copies, release
 from ..foi.schemas import (DisclosureQuerySchema, DisclosureSchema, DocumentQuerySchema,
                            FormatQuerySchema, RangeQuerySchema, RedactionSchema, ReleaseSchema)
@@ -64,7 +65,8 @@ def get_bundle(query):
     """The released copies of the operations planned to start in [from, to), as one zip."""
     start_from, start_to = query.get("from_"), query.get("to")
     with unit_of_work() as uow:
-        items, left_out = bundle.released_copies(uow.session, start_from, start_to)
+        items, left_out = bundle.released_copies(uow.session, start_from, start_to,
+                                                 detectors_for(cfg()))
     sessions = db().sessions
     body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to)
     span = "-".join(d.date().isoformat() for d in (start_from, start_to) if d) or "all"
@@ -170,7 +172,8 @@ def release_disclosure(data, cia_id, number):
     """Release a disclosure copy (pending_release → released), recorded in the CIA's audit
     trail with the SHA-256 of the files released."""
     with unit_of_work() as uow:
-        release.release(uow, cia_id, number, actor(), (data or {}).get("note"))
+        release.release(uow, cia_id, number, actor(), (data or {}).get("note"),
+                        bool((data or {}).get("confirm_superseded")))
         uow.commit()
     with unit_of_work() as uow:
         return disclosures.get(uow.session, cia_id, number)

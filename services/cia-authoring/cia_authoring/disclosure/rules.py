@@ -1,15 +1,15 @@
 """Censor rules: the FOI team's own redactions, applied on top of the schema's.
 
-Pure functions. A rule matches literal text (whitespace-tolerant, so a name
-broken across lines still matches) or a regular expression, case-insensitive
-unless asked otherwise, and replaces every match by its replacement text (the
-exemption's marker by default). Replacements are literal: a regex
-back-reference cannot put the matched text back.
+A rule matches literal text or a regular expression, case-insensitive unless
+asked otherwise, on normalised text (``normalise``): a literal ``John Smith``
+also finds ``JOHN\u00a0SMITH`` and ``John\u200bSmith``. Every pattern runs on
+RE2, a linear-time engine, so no rule can hang a worker (``(q+)+z`` runs in
+linear time); constructs RE2 refuses (back-references, look-around) are refused
+with 422. Replacements are literal.
 
-Rules run after the schema redaction, in order, over every string the
-disclosure copy shows (the CIA content and the operation fields); markers and
-earlier replacements are never rewritten. Each (field, rule) that matched is
-logged as ``{"pointer", "rule_id", "exemption", "reason"}``.
+Rules run inside the one redaction pass (``passes.Redactor``) over every text
+of the output; markers and earlier replacements are never rewritten. Each
+(field, rule) that matched is logged with the rule's id.
 """
 from __future__ import annotations
 
@@ -17,16 +17,26 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, Iterator
+
+import re2
 
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
-from cia_schemas.errors import join_pointer
+
+from .normalise import normalise
 
 LITERAL, REGEX = "literal", "regex"
 KINDS = (LITERAL, REGEX)
 MAX_PATTERN = 500
 MAX_REPLACEMENT = 200
 MAX_REASON = 1000
+# Bounds RE2's memory for one compiled pattern (its time is linear anyway).
+_MAX_MEM = 8 << 20
+
+
+class UnsafePattern(ValueError):
+    """A pattern RE2 refuses: invalid, or needing backtracking."""
 
 
 @dataclass(frozen=True)
@@ -44,16 +54,40 @@ class Rule:
     def marker(self) -> str:
         return self.replacement or MARKERS[self.exemption]
 
-    def regex(self) -> re.Pattern:
+    def compiled(self):
         return compile_pattern(self.kind, self.pattern, self.case_sensitive)
 
 
-def compile_pattern(kind: str, pattern: str, case_sensitive: bool) -> re.Pattern:
-    flags = 0 if case_sensitive else re.IGNORECASE
+@lru_cache(maxsize=1024)
+def compile_pattern(kind: str, pattern: str, case_sensitive: bool):
+    options = re2.Options()
+    options.case_sensitive = bool(case_sensitive)
+    options.log_errors = False
+    options.max_mem = _MAX_MEM
     if kind == LITERAL:
-        words = pattern.split()
-        return re.compile(r"\s+".join(re.escape(w) for w in words), flags)
-    return re.compile(pattern, flags)
+        words = normalise(pattern).text.split()
+        source = r"\s*".join(re.escape(w) for w in words)
+    else:
+        source = pattern
+    try:
+        return re2.compile(source, options)
+    except re2.error as exc:
+        raise UnsafePattern(_re2_message(exc)) from None
+
+
+def _re2_message(exc: Exception) -> str:
+    msg = exc.args[0] if exc.args else str(exc)
+    if isinstance(msg, bytes):
+        msg = msg.decode("utf-8", "replace")
+    if "invalid perl operator" in msg or "invalid escape sequence" in msg:
+        msg += " (back-references and look-around are not supported: patterns must run in linear time)"
+    return msg
+
+
+def finditer(rx, text: str) -> Iterator[tuple[int, int]]:
+    for m in rx.finditer(text):
+        if m.end() > m.start():
+            yield m.start(), m.end()
 
 
 def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: Any = None,
@@ -88,17 +122,17 @@ def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: 
         return errors
     try:
         rx = compile_pattern(kind, pattern, bool(case_sensitive))
-    except re.error as exc:
-        err("pattern", f"Not a valid regular expression: {exc}.")
+    except UnsafePattern as exc:
+        err("pattern", f"Not a usable regular expression: {exc}.")
         return errors
     if rx.search("") is not None:
         err("pattern", "The expression matches empty text; it would withhold nothing useful "
                        "and mark every field.")
         return errors
     # The log and the document print these: they must not carry what the rule withholds.
-    if isinstance(reason, str) and rx.search(reason):
+    if isinstance(reason, str) and rx.search(normalise(reason).text):
         err("reason", "The reason contains the text the rule withholds.")
-    if isinstance(replacement, str) and replacement and rx.search(replacement):
+    if isinstance(replacement, str) and replacement and rx.search(normalise(replacement).text):
         err("replacement", "The replacement contains the text the rule withholds.")
     return errors
 
@@ -110,39 +144,3 @@ def fingerprint(rules: list[Rule]) -> str:
 
 
 NO_RULES = fingerprint([])
-
-
-def apply(node: Any, rules: list[Rule], pointer: str = "") -> tuple[Any, list[dict]]:
-    """``(censored copy of node, log)``; ``node`` is not modified."""
-    log: list[dict] = []
-    if not rules:
-        return node, log
-    compiled = [(r, r.regex()) for r in rules]
-    protected = sorted({*MARKERS.values(), *(r.marker for r in rules)}, key=len, reverse=True)
-    splitter = re.compile("(" + "|".join(re.escape(p) for p in protected) + ")")
-    return _walk(node, pointer, compiled, splitter, log), log
-
-
-def _walk(node: Any, pointer: str, compiled, splitter, log: list[dict]) -> Any:
-    if isinstance(node, dict):
-        return {k: _walk(v, join_pointer(pointer, k), compiled, splitter, log)
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_walk(v, join_pointer(pointer, i), compiled, splitter, log)
-                for i, v in enumerate(node)]
-    if not isinstance(node, str):
-        return node
-    text = node
-    for rule, rx in compiled:
-        parts = splitter.split(text)
-        hit = False
-        # Odd indexes are the protected markers the split kept.
-        for i in range(0, len(parts), 2):
-            new, n = rx.subn(lambda _m, marker=rule.marker: marker, parts[i])
-            if n:
-                parts[i], hit = new, True
-        if hit:
-            text = "".join(parts)
-            log.append({"pointer": pointer or "/", "rule_id": rule.id,
-                        "exemption": EXEMPTIONS[rule.exemption], "reason": rule.reason})
-    return text

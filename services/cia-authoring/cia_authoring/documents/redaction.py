@@ -1,15 +1,18 @@
-"""Redaction of CIA content for the FOI disclosure copy.
+"""Redaction of CIA content for the FOI disclosure copy, field by field.
 
-Pure function, driven only by the schema's field metadata (``x-disclosure``,
-``x-rank-exempt-field``): there is no hand-written list of fields here.
+Driven only by the schema's field metadata (``x-disclosure``,
+``x-rank-exempt-field``, ``x-person-name``): there is no hand-written list of
+fields here.
 
 - ``s40`` values become ``[Redacted — s.40(2)]``, ``s31`` values
   ``[Redacted — s.31(1)(a)(b)]``, whatever their type (strings, numbers, lists).
 - An ``s40`` field with ``x-rank-exempt-field`` (a signatory's name) is released
   when the sibling rank field is at or above ``rank_cutoff``.
-- E-mail addresses and UK phone numbers found inside ``open`` free text are
-  replaced in place by the s.40 marker.
 - Keys the schema does not describe are withheld (fail closed).
+- Every withheld value goes into a ``WithheldSet`` (names with their partial
+  forms), and the whole content then goes through the one redaction pass
+  (``cia_authoring.disclosure.passes``): values withheld here are withheld
+  wherever else they appear, and the detectors scrub open free text.
 
 Every redaction is logged as ``{"pointer", "exemption", "reason"}`` with an
 RFC 6901 pointer into the content.
@@ -18,10 +21,9 @@ RFC 6901 pointer into the content.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from cia_schemas.content import content_schema
 from cia_schemas.disclosure import (
@@ -30,6 +32,7 @@ from cia_schemas.disclosure import (
     EXEMPTIONS,
     MARKERS,
     OPEN,
+    PERSON_NAME_KEY,
     RANK_EXEMPT_KEY,
     REASON_KEY,
     S31,
@@ -38,21 +41,34 @@ from cia_schemas.disclosure import (
 from cia_schemas.errors import join_pointer
 from cia_schemas.ranks import RANK_LABELS, rank_at_least, rank_level
 
+from ..disclosure.detectors import Detectors
+from ..disclosure.passes import Redactor
+from ..disclosure.withheld import WithheldSet
+
 S40_MARKER = MARKERS[S40]
 S31_MARKER = MARKERS[S31]
 
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-# UK numbers: +44 / 0044 / 0 followed by 9–10 digits, with single spaces, hyphens
-# or brackets between digit groups (07700 900123, 020 7946 0018, (0117) 496 0123,
-# +44 (0)20 7946 0018).
-PHONE_RE = re.compile(
-    r"(?<![\w+])"
-    r"(?:(?:\+|00)44[ \-]?(?:\(0\)[ \-]?)?|\(?0)"
-    r"(?:\d\)?[ \-]?){8,9}\d"
-    r"(?!\d)"
-)
-
 Log = list[dict[str, str]]
+
+
+def withhold_fields(
+    content: dict,
+    schema: Schema | type[Schema] | None = None,
+    rank_cutoff: str = "superintendent",
+    withheld: WithheldSet | None = None,
+) -> tuple[dict, Log, WithheldSet]:
+    """The field-level step: ``(copy with withheld fields marked, log, withheld values)``."""
+    rank_level(rank_cutoff)  # unknown cut-off: configuration error, raise early
+    if schema is None:
+        schema = content_schema()
+    elif isinstance(schema, type):
+        schema = schema()
+    if not isinstance(content, dict):
+        raise TypeError("content must be a dict")
+    log: Log = []
+    ctx = _Ctx(rank_cutoff, log, withheld if withheld is not None else WithheldSet())
+    redacted = ctx.object(copy.deepcopy(content), schema, "")
+    return redacted, log, ctx.withheld
 
 
 def redact(
@@ -60,48 +76,37 @@ def redact(
     schema: Schema | type[Schema] | None = None,
     rank_cutoff: str = "superintendent",
 ) -> tuple[dict, Log]:
-    """Return ``(redacted_copy, redaction_log)``; ``content`` is not modified."""
-    rank_level(rank_cutoff)  # unknown cut-off: configuration error, raise early
-    if schema is None:
-        schema = content_schema()
-    elif isinstance(schema, type):
-        schema = schema()
-    log: Log = []
-    ctx = _Ctx(rank_cutoff, log)
-    if not isinstance(content, dict):
-        raise TypeError("content must be a dict")
-    redacted = ctx.object(copy.deepcopy(content), schema, "")
-    return redacted, log
+    """Return ``(redacted_copy, redaction_log)``; ``content`` is not modified.
+
+    The content alone, through the whole pass (without censor rules or the
+    name register: ``cia_authoring.disclosure.model`` adds those for a copy)."""
+    redacted, log, withheld = withhold_fields(content, schema, rank_cutoff)
+    redactor = Redactor(Detectors(rank_cutoff), withheld)
+    redactor.collect(redacted)
+    redacted = redactor.tree(redacted)
+    return redacted, [*(as_entry(e) for e in log), *redactor.log]
 
 
-def scrub_free_text(text: str) -> tuple[str, list[str]]:
-    """Replace e-mail addresses and UK phone numbers in ``text`` by the s.40 marker.
-
-    Returns the new text and one reason per replacement.
-    """
-    reasons: list[str] = []
-
-    def _email(m: re.Match) -> str:
-        reasons.append("E-mail address found in free text: personal information (FOIA s.40(2)&(3)).")
-        return S40_MARKER
-
-    def _phone(m: re.Match) -> str:
-        reasons.append("Phone number found in free text: personal information (FOIA s.40(2)&(3)).")
-        return S40_MARKER
-
-    text = EMAIL_RE.sub(_email, text)
-    text = PHONE_RE.sub(_phone, text)
-    return text, reasons
+def as_entry(e: dict) -> dict:
+    """A log entry in the one shape: pointer, exemption, reason, rule_id, detector."""
+    return {"pointer": e["pointer"], "exemption": e["exemption"], "reason": e["reason"],
+            "rule_id": e.get("rule_id"), "detector": e.get("detector") or "disclosure_class"}
 
 
 class _Ctx:
-    def __init__(self, rank_cutoff: str, log: Log):
+    def __init__(self, rank_cutoff: str, log: Log, withheld: WithheldSet):
         self.cutoff = rank_cutoff
         self.log = log
+        self.withheld = withheld
 
     # -- helpers ---------------------------------------------------------
-    def withhold(self, pointer: str, disclosure: str, reason: str) -> str:
+    def withhold(self, pointer: str, disclosure: str, reason: str, value: Any = None,
+                 person_name: bool = False) -> str:
         self.log.append({"pointer": pointer, "exemption": EXEMPTIONS[disclosure], "reason": reason})
+        if person_name and isinstance(value, str):
+            self.withheld.add_name(value, disclosure, reason, pointer)
+        elif value is not None:
+            self.withheld.add(value, disclosure, reason, pointer)
         return MARKERS[disclosure]
 
     @staticmethod
@@ -113,7 +118,8 @@ class _Ctx:
         if obj is None:
             return None
         if not isinstance(obj, dict):
-            return self.withhold(pointer, S40, "Value does not match the schema; withheld by default.")
+            return self.withhold(pointer, S40, "Value does not match the schema; withheld by default.",
+                                 obj)
         by_key = self._by_data_key(schema)
         out: dict[str, Any] = {}
         for key, value in obj.items():
@@ -121,7 +127,8 @@ class _Ctx:
             f = by_key.get(key)
             if f is None:
                 out[key] = (None if value is None else
-                            self.withhold(ptr, S40, "Field not described by the schema; withheld by default."))
+                        self.withhold(ptr, S40, "Field not described by the schema; withheld by default.",
+                                      value))
                 continue
             out[key] = self.value(value, f, ptr, obj)
         return out
@@ -137,17 +144,23 @@ class _Ctx:
 
         if disclosure in (S40, S31):
             exempt_field = f.metadata.get(RANK_EXEMPT_KEY)
+            person_name = bool(f.metadata.get(PERSON_NAME_KEY))
             if exempt_field:
                 rank = siblings.get(exempt_field)
                 if rank_at_least(rank if isinstance(rank, str) else None, self.cutoff):
+                    if isinstance(value, str):
+                        self.withheld.release_name(value)
                     return value  # released: rank at or above the cut-off
                 label = RANK_LABELS.get(self.cutoff, self.cutoff)
                 return self.withhold(
                     pointer, disclosure,
                     f"Name of a person below the rank of {label}: personal "
-                    "information (FOIA s.40(2)&(3)).")
+                    "information (FOIA s.40(2)&(3)).", value, person_name)
             reason = f.metadata.get(REASON_KEY) or f"{_describe(f)} {DEFAULT_REASONS[disclosure]}"
-            return self.withhold(pointer, disclosure, reason)
+            # A category from a fixed list says nothing specific on its own:
+            # it is withheld here, not looked for elsewhere.
+            return self.withhold(pointer, disclosure, reason,
+                                 None if _enumerated(f) else value, person_name)
 
         # open
         if isinstance(f, fields.Nested):
@@ -163,15 +176,18 @@ class _Ctx:
         return self._scalar(value, pointer)
 
     def _scalar(self, value: Any, pointer: str) -> Any:
-        if isinstance(value, str):
-            text, reasons = scrub_free_text(value)
-            for reason in reasons:
-                self.log.append({"pointer": pointer, "exemption": EXEMPTIONS[S40], "reason": reason})
-            return text
         if isinstance(value, (dict, list)):
             # Structure where the schema expects a scalar: never trust it.
-            return self.withhold(pointer, S40, "Value does not match the schema; withheld by default.")
-        return value
+            return self.withhold(pointer, S40, "Value does not match the schema; withheld by default.",
+                                 value)
+        return value  # open text: the whole pass scrubs it
+
+
+def _enumerated(f: fields.Field) -> bool:
+    target = f.inner if isinstance(f, fields.List) else f
+    if isinstance(target, fields.Nested):
+        return False
+    return any(isinstance(v, validate.OneOf) for v in target.validators)
 
 
 def _describe(f: fields.Field) -> str:

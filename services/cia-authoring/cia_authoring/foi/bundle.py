@@ -41,6 +41,8 @@ from .. import rendering
 from ..models import Cia, CiaVersion, Document, Operation
 from . import copies
 from . import rules as rules_service
+from ..disclosure.detectors import Detectors
+from ..disclosure.passes import Redactor
 from .models import RELEASED, DisclosureCopy
 
 INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
@@ -67,9 +69,11 @@ class BundleItem:
 
 
 def released_copies(session: Session, start_from: datetime | None = None,
-                    start_to: datetime | None = None) -> tuple[list[BundleItem], int]:
+                    start_to: datetime | None = None,
+                    detectors: Detectors | None = None) -> tuple[list[BundleItem], int]:
     """Released, current copies of operations planned to start in [from, to);
     and how many released copies were left out because they are being re-rendered."""
+    detectors = detectors or Detectors()
     query = (
         sa.select(DisclosureCopy, Operation.reference, Operation.borough, Operation.planned_start,
                   Operation.planned_end, CiaVersion.approved_at)
@@ -87,15 +91,27 @@ def released_copies(session: Session, start_from: datetime | None = None,
     rows = session.execute(query).all()
     fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
     items, stale = [], 0
+    redactors: dict[str, Redactor] = {}
     for r in rows:
         c = r.DisclosureCopy
         if copies.is_stale(c, fingerprints, c.cia_id):
             stale += 1
             continue
-        items.append(BundleItem(c.cia_id, c.version, r.reference, r.borough, r.planned_start,
+        # The folder names and index.csv print operation fields: the same pass
+        # as the copies (rules, detectors), so nothing the copy withholds is there.
+        if c.cia_id not in redactors:
+            redactors[c.cia_id] = Redactor(detectors, rules=rules_service.applicable(session, c.cia_id))
+        redactor = redactors[c.cia_id]
+        items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
+                                redactor.text(r.borough or ""), r.planned_start,
                                 r.planned_end, r.approved_at, c.released_at,
                                 c.released_docx_sha256, c.released_pdf_sha256))
     return items, stale
+
+
+def _safe_name(text: str) -> str:
+    # A marker in a reference must not make a path inside the zip.
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:120] or "redacted"
 
 
 class _Pipe:

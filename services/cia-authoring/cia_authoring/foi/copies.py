@@ -28,16 +28,16 @@ from sqlalchemy.orm import Session
 from cia_common.db import UnitOfWork
 
 from .. import audit, domain, rendering
-from ..documents.redaction import redact
-from ..documents.render import render_docx
+from ..disclosure import register
+from ..disclosure import rules as censor
 from ..models import CiaVersion, Document, Operation, utcnow
-from . import censor
 from . import rules as rules_service
-from .models import PENDING_RELEASE, RELEASED, DisclosureCopy
+from .models import NEEDS_REVIEW, PENDING_RELEASE, RELEASED, DisclosureCopy
 
 log = logging.getLogger(__name__)
 
 RERENDERED = "disclosure.rerendered"
+NEEDS_REVIEW_EVENT = "disclosure.needs_review"
 PDF = rendering.PDF_FORMAT
 DOCX = rendering.DOCX_FORMAT
 
@@ -46,29 +46,22 @@ def _as_approved(version: CiaVersion):
     # A disclosure copy always shows the version as it was approved, whatever
     # became of it later (superseded), so that re-rendering changes only what
     # the rules change.
-    return SimpleNamespace(number=version.number, status=domain.APPROVED)
+    return SimpleNamespace(number=version.number, status=domain.APPROVED, content=version.content,
+                           cia_id=version.cia_id)
 
 
-def build(op: Operation, version: CiaVersion, cfg: dict,
-          rules: list[censor.Rule]) -> tuple[dict, list[dict]]:
-    """The render context of the disclosure copy and its redaction log."""
-    redacted, log_ = redact(version.content, rank_cutoff=cfg["DISCLOSURE_RANK_CUTOFF"])
-    operation_ctx = rendering.operation_context(op)
-    redacted, content_log = censor.apply(redacted, rules)
-    operation_ctx, op_log = censor.apply(operation_ctx, rules, "/operation")
-    full_log = [*({**e, "rule_id": None} for e in log_), *content_log, *op_log]
-    ctx = rendering._context(op, _as_approved(version), redacted, cfg["FORCE_NAME"], full_log)
-    ctx["operation"] = operation_ctx
-    return ctx, full_log
+def build(op: Operation, version: CiaVersion, cfg: dict, rules: list[censor.Rule],
+          names: list[str]):
+    """The render context of the disclosure copy and its redacted model."""
+    return rendering.disclosure_context(op, _as_approved(version), cfg, rules, names)
 
 
 def context_hash(ctx: dict) -> str:
     return hashlib.sha256(domain.canonical_json(ctx).encode()).hexdigest()
 
 
-def render(op: Operation, version: CiaVersion, ctx: dict, cfg: dict) -> bytes:
-    return render_docx(ctx, title=rendering._title(op, _as_approved(version), True),
-                       author_label=cfg["FORCE_NAME"])
+def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict) -> bytes:
+    return rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg)
 
 
 def effective_fingerprint(copy: DisclosureCopy | None) -> str:
@@ -126,12 +119,14 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     version = session.execute(sa.select(CiaVersion).where(
         CiaVersion.cia_id == cia_id, CiaVersion.number == number)).scalar_one()
     op = cia.operation
+    names = register.names(session)
     if copy is not None and copy.context_sha256:
         before = copy.context_sha256
     else:
         # Still the file rendered at approval, without censor rules.
-        before = context_hash(build(op, version, cfg, [])[0])
-    ctx, redaction_log = build(op, version, cfg, rules)
+        before = context_hash(build(op, version, cfg, [], names)[0])
+    ctx, model = build(op, version, cfg, rules, names)
+    redaction_log = model.log
     after = context_hash(ctx)
     now = utcnow()
     if copy is None:
@@ -150,14 +145,16 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     old_pdf = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, PDF)
     if old_pdf is not None:
         previous["pdf"] = old_pdf.sha256
-    data = render(op, version, ctx, cfg)
+    data = render(op, version, ctx, model, cfg)
+    register.add(session, cia_id, model.withheld_names)
     new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log)
     if old_pdf is not None:
         # Never leave a PDF behind that lacks the new redactions; the PDF job
         # converts the new DOCX.
         session.delete(old_pdf)
-    was_released = copy.state == RELEASED
-    copy.state = PENDING_RELEASE
+    was_released = copy.state in (RELEASED, NEEDS_REVIEW)
+    # A released copy is never changed silently: it is listed for review.
+    copy.state = NEEDS_REVIEW if was_released else PENDING_RELEASE
     copy.released_at = copy.released_by_sub = copy.released_by_name = None
     copy.release_note = copy.released_docx_sha256 = copy.released_pdf_sha256 = None
     copy.rendered_at = copy.updated_at = now
@@ -170,6 +167,10 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
                  content_sha256=version.content_sha256, detail=detail)
     uow.emit(RERENDERED, cia_id, {"cia_id": cia_id, "version": number,
                                   "operation_reference": op.reference, **detail})
+    if was_released:
+        uow.emit(NEEDS_REVIEW_EVENT, cia_id, {"cia_id": cia_id, "version": number,
+                                              "operation_reference": op.reference,
+                                              "docx_sha256": new_docx.sha256, "reason": reason})
     log.info("disclosure copy %s v%s re-rendered (%s)", cia_id, number, reason)
     return Outcome("rerendered", new_docx.sha256)
 

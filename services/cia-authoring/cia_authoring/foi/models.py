@@ -20,7 +20,10 @@ from ..models import Base, new_id, utcnow
 
 PENDING_RELEASE = "pending_release"
 RELEASED = "released"
-STATES = (PENDING_RELEASE, RELEASED)
+# Was released; the rules, detectors or name register now redact more, so the
+# stored copy was rendered again and a person must look at it and release it.
+NEEDS_REVIEW = "needs_review"
+STATES = (PENDING_RELEASE, RELEASED, NEEDS_REVIEW)
 
 
 class CensorRule(Base):

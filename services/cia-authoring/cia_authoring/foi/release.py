@@ -3,7 +3,9 @@
 Releasing records who, when and the SHA-256 of exactly the files released, in
 the copy's row and in the CIA's audit trail, and emits ``disclosure.released``.
 A copy still waiting for the worker to apply changed censor rules cannot be
-released (409); nor can one already released.
+released (409); nor can one already released; a superseded version's copy is
+released only with ``confirm_superseded``. A copy in ``needs_review`` (released,
+then rendered again because it now redacts more) is released again by a person.
 """
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ from cia_common.db import UnitOfWork
 from cia_common.errors import Conflict, NotFound
 
 from .. import audit, rendering
+from ..domain import SUPERSEDED
 from ..models import CiaVersion, utcnow
-from . import censor, copies
+from . import copies
+from ..disclosure import rules as censor
 from . import rules as rules_service
 from .models import PENDING_RELEASE, RELEASED, DisclosureCopy
 
 RELEASED_ACTION = "disclosure.released"
 
 
-def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None = None) -> None:
+def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None = None,
+            confirm_superseded: bool = False) -> None:
     session = uow.session
     cia = audit.lock_cia(session, cia_id)
     docx = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, copies.DOCX) \
@@ -38,6 +43,11 @@ def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None =
     if copies.state_of(copy) == RELEASED:
         raise Conflict(f"Version {number} of CIA {cia_id} is already released.", state=RELEASED,
                        released_at=copy.released_at.isoformat())
+    version = session.execute(sa.select(CiaVersion).where(
+        CiaVersion.cia_id == cia_id, CiaVersion.number == number)).scalar_one()
+    if version.status == SUPERSEDED and not confirm_superseded:
+        raise Conflict(f"Version {number} of CIA {cia_id} was superseded by an amendment; release it "
+                       "only on purpose, with confirm_superseded: true.", version_status=SUPERSEDED)
     now = utcnow()
     if copy is None:
         # context_sha256 "": still the file rendered at approval (see copies.ensure_current).
@@ -51,8 +61,6 @@ def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None =
     copy.released_docx_sha256 = docx.sha256
     copy.released_pdf_sha256 = pdf.sha256 if pdf is not None else None
     session.flush()
-    version = session.execute(sa.select(CiaVersion).where(
-        CiaVersion.cia_id == cia_id, CiaVersion.number == number)).scalar_one()
     detail = {"docx_sha256": docx.sha256, "pdf_sha256": copy.released_pdf_sha256,
               "note": copy.release_note}
     audit.append(session, cia_id, actor=actor, action=RELEASED_ACTION, version=number,

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from cia_schemas.disclosure import EXEMPTIONS
 
 from ..api.schemas import DateOrDateTime, PersonSchema
-from . import censor
+from ..disclosure import rules as censor
 from .models import STATES
 from .statistics import GROUPINGS
 
@@ -131,6 +131,9 @@ class DisclosureSchema(Schema):
 class ReleaseSchema(Schema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000),
                          metadata={"description": "E.g. the FOI request reference."})
+    confirm_superseded = fields.Boolean(
+        load_default=False, metadata={"description": "Required to release the copy of a version "
+                                                     "superseded by an amendment."})
 
 
 class FormatQuerySchema(Schema):

@@ -30,7 +30,14 @@ from cia_schemas.content import IC_CODE_LABELS, IC_CODES
 
 from .. import domain
 from ..models import Cia, CiaVersion, Operation
+from ..disclosure import register
+from ..disclosure.detectors import Detectors
+from ..disclosure.model import REGISTER_REASON
+from ..disclosure.passes import Redactor
+from ..disclosure.withheld import WithheldSet
+from cia_schemas.disclosure import S40
 from . import grid
+from . import rules as rules_service
 from .suppression import DEFAULT_THRESHOLD, MEASURES, SUPPRESSED, suppress
 
 GROUPINGS = ("ic_code", "year", "borough")
@@ -70,6 +77,7 @@ class OutcomeRecord:
     threshold: float
     planned_start: datetime
     pdr: dict
+    cia_id: str | None = None
 
     @property
     def year(self) -> str:
@@ -82,7 +90,7 @@ def outcome_records(session: Session, start_from: datetime | None = None,
               .where(CiaVersion.status == domain.APPROVED)
               .group_by(CiaVersion.cia_id).subquery())
     query = (
-        sa.select(CiaVersion.content, Operation.reference, Operation.borough,
+        sa.select(CiaVersion.content, CiaVersion.cia_id, Operation.reference, Operation.borough,
                   Operation.location_name, Operation.use_case, Operation.watchlist_size,
                   Operation.match_threshold, Operation.planned_start)
         .join(latest, sa.and_(CiaVersion.cia_id == latest.c.cia_id,
@@ -99,7 +107,8 @@ def outcome_records(session: Session, start_from: datetime | None = None,
         pdr = r.content.get("post_deployment_review") if isinstance(r.content, dict) else None
         if isinstance(pdr, dict):
             yield OutcomeRecord(r.reference, r.borough, r.location_name, r.use_case,
-                                r.watchlist_size, r.match_threshold, r.planned_start, pdr)
+                                r.watchlist_size, r.match_threshold, r.planned_start, pdr,
+                                r.cia_id)
 
 
 def _ic_rows(pdr: dict) -> list[dict] | None:
@@ -194,13 +203,26 @@ def alerts_png(result: dict) -> bytes:
 
 
 def deployments_csv(session: Session, start_from: datetime | None = None,
-                    start_to: datetime | None = None) -> str:
+                    start_to: datetime | None = None, detectors: Detectors | None = None) -> str:
+    """The deployment grid. Its text columns pass through the disclosure pass
+    (each CIA's censor rules, the name register, the detectors), so a location
+    the copies withhold is withheld here too."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(grid.COLUMNS))
     writer.writeheader()
+    detectors = detectors or Detectors()
+    withheld = WithheldSet()
+    for name in register.names(session):
+        withheld.add_name(name, S40, REGISTER_REASON, "register")
+    rules_of = rules_service.applicable_to_all(session)
+    redactors: dict[str | None, Redactor] = {}
     for rec in outcome_records(session, start_from, start_to):
+        if rec.cia_id not in redactors:
+            redactors[rec.cia_id] = Redactor(detectors, withheld, rules_of(rec.cia_id))
+        redactor = redactors[rec.cia_id]
         writer.writerow(grid.export_row(
-            reference=rec.reference, borough=rec.borough, location=rec.location,
+            reference=redactor.text(rec.reference or ""), borough=redactor.text(rec.borough or ""),
+            location=redactor.text(rec.location or ""),
             use_case=rec.use_case, watchlist_size=rec.watchlist_size, threshold=rec.threshold,
             pdr=rec.pdr))
     return buf.getvalue()

@@ -10,6 +10,7 @@ from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 
 from ..api.common import PROBLEM_JSON, actor, guarded, unit_of_work
 from ..api.schemas import ProblemSchema
+from ..disclosure.model import detectors_for
 from . import rules, statistics
 from .schemas import (AlertsQuerySchema, AlertStatisticsSchema, CensorRuleCreateSchema,
                       CensorRulePatchSchema, CensorRuleSchema, RangeQuerySchema, RuleQuerySchema)
@@ -176,7 +177,8 @@ def deployment_statistics(query):
     """Per-deployment outcomes in the deployment-grid layout (CSV), the same layout
     ``cia import-deployments`` reads."""
     with unit_of_work() as uow:
-        body = statistics.deployments_csv(uow.session, query.get("from_"), query.get("to"))
+        body = statistics.deployments_csv(uow.session, query.get("from_"), query.get("to"),
+                                           detectors_for(current_app.config))
     return Response(body, mimetype=CSV, headers={
         "Content-Disposition": 'attachment; filename="lfr-deployments.csv"'})
 

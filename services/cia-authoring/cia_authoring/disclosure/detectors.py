@@ -1,0 +1,286 @@
+"""Detectors of UK personal data in free text.
+
+Each detector runs on normalised text (``normalise.normalise``) and yields
+``Hit``s: a span of that text, the detector's name and why it is withheld.
+Phone numbers are found by libphonenumber's matcher (``phonenumbers``), IP
+addresses are confirmed by ``ipaddress``; the other forms (e-mails written
+out as ``name at met dot police dot uk``, postcodes, vehicle registration
+marks, National Insurance numbers, dates of birth in context, collar and
+warrant numbers, names after a rank or title) are patterns of their
+official formats, with look-alikes (years, times, thresholds, operation
+references, IC codes) kept out by the tests' corpus.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from cia_schemas.disclosure import S40
+from cia_schemas.ranks import RANK_LABELS, rank_level
+
+PERSONAL = "personal information (FOIA s.40(2)&(3))."
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    detector: str
+    exemption: str = S40
+    reason: str = ""
+    # For names: the name itself, which the caller withholds everywhere else.
+    name: str | None = None
+
+
+def _reason(what: str) -> str:
+    return f"{what} found in free text: {PERSONAL}"
+
+
+# -- e-mail addresses, plain and written out ---------------------------------
+_LABEL = r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?"
+_WORD_DOT = r"(?:\s?[(\[{<]\s?dot\s?[)\]}>]\s?|\sdot\s)"
+_WORD_AT = r"(?:\s?[(\[{<]\s?at\s?[)\]}>]\s?|\sat\s)"
+
+
+def _email_re(at: str, dot: str) -> re.Pattern:
+    local = rf"[a-z0-9_%+'-]+(?:{dot}[a-z0-9_%+'-]+)*"
+    return re.compile(rf"(?<![\w.+-]){local}{at}{_LABEL}(?:{dot}{_LABEL})*{dot}[a-z]{{2,24}}(?![\w-])",
+                      re.IGNORECASE)
+
+
+EMAIL_RES = (
+    # name@met.police.uk, with spaces around the @ or the dots, or dots written out.
+    _email_re(r"\s?@\s?", rf"(?:\s?\.\s?|{_WORD_DOT})"),
+    # name at met dot police dot uk, name(at)met.police.uk, name [at] met [dot] police [dot] uk.
+    _email_re(_WORD_AT, rf"(?:\.|{_WORD_DOT})"),
+)
+
+# -- phone numbers -------------------------------------------------------------
+# Where a number may be: a run of digits with the separators people type.
+_PHONE_CANDIDATE = re.compile(r"[+(]?\d[\d ()./\-]{6,}\d")
+_PHONE_REGION = "GB"
+
+# -- postcodes (the format of the Royal Mail's postcode address file) ----------
+POSTCODE_RE = re.compile(
+    r"(?<![\w-])(?:GIR ?0AA|(?:[A-PR-UWYZ](?:\d{1,2}|[A-HK-Y]\d{1,2}|\d[A-HJKPSTUW]|[A-HK-Y]\d[ABEHMNPRV-Y]))"
+    r" ?\d[ABD-HJLNP-UW-Z]{2})(?![\w-])",
+    re.IGNORECASE)
+
+# -- vehicle registration marks: current, prefix and suffix formats -------------
+VRM_RES = (
+    re.compile(r"(?<![\w-])[A-HJ-PR-Y][A-HJ-PR-Y]\d{2} ?[A-HJ-PR-Z]{3}(?![\w-])", re.IGNORECASE),
+    re.compile(r"(?<![\w-])[A-HJ-NP-Y]\d{1,3} ?[A-Z]{3}(?![\w-])"),
+    re.compile(r"(?<![\w-])[A-Z]{3} ?\d{1,3}[A-HJ-NP-Y](?![\w-])"),
+)
+
+# -- National Insurance numbers: two letters, six digits, a suffix A-D ------------
+# (any prefix: HMRC's own examples use QQ, which real numbers never do)
+NINO_RE = re.compile(
+    r"(?<![\w-])[A-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])",
+    re.IGNORECASE)
+
+# -- dates of birth: a date after words that say it is one ----------------------
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
+          r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE = (rf"(?:\d{{1,2}}[/.\- ]\d{{1,2}}[/.\- ]\d{{2,4}}|\d{{4}}-\d{{1,2}}-\d{{1,2}}|"
+         rf"\d{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTH},? \d{{2,4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{2,4}})")
+DOB_RE = re.compile(
+    rf"(?:\bd\.? ?o\.? ?b\b\.?|\bdate of birth\b|\bbirth ?date\b|\bborn(?: on)?\b|\bb\. )"
+    rf"(?:\s?(?:is|was|of|:|-)\s?)*\s?(?P<date>{_DATE})",
+    re.IGNORECASE)
+
+# -- IP addresses ---------------------------------------------------------------
+IPV4_RE = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+IPV6_RE = re.compile(r"(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{0,4}|(?:\d{1,3}\.){3}\d{1,3})(?![\w:])",
+                     re.IGNORECASE)
+
+# -- collar and warrant numbers (MPS forms by default; configurable) --------------
+DEFAULT_COLLAR_PATTERNS = (
+    # After a rank: PC 4471CD, PS 123AB, DC 2211, TDC 190XY.
+    r"(?<![\w-])(?:PC|PS|DC|DS|TDC|TDS|SC|PCSO|Sgt|Insp)\.? ?(?P<number>\d{1,6} ?[A-Z]{0,2})(?![\w-])",
+    # Said to be one: collar number 4471, warrant no. 123456, shoulder number 221CD.
+    r"(?i:(?:collar|warrant|shoulder|epaulette)(?: card)?(?: number| no\.?| num\.?| #)?)"
+    r"\s?[:#]?\s?(?P<number>[A-Z]{0,2}\d{2,8}[A-Z]{0,2})(?![\w-])",
+    # An MPS collar number on its own: digits and a borough code (4471CD).
+    r"(?<![\w.,:/-])(?P<number>\d{1,6}(?!ST|ND|RD|TH|AM|PM|HR|KM|MM|CM|KG|MB|GB|KB)[A-Z]{2})(?![\w-])",
+)
+
+# -- names after a police rank or a title ------------------------------------------
+# (written form, rank) — the rank decides whether the name is released.
+_RANK_FORMS: tuple[tuple[str, str], ...] = (
+    (r"Police Constable|Detective Constable|Special Constable|Constable|PC|DC|TDC|SC|WPC", "constable"),
+    (r"PCSO|Police Community Support Officer", "police_staff"),
+    (r"Detective Sergeant|Police Sergeant|Sergeant|Sgt|PS|DS|TDS|WPS", "sergeant"),
+    (r"Detective Chief Inspector|Chief Inspector|Ch\.? ?Insp|DCI|CI", "chief_inspector"),
+    (r"Detective Inspector|Inspector|Insp|DI", "inspector"),
+    (r"Detective Chief Superintendent|Chief Superintendent|Ch\.? ?Supt|DCS|CSupt|C/Supt", "chief_superintendent"),
+    (r"Detective Superintendent|Superintendent|Det\.? ?Supt|Supt|DSU|DSupt", "superintendent"),
+    (r"Deputy Assistant Commissioner|DAC", "deputy_assistant_commissioner"),
+    (r"Assistant Commissioner|AC", "assistant_commissioner"),
+    (r"Deputy Commissioner", "deputy_commissioner"),
+    (r"Commissioner", "commissioner"),
+    (r"Commander|Cdr|Cmdr", "commander"),
+    (r"Assistant Chief Constable|ACC", "assistant_chief_constable"),
+    (r"Deputy Chief Constable|DCC", "deputy_chief_constable"),
+    (r"Chief Constable|CC", "chief_constable"),
+    # Titles: people outside the police; never released by the rank rule.
+    (r"Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Rev|Revd|Reverend|Cllr|Councillor|Lord|Lady", "police_staff"),
+)
+_NAME_WORD = r"[A-Z][a-zA-Z]*(?:['-][A-Z]?[a-zA-Z]+)*"
+NOT_NAMES = frozenset("""
+The A An And Or Of For To In On At By With From Team Teams Unit Units Officer Officers Lead
+Leads Role Roles Staff Office Group Board Service Services Police Met Metropolitan Borough Ward
+Council Community Command Commands Operation Operations Department Dept Rank Ranks Station
+Response Patrol Patrols Local Neighbourhood Neighbourhoods Safer Event Events Duty Duties
+Will Would Should Must May Can Could Shall All Any Each Every Other Others This That These
+Those Who Whom Whose Which Where When What Why How On-Call Gold Silver Bronze Note Notes
+""".split())
+RANK_OR_TITLE = "|".join(forms for forms, _ in _RANK_FORMS)
+_RANK_ALTERNATION = "|".join(f"(?P<r{i}>{forms})" for i, (forms, _) in enumerate(_RANK_FORMS))
+NAME_AFTER_RANK_RE = re.compile(
+    rf"(?<![\w'-])(?:{_RANK_ALTERNATION})\.?"
+    rf"(?: (?:\d{{1,6}} ?[A-Z]{{0,2}})(?= ))?"  # a collar number between rank and name
+    rf" (?P<name>(?:[A-Z]\.? ?){{0,2}}{_NAME_WORD}(?: {_NAME_WORD}){{0,2}})(?![\w'-])")
+
+
+class Detectors:
+    """The configured detectors; ``find`` runs them all over normalised text."""
+
+    def __init__(self, rank_cutoff: str = "superintendent",
+                 collar_patterns: Iterable[str] = DEFAULT_COLLAR_PATTERNS):
+        self.cutoff_level = rank_level(rank_cutoff)
+        self.cutoff_label = RANK_LABELS.get(rank_cutoff, rank_cutoff)
+        self.collar_res = [re.compile(p) for p in collar_patterns]
+
+    def find(self, text: str) -> list[Hit]:
+        hits: list[Hit] = []
+        for detect in (self.emails, self.phones, self.postcodes, self.vrms, self.ninos,
+                       self.dates_of_birth, self.ip_addresses, self.collar_numbers, self.names):
+            hits.extend(detect(text))
+        return hits
+
+    # Each detector is a generator of hits over normalised text.
+    @staticmethod
+    def emails(text: str) -> Iterator[Hit]:
+        lowered = text.lower()
+        if "@" in text:
+            yield from _hits(EMAIL_RES[0], text, "email", _reason("E-mail address"))
+        if "at" in lowered and ("dot" in lowered or "." in text):
+            yield from _hits(EMAIL_RES[1], text, "email", _reason("E-mail address"))
+
+    @staticmethod
+    def phones(text: str) -> Iterator[Hit]:
+        for cand in _PHONE_CANDIDATE.finditer(text):
+            lo = max(0, cand.start() - 1)
+            chunk = text[lo:cand.end()]
+            for m in PhoneNumberMatcher(chunk, _PHONE_REGION, leniency=Leniency.POSSIBLE):
+                start, end = lo + m.start, lo + m.end
+                if _looks_like_phone(text, start, end, m.raw_string, m.number):
+                    yield Hit(start, end, "phone", reason=_reason("Phone number"))
+
+    @staticmethod
+    def postcodes(text: str) -> Iterator[Hit]:
+        for m in POSTCODE_RE.finditer(text):
+            if any(c.isdigit() for c in m.group()):
+                yield Hit(m.start(), m.end(), "postcode", reason=_reason("Postcode"))
+
+    @staticmethod
+    def vrms(text: str) -> Iterator[Hit]:
+        for rx in VRM_RES:
+            for m in rx.finditer(text):
+                yield Hit(m.start(), m.end(), "vehicle_registration",
+                          reason=_reason("Vehicle registration mark"))
+
+    @staticmethod
+    def ninos(text: str) -> Iterator[Hit]:
+        for m in NINO_RE.finditer(text):
+            yield Hit(m.start(), m.end(), "ni_number", reason=_reason("National Insurance number"))
+
+    @staticmethod
+    def dates_of_birth(text: str) -> Iterator[Hit]:
+        for m in DOB_RE.finditer(text):
+            yield Hit(m.start("date"), m.end("date"), "date_of_birth",
+                      reason=_reason("Date of birth"))
+
+    @staticmethod
+    def ip_addresses(text: str) -> Iterator[Hit]:
+        if "." in text:
+            for m in IPV4_RE.finditer(text):
+                if _is_ip(m.group()):
+                    yield Hit(m.start(), m.end(), "ip_address", reason=_reason("IP address"))
+        if "::" in text or text.count(":") >= 3:
+            for m in IPV6_RE.finditer(text):
+                if any(c.isalnum() for c in m.group()) and _is_ip(m.group()):
+                    yield Hit(m.start(), m.end(), "ip_address", reason=_reason("IP address"))
+
+    def collar_numbers(self, text: str) -> Iterator[Hit]:
+        for rx in self.collar_res:
+            for m in rx.finditer(text):
+                start, end = (m.span("number") if "number" in rx.groupindex else m.span())
+                if any(c.isdigit() for c in text[start:end]):
+                    yield Hit(start, end, "collar_number",
+                              reason=_reason("Collar or warrant number"))
+
+    def names(self, text: str) -> Iterator[Hit]:
+        for m in NAME_AFTER_RANK_RE.finditer(text):
+            rank = next(_RANK_FORMS[int(k[1:])][1] for k, v in m.groupdict().items()
+                        if k.startswith("r") and v is not None)
+            name = m.group("name")
+            words = name.replace(".", " ").split()
+            if words[0] in NOT_NAMES or all(w in NOT_NAMES for w in words):
+                continue
+            # Drop trailing words that are not names ("PC Smith Will attend").
+            while len(words) > 1 and words[-1] in NOT_NAMES:
+                words.pop()
+            if rank_level(rank) >= self.cutoff_level:
+                continue
+            end = m.start("name") + _span_of_words(name, words)
+            yield Hit(m.start("name"), end, "name_after_rank",
+                      reason=(f"Name of a person below the rank of {self.cutoff_label} or outside "
+                              f"the police: {PERSONAL}"),
+                      name=text[m.start("name"):end])
+
+
+def _hits(rx: re.Pattern, text: str, detector: str, reason: str) -> Iterator[Hit]:
+    for m in rx.finditer(text):
+        yield Hit(m.start(), m.end(), detector, reason=reason)
+
+
+def _span_of_words(name: str, words: list[str]) -> int:
+    """Length of the prefix of ``name`` that holds ``words``."""
+    pos = 0
+    for w in words:
+        pos = name.index(w, pos) + len(w)
+    return pos
+
+
+def _looks_like_phone(text: str, start: int, end: int, raw: str, number) -> bool:
+    # libphonenumber's lenient matcher also takes year ranges and references
+    # (2016-2022, LFR-2026-0042): a UK number is written with +, 00 44, 44 or
+    # a leading 0, and is not glued to letters.
+    if start > 0 and (text[start - 1].isalnum() or (text[start - 1] == "-" and start > 1
+                                                     and text[start - 2].isalnum())):
+        return False
+    if end < len(text) and text[end].isalnum():
+        return False
+    digits = "".join(c for c in raw if c.isdigit())
+    if raw.startswith("+") or digits.startswith("00"):
+        return len(digits) >= 8 and phonenumbers.is_possible_number(number)
+    if digits.startswith("44"):
+        return len(digits) >= 11
+    if raw.startswith("(0") or digits.startswith("0"):
+        return 9 <= len(digits) <= 11 and digits[1:2] != "0"
+    return False
+
+
+def _is_ip(candidate: str) -> bool:
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True

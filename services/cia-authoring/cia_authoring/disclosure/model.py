@@ -1,0 +1,63 @@
+"""The complete text model of a disclosure copy, redacted in one place.
+
+Everything the copy prints comes from here: the CIA content, the operation's
+printed fields, the redaction log (reasons included) and the document title.
+The field-level step withholds by disclosure class; then one ``Redactor``
+holding every withheld value (fields, censor-rule matches, names after ranks
+below the cut-off, the force-wide name register), the censor rules and the
+detectors runs over all of it. ``docx.scrub_docx`` repeats the pass on the
+rendered file, so text made by the template's filters (formatted dates,
+labels) passes through it too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from cia_schemas.disclosure import S40
+
+from ..documents.redaction import as_entry, withhold_fields
+from .detectors import DEFAULT_COLLAR_PATTERNS, Detectors
+from .normalise import compact
+from .passes import Redactor, strings
+from .rules import Rule
+
+REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
+                   "(FOIA s.40(2)&(3)).")
+
+
+@dataclass
+class CopyModel:
+    content: dict
+    operation: dict
+    log: list[dict]
+    redactor: Redactor
+    # Names this copy withholds: they join the force-wide register.
+    withheld_names: list[str]
+
+
+def detectors_for(cfg: dict) -> Detectors:
+    return Detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
+                     cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS)
+
+
+def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
+          register: Iterable[str] = ()) -> CopyModel:
+    redacted, field_log, withheld = withhold_fields(
+        content, rank_cutoff=cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"))
+    haystack = compact(" ".join(strings([content, operation])))
+    for name in register:
+        # Only names that can occur here: the register holds the whole force's.
+        words = name.split()
+        if words and compact(words[-1]) in haystack:
+            withheld.add_name(name, S40, REGISTER_REASON, "register")
+    redactor = Redactor(detectors_for(cfg), withheld, list(rules))
+    redactor.collect({"content": redacted, "operation": operation})
+    redacted = redactor.tree(redacted)
+    operation = redactor.tree(operation, "/operation")
+    log = [as_entry(e) for e in (*field_log, *redactor.log)]
+    # The log is printed in the copy and served to FOI officers: its reasons
+    # (a censor rule's own words) go through the same pass.
+    log = [{**e, "reason": redactor.text(e["reason"], f"/redaction_log/{i}/reason")}
+           for i, e in enumerate(log)]
+    return CopyModel(redacted, operation, log, redactor, list(dict.fromkeys(withheld.names)))

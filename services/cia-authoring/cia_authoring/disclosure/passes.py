@@ -1,0 +1,130 @@
+"""The one redaction pass every FOI-facing text goes through.
+
+A ``Redactor`` holds what one output withholds — the values withheld by
+their fields, the name register, the censor rules and the detectors — and
+redacts any text or structure of texts with it, logging each redaction with
+the pointer it was found at, its exemption, the detector or rule that found it
+and why. Markers already in a text are never rewritten.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from cia_schemas.disclosure import EXEMPTIONS, MARKERS, S40
+from cia_schemas.errors import join_pointer
+
+from . import rules as rules_mod
+from .detectors import Detectors, Hit
+from .normalise import compact, normalise
+from .withheld import WithheldSet
+
+_S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the name register): "
+                    "personal information (FOIA s.40(2)&(3)).")
+
+
+@dataclass
+class Redactor:
+    detectors: Detectors
+    withheld: WithheldSet = field(default_factory=WithheldSet)
+    rules: list[rules_mod.Rule] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._compiled = [(r, r.compiled()) for r in self.rules]
+        protected = sorted({*MARKERS.values(), *(r.marker for r in self.rules)}, key=len, reverse=True)
+        self._splitter = re.compile("(" + "|".join(re.escape(p) for p in protected) + ")")
+        self._logged: set[tuple] = set()
+
+    # -- collecting ------------------------------------------------------------
+    def collect(self, node: Any) -> None:
+        """Withhold everywhere what rules and rank-aware name detection find in ``node``.
+
+        Run over the whole output before ``tree`` so that a name or a rule's
+        match found in one place is also withheld where only a partial form
+        of it appears."""
+        for text in strings(node):
+            for segment in self._splitter.split(text)[::2]:
+                norm = normalise(segment)
+                for hit in self.detectors.names(norm.text):
+                    self.withheld.add_name(hit.name or "", S40, _S40_NAME_REASON, "name_after_rank")
+                for rule, rx in self._compiled:
+                    for m in rules_mod.finditer(rx, norm.text):
+                        start, end = norm.span(*m)
+                        self.withheld.add(segment[start:end], rule.exemption, rule.reason,
+                                          f"rule:{rule.id}")
+
+    # -- redacting ---------------------------------------------------------------
+    def tree(self, node: Any, pointer: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: self.tree(v, join_pointer(pointer, k)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.tree(v, join_pointer(pointer, i)) for i, v in enumerate(node)]
+        if isinstance(node, str):
+            return self.text(node, pointer)
+        return node
+
+    def text(self, text: str, pointer: str = "/") -> str:
+        if not text:
+            return text
+        parts = self._splitter.split(text)
+        changed = False
+        # Odd indexes are the markers the split kept.
+        for i in range(0, len(parts), 2):
+            if parts[i]:
+                new = self._segment(parts[i], pointer or "/")
+                if new is not parts[i]:
+                    parts[i], changed = new, True
+        return "".join(parts) if changed else text
+
+    def _segment(self, text: str, pointer: str) -> str:
+        norm = normalise(text)
+        hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
+        for rule, rx in self._compiled:
+            for start, end in rules_mod.finditer(rx, norm.text):
+                hits.append((Hit(start, end, "censor_rule", rule.exemption, rule.reason),
+                             rule.marker, rule.id))
+        for hit in self.withheld.find(norm, compact(text)):
+            hits.append((hit, MARKERS[hit.exemption], None))
+        for hit in self.detectors.find(norm.text):
+            hits.append((hit, MARKERS[hit.exemption], None))
+        if not hits:
+            return text
+        spans = []
+        for hit, marker, rule_id in hits:
+            start, end = norm.span(hit.start, hit.end)
+            if end > start:
+                spans.append((start, end, marker, hit, rule_id))
+        spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+        out, pos = [], 0
+        for start, end, marker, hit, rule_id in spans:
+            if start < pos:
+                if end > pos:  # overlaps the previous one: extend it
+                    pos = end
+                continue
+            out.append(text[pos:start])
+            out.append(marker)
+            pos = end
+            self._record(pointer, hit, rule_id)
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _record(self, pointer: str, hit: Hit, rule_id: str | None) -> None:
+        key = (pointer, hit.detector, rule_id, hit.reason)
+        if key in self._logged:
+            return
+        self._logged.add(key)
+        self.log.append({"pointer": pointer, "exemption": EXEMPTIONS[hit.exemption],
+                         "reason": hit.reason, "rule_id": rule_id, "detector": hit.detector})
+
+
+def strings(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v)
+    elif isinstance(node, str):
+        yield node

@@ -1,0 +1,204 @@
+"""Values withheld somewhere, matched everywhere.
+
+Once a field's class, a censor rule, a detector or the name register withholds
+a value, every other occurrence of it in the same copy is withheld too. A value
+is matched on normalised text (``normalise``), case-insensitively, as a whole
+word, with any punctuation or spacing between its words and any separators
+between its digits (``07700 900123`` also finds ``07700-900-123``). A person's
+name brings its partial forms: first name and surname, initial and surname,
+and the surname alone when written with a capital (``Smith``, ``PC Smith``,
+``J. Smith``). Dates bring their usual written forms.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Iterable
+
+from .detectors import NOT_NAMES, RANK_OR_TITLE, Hit
+from .normalise import Normalised, compact, fold, normalise
+
+# A value shorter than this (letters and digits) is not looked for elsewhere:
+# "4" or "AB" would withhold every occurrence of a common token.
+MIN_CHARS = 3
+MIN_SURNAME = 2
+_TOKENS = re.compile(r"[^\W_]+|[\W_]+")
+_TITLE_WORDS = re.compile(rf"^(?:(?:{RANK_OR_TITLE})\.?\s+)+")
+_ENUM_KEY = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
+_COLLAR = re.compile(r"\b\d{1,6} ?[A-Z]{0,2}\b")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # the folded form: one entry per written form
+    pattern: re.Pattern
+    probe: str  # its longest run of letters or digits, folded: a cheap pre-check
+    exemption: str
+    reason: str
+    source: str
+
+
+class WithheldSet:
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._released: set[str] = set()
+        self.names: list[str] = []  # withheld names, for the register
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def release_name(self, name: str) -> None:
+        """A name the rank rule releases in this copy: never withheld by its other forms."""
+        self._released.add(fold(name))
+        for key in [k for k in self._entries if k == fold(name)]:
+            del self._entries[key]
+
+    def add(self, value: Any, exemption: str, reason: str, source: str) -> None:
+        """Withhold ``value`` (text, number, date, or a structure of them) everywhere."""
+        for form in _forms(value):
+            self._add_text(form, exemption, reason, source)
+
+    def add_name(self, name: str, exemption: str, reason: str, source: str) -> None:
+        words = _name_words(name)
+        if not words:
+            self.add(name, exemption, reason, source)
+            return
+        full = " ".join(words)
+        if fold(full) in self._released:
+            return
+        self.names.append(full)
+        self._add_text(name, exemption, reason, source)
+        self._add_text(full, exemption, reason, source)
+        surname = words[-1]
+        if len(words) > 1:
+            self._add_text(f"{words[0]} {surname}", exemption, reason, source)
+            self._add_text(f"{words[0][0]} {surname}", exemption, reason, source, min_chars=MIN_SURNAME)
+        if len(compact(surname)) >= MIN_SURNAME and surname not in NOT_NAMES:
+            self._add_text(surname, exemption, reason, source, capitalised=True,
+                           min_chars=MIN_SURNAME)
+
+    def _add_text(self, text: str, exemption: str, reason: str, source: str, *,
+                  capitalised: bool = False, min_chars: int = MIN_CHARS) -> None:
+        text = normalise(text).text.strip()
+        body = _strip_edges(text)
+        probe = _probe(body)
+        if len(compact(body)) < min_chars or not probe:
+            return
+        key = ("^" if capitalised else "") + body.casefold()
+        if key in self._entries or body.casefold() in self._released:
+            return
+        self._entries[key] = Entry(key, _pattern(body, capitalised), probe, exemption, reason, source)
+
+    def find(self, norm: Normalised, folded_compact: str | None = None) -> list[Hit]:
+        if not self._entries:
+            return []
+        haystack = folded_compact if folded_compact is not None else compact(norm.text)
+        hits = []
+        for entry in self._entries.values():
+            if entry.probe not in haystack:
+                continue
+            for m in entry.pattern.finditer(norm.text):
+                hits.append(Hit(m.start(), m.end(), "withheld_value", entry.exemption,
+                                entry.reason))
+        return hits
+
+
+def _name_words(name: str) -> list[str]:
+    text = normalise(name).text.strip()
+    text = _TITLE_WORDS.sub("", text, count=1)
+    text = _COLLAR.sub(" ", text)
+    return [w for w in re.split(r"[\s.,]+", text) if any(c.isalpha() for c in w)]
+
+
+def _strip_edges(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return text[start:end]
+
+
+def _probe(text: str) -> str:
+    runs = [r for r in re.findall(r"[^\W_]+", text.casefold())]
+    return max(runs, key=len) if runs else ""
+
+
+def _pattern(body: str, capitalised: bool) -> re.Pattern:
+    parts = []
+    for i, tok in enumerate(_TOKENS.findall(body)):
+        if tok[0].isalnum():
+            if tok.isdigit():
+                parts.append(r"[ .,/-]?".join(tok))
+            elif capitalised and i == 0 and tok[0].upper() != tok[0].lower():
+                parts.append(f"(?-i:{re.escape(tok[0].upper())}){re.escape(tok[1:])}")
+            else:
+                parts.append(re.escape(tok))
+        else:
+            parts.append(r"[\W_]{0,3}")
+    return re.compile(r"(?<![^\W_])" + "".join(parts) + r"(?![^\W_])", re.IGNORECASE)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _date_forms(d: date) -> list[str]:
+    month = _MONTHS[d.month - 1]
+    return [d.isoformat(), f"{d.day} {month} {d.year}", f"{_ordinal(d.day)} {month} {d.year}",
+            f"{d.day} {month[:3]} {d.year}", f"{month} {d.day}, {d.year}",
+            f"{d:%d/%m/%Y}", f"{d.day}/{d.month}/{d.year}", f"{d:%d.%m.%Y}"]
+
+
+def _forms(value: Any) -> Iterable[str]:
+    """Written forms of a withheld value."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _forms(v)
+        return
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _forms(v)
+        return
+    if isinstance(value, datetime):
+        yield value.isoformat()
+        yield from _date_forms(value.date())
+        return
+    if isinstance(value, date):
+        yield from _date_forms(value)
+        return
+    if isinstance(value, (int, float)):
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        if sum(c.isdigit() for c in text) >= MIN_CHARS:
+            yield text
+        return
+    text = str(value)
+    if _ENUM_KEY.match(text):
+        return  # a key from a fixed list (wanted_by_courts), not a specific value
+    parsed = _as_date(text)
+    if parsed is not None:
+        yield from _forms(parsed)
+    yield text
+    # Long texts: each line and sentence is withheld on its own too, so a
+    # sentence quoted elsewhere is found without the rest.
+    if len(text) > 40:
+        for piece in re.split(r"(?:\n+|(?<=[.!?;])\s+)", text):
+            if len(piece.strip()) >= 16:
+                yield piece.strip()
+
+
+def _as_date(text: str) -> date | datetime | None:
+    if not (8 <= len(text) <= 40 and text[:4].isdigit()):
+        return None
+    try:
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return None

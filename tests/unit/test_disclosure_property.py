@@ -1,0 +1,111 @@
+"""Property: a value withheld anywhere appears nowhere in the disclosure copy.
+
+Hypothesis plants random exempt values in random s40/s31 fields, repeats them
+(in other spacing, dashes, case and with zero-width characters) in random open
+fields, in the operation's printed fields and in a censor rule's reason, renders
+the disclosure DOCX through the same code the service uses, and reads every
+part of the file with the shared leak checker.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cia_authoring import rendering
+from cia_authoring.disclosure.rules import Rule
+from tests.leaks import docx_texts, found
+
+CONTENT = json.loads((Path(__file__).parents[2] / "examples" / "cia-content.json").read_text())
+CFG = {"FORCE_NAME": "Metropolitan Police Service", "DISCLOSURE_RANK_CUTOFF": "superintendent"}
+
+# Exempt string fields (the two signatories' ranks in the example are below the cut-off).
+WITHHELD = [
+    ("deployment", "location_rationale"), ("deployment", "operational_timings"),
+    ("intelligence_case", "summary"), ("watchlist", "composition_rationale"),
+    ("engagement_log", 0, "contact_name"), ("risks", 0, "owner"),
+    ("sign_off", "author", "name"), ("sign_off", "community_lead", "name"),
+]
+OPEN = [
+    ("deployment", "site_description"), ("deployment", "signage_and_notice_plan"),
+    ("legal_basis", "necessity"), ("area_profile", "local_context"),
+    ("community_sentiment", "summary"), ("communications", "plan"),
+    ("engagement_log", 0, "outcome"), ("engagement_log", 0, "body_name"),
+    ("risks", 0, "owner_role"), ("area_profile", "area_name"),
+]
+OPERATION = ["name", "location_name", "borough", "ward"]
+SEPARATORS = [" ", "\u00a0", "\u2009", "  ", "\u200b ", " \u00ad", "\u202f"]
+RULE_TARGET = "Zzyzx Kestrel"
+
+word = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=4, max_size=8).map(str.capitalize)
+values = st.lists(word, min_size=2, max_size=3, unique=True)
+
+
+@st.composite
+def variants(draw, words):
+    sep = draw(st.sampled_from(SEPARATORS))
+    case = draw(st.sampled_from([str, str.upper, str.lower, str.title]))
+    return case(sep.join(words))
+
+
+def _set(doc, path, value):
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def _op(**printed):
+    base = {"reference": "LFR-2026-0042", "name": "Operation Harbour", "borough": "Newham",
+            "ward": "Stratford", "location_name": "Stratford Broadway", "use_case": "crime_hotspot",
+            "planned_start": datetime(2026, 5, 14, 9, tzinfo=timezone.utc),
+            "planned_end": datetime(2026, 5, 14, 17, tzinfo=timezone.utc)}
+    return SimpleNamespace(**{**base, **printed})
+
+
+def render(content, op, rules):
+    version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
+    ctx, model = rendering.disclosure_context(op, version, CFG, rules, [])
+    return rendering.render_disclosure_context(op, version, ctx, model, CFG)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_planted_values_never_reach_the_disclosure_docx(data):
+    content = copy.deepcopy(CONTENT)
+    planted = []
+    targets = data.draw(st.lists(st.sampled_from(WITHHELD), min_size=1, max_size=3, unique=True))
+    for target in targets:
+        words = data.draw(values)
+        _set(content, target, " ".join(words))
+        planted.append(words)
+    printed = {}
+    for words in planted:
+        for where in data.draw(st.lists(st.sampled_from(OPEN), min_size=1, max_size=3, unique=True)):
+            _set(content, where, f"See {data.draw(variants(words))} today, with {RULE_TARGET}.")
+        field = data.draw(st.sampled_from(OPERATION))
+        printed[field] = data.draw(variants(words))
+    reason = f"Asked for by {data.draw(variants(planted[0]))}."
+    rules = [Rule(id="r1", kind="literal", pattern=RULE_TARGET, exemption="s31", reason=reason)]
+
+    parts = docx_texts(render(content, _op(**printed), rules))
+
+    leaks = [(name, " ".join(words)) for words in planted for name, text in parts.items()
+             if found(" ".join(words), text)]
+    assert leaks == []
+    # The copy was drawn, with the redactions in place.
+    assert "[redacted" in parts["word/document.xml"]
+
+
+def test_positive_control_the_checker_sees_a_planted_value_in_a_full_copy():
+    content = copy.deepcopy(CONTENT)
+    _set(content, ("communications", "plan"), "See Qwbrtz\u200b Kplmn today.")
+    version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
+    data = rendering.render_full(_op(), version, CFG)
+    assert any(found("Qwbrtz Kplmn", text) for text in docx_texts(data).values())
