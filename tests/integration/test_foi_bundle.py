@@ -73,7 +73,7 @@ def check_bundle(files: dict[str, bytes], expected_refs: list[str]) -> list[dict
         folder = f"{ref}-v1"
         assert zipfile.is_zipfile(io.BytesIO(files[f"{folder}/{folder}-disclosure.docx"]))
         log = files[f"{folder}/redaction-log.csv"].decode()
-        assert log.startswith("pointer,rule_id,exemption,reason") and "s.40(2)" in log
+        assert log.startswith("pointer,rule_id,detector,exemption,reason") and "s.40(2)" in log
         assert f"{folder}/redaction-log.json" in files
     return index
 

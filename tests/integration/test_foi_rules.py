@@ -51,6 +51,8 @@ def copy_of(client, cia_id, version=1) -> dict:
 def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
     _op, cia = approve(app, client, content_naming_an_officer("LFR-2026-0042"))
     _op2, other = approve(app, client, reference="LFR-2026-0043")
+    # The approvals' own follow-ups first (the names they entered in the register).
+    drain(app)
     add_pdf(app, cia["id"])
     before, before_other = stored(app, cia["id"]), stored(app, other["id"])
     assert NAME in all_text(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/document",
@@ -95,7 +97,7 @@ def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
     assert NAME not in text and "attended the market walkabout" in text
     log = ok(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/redaction-log", headers=FOI))
     assert {"pointer": "/community_sentiment/summary", "rule_id": created["id"],
-            "exemption": "s.40(2)", "reason": body["reason"]} in log
+            "detector": "censor_rule", "exemption": "s.40(2)", "reason": body["reason"]} in log
     audit = ok(client.get(f"/api/v1/cias/{cia['id']}/audit", headers=ADMIN))
     rerendered = [e for e in audit["entries"] if e["action"] == "disclosure.rerendered"]
     assert len(rerendered) == 1 and audit["chain_valid"]
@@ -205,6 +207,6 @@ def test_redaction_log_as_csv(app, client):
         assert resp.status_code == 200 and resp.mimetype == "text/csv"
         rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
         assert [r["pointer"] for r in rows] == [e["pointer"] for e in as_json]
-        assert list(rows[0]) == ["pointer", "rule_id", "exemption", "reason"]
+        assert list(rows[0]) == ["pointer", "rule_id", "detector", "exemption", "reason"]
         assert all(r["exemption"] in ("s.40(2)", "s.31(1)(a)(b)") and r["reason"] for r in rows)
     problem(client.get(url, headers={**FOI, "Accept": "image/png"}), 406)

@@ -7,6 +7,8 @@ same pass once more (``disclosure.docx``).
 """
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -17,8 +19,10 @@ from .disclosure import register
 from .disclosure.docx import scrub_docx
 from .disclosure.rules import Rule
 from .documents.render import render_docx
-from .domain import sha256_hex
-from .models import CiaVersion, Document, Operation
+from .disclosure.rules import fingerprint as rules_fingerprint
+from .domain import canonical_json, sha256_hex
+from .foi.models import PENDING_RELEASE, DisclosureCopy
+from .models import CiaVersion, Document, Operation, utcnow
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = "application/pdf"
@@ -75,13 +79,19 @@ def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dic
     return scrub_docx(data, model.redactor)
 
 
+def context_hash(ctx: dict) -> str:
+    """Equal hashes: identical documents (the render context is all a copy is made of)."""
+    return hashlib.sha256(canonical_json(ctx).encode()).hexdigest()
+
+
 def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg: dict,
-                      rules: list[Rule]) -> tuple[bytes, list]:
-    """The disclosure DOCX and its log; the names it withholds join the register."""
+                      rules: list[Rule]) -> tuple[bytes, list, str]:
+    """The disclosure DOCX, its log and its context's hash; the names it withholds
+    join the register."""
     ctx, model = disclosure_context(op, version, cfg, rules, register.names(session))
     data = render_disclosure_context(op, version, ctx, model, cfg)
     register.add(session, version.cia_id, model.withheld_names)
-    return data, model.log
+    return data, model.log, context_hash(ctx)
 
 
 def stored(session: Session, cia_id: str, version: int, kind: str,
@@ -107,7 +117,14 @@ def store_approved_documents(session: Session, op: Operation, version: CiaVersio
         if kind == FULL:
             data, log = render_full(op, version, cfg), None
         else:
-            data, log = render_disclosure(session, op, version, cfg, rules or [])
+            data, log, ctx_hash = render_disclosure(session, op, version, cfg, rules or [])
+            # The copy's row records what it was rendered from, so a later
+            # change (rules, the name register) can tell whether it changes it.
+            now = utcnow()
+            session.merge(DisclosureCopy(
+                cia_id=version.cia_id, version=version.number, state=PENDING_RELEASE,
+                rules_fingerprint=rules_fingerprint(rules or []), context_sha256=ctx_hash,
+                rendered_at=now, render_count=1, updated_at=now))
         doc = Document(cia_id=version.cia_id, version=version.number, kind=kind, format=DOCX_FORMAT,
                        sha256=sha256_hex(data), size=len(data), data=data, redaction_log=log)
         session.add(doc)

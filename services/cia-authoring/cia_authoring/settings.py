@@ -15,6 +15,10 @@
     The worker converts the stored DOCX of every approved version to PDF soon
     after approval; when false (or when that fails) the PDF is made on its first
     request instead. Either way it is stored once.
+``COLLAR_PATTERNS`` (env ``CIA_COLLAR_PATTERNS``, a JSON array of regular expressions)
+    How collar and warrant numbers are written in this force; a named group
+    ``number`` marks what is withheld (else the whole match). Default: the MPS
+    forms in ``disclosure.detectors.DEFAULT_COLLAR_PATTERNS``.
 ``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
     Statistics counts from 1 to this value are shown as suppressed (read in
     ``foi/statistics.py``).
@@ -24,7 +28,9 @@ service at start-up rather than at the first request.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 
 from cia_common.config import load_config
 from cia_schemas.ranks import rank_level
@@ -42,7 +48,20 @@ def authoring_defaults() -> dict:
         "PDF_TIMEOUT_SECONDS": float(env.get("CIA_PDF_TIMEOUT_SECONDS", "120")),
         "PDF_RENDER_AHEAD": env.get("CIA_PDF_RENDER_AHEAD", "true").strip().lower()
         in {"1", "true", "yes", "on"},
+        "COLLAR_PATTERNS": _patterns(env.get("CIA_COLLAR_PATTERNS")),
     }
+
+
+def _patterns(raw: str | None) -> tuple[str, ...] | None:
+    if not raw:
+        return None
+    try:
+        patterns = json.loads(raw)
+    except ValueError:
+        raise ValueError("CIA_COLLAR_PATTERNS must be a JSON array of regular expressions") from None
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ValueError("CIA_COLLAR_PATTERNS must be a JSON array of regular expressions")
+    return tuple(patterns)
 
 
 def with_defaults(config: dict | None) -> dict:
@@ -52,6 +71,11 @@ def with_defaults(config: dict | None) -> dict:
 
 
 def check(cfg: dict) -> None:
+    for pattern in cfg.get("COLLAR_PATTERNS") or ():
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"COLLAR_PATTERNS: {pattern!r} is not a valid expression: {exc}") from None
     for key in ("MIN_AUTHORISING_RANK", "DISCLOSURE_RANK_CUTOFF"):
         try:
             rank_level(cfg[key])

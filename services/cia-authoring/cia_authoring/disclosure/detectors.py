@@ -37,6 +37,9 @@ class Hit:
     name: str | None = None
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _reason(what: str) -> str:
     return f"{what} found in free text: {PERSONAL}"
 
@@ -158,10 +161,13 @@ class Detectors:
         self.collar_res = [re.compile(p) for p in collar_patterns]
 
     def find(self, text: str) -> list[Hit]:
-        hits: list[Hit] = []
-        for detect in (self.emails, self.phones, self.postcodes, self.vrms, self.ninos,
-                       self.dates_of_birth, self.ip_addresses, self.collar_numbers, self.names):
-            hits.extend(detect(text))
+        hits: list[Hit] = list(self.emails(text))
+        if _DIGIT.search(text):
+            # Every other form but a name has a digit in it.
+            for detect in (self.phones, self.postcodes, self.vrms, self.ninos,
+                           self.dates_of_birth, self.ip_addresses, self.collar_numbers):
+                hits.extend(detect(text))
+        hits.extend(self.names(text))
         return hits
 
     # Each detector is a generator of hits over normalised text.

@@ -11,17 +11,20 @@ labels) passes through it too.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from cia_schemas.disclosure import S40
 
 from ..documents.redaction import as_entry, withhold_fields
 from .detectors import DEFAULT_COLLAR_PATTERNS, Detectors
-from .normalise import compact
+from .normalise import fold
 from .passes import Redactor, strings
 from .rules import Rule
 
+_WORDS = re.compile(r"[^\W_]+")
 REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
                    "(FOIA s.40(2)&(3)).")
 
@@ -45,12 +48,13 @@ def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
           register: Iterable[str] = ()) -> CopyModel:
     redacted, field_log, withheld = withhold_fields(
         content, rank_cutoff=cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"))
-    haystack = compact(" ".join(strings([content, operation])))
-    for name in register:
+    if register:
         # Only names that can occur here: the register holds the whole force's.
-        words = name.split()
-        if words and compact(words[-1]) in haystack:
-            withheld.add_name(name, S40, REGISTER_REASON, "register")
+        haystack = set(_WORDS.findall(fold(" ".join(strings([content, operation])))))
+        for name in register:
+            surname = _surname_key(name)
+            if surname and surname in haystack:
+                withheld.add_name(name, S40, REGISTER_REASON, "register")
     redactor = Redactor(detectors_for(cfg), withheld, list(rules))
     redactor.collect({"content": redacted, "operation": operation})
     redacted = redactor.tree(redacted)
@@ -61,3 +65,9 @@ def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
     log = [{**e, "reason": redactor.text(e["reason"], f"/redaction_log/{i}/reason")}
            for i, e in enumerate(log)]
     return CopyModel(redacted, operation, log, redactor, list(dict.fromkeys(withheld.names)))
+
+
+@lru_cache(maxsize=65536)
+def _surname_key(name: str) -> str:
+    words = _WORDS.findall(fold(name))
+    return words[-1] if words else ""

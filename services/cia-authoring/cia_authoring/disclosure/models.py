@@ -23,3 +23,6 @@ class RegisteredName(Base):
     name: Mapped[str] = mapped_column(sa.String(300))
     first_cia_id: Mapped[str] = mapped_column(sa.String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the copies that may name this person were asked to render again;
+    # None: not yet (the worker's handlers do it after the render that added it).
+    propagated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

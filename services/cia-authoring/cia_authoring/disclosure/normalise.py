@@ -14,33 +14,50 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 
 _QUOTES = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
            "\u02bc": "'", "\uff07": "'", "`": "'", "\u00b4": "'"}
 _EXTRA_DASHES = {"\u2212", "\u2043", "\ufe63", "\uff0d", "\u2e3a", "\u2e3b", "\u30fc"}
 _ASCII_SPACE = re.compile(r"\s+")
+# An ASCII text is its own normal form unless it has these.
+_NEEDS_FOLDING = re.compile(r"[^\S ]|  |`")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-@dataclass(frozen=True)
 class Normalised:
-    text: str
-    # starts[i]: index in the original of the character that produced text[i];
-    # one sentinel more, the original's length.
-    starts: tuple[int, ...]
-    original: str
+    """A normalised text and the way back to its original."""
+
+    __slots__ = ("text", "original", "_starts")
+
+    def __init__(self, text: str, original: str, starts: tuple[int, ...] | None = None):
+        self.text = text
+        self.original = original
+        # starts[i]: index in the original of the character that produced
+        # text[i], plus a sentinel; None while not needed (most texts have no
+        # match) or when the text is its own normal form.
+        self._starts = starts
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        if self._starts is None:
+            self._starts = (tuple(range(len(self.original) + 1)) if self.text == self.original
+                            else _ascii_starts(self.original))
+        return self._starts
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span behind ``text[start:end]``."""
+        if self.text is self.original or self.text == self.original:
+            return start, end
+        starts = self.starts
         if start >= end:
-            return self.starts[start], self.starts[start]
-        o_end = self.starts[end - 1] + 1
+            return starts[start], starts[start]
+        o_end = starts[end - 1] + 1
         # Take along what normalisation dropped right after the match
         # (combining marks, zero-width characters): nothing of it may remain.
         while o_end < len(self.original) and _is_dropped(self.original[o_end]):
             o_end += 1
-        return self.starts[start], o_end
+        return starts[start], o_end
 
 
 def _is_dropped(c: str) -> bool:
@@ -68,7 +85,8 @@ def _fold_char(c: str) -> str:
 
 def normalise(text: str) -> Normalised:
     if text.isascii():
-        return _normalise_ascii(text)
+        folded = _ASCII_SPACE.sub(" ", text).replace("`", "'") if _NEEDS_FOLDING.search(text) else text
+        return Normalised(folded, text)
     out: list[str] = []
     starts: list[int] = []
     for i, c in enumerate(text):
@@ -79,25 +97,18 @@ def normalise(text: str) -> Normalised:
             out.append(ch)
             starts.append(i)
     starts.append(len(text))
-    return Normalised("".join(out), tuple(starts), text)
+    return Normalised("".join(out), text, tuple(starts))
 
 
-def _normalise_ascii(text: str) -> Normalised:
-    out: list[str] = []
+def _ascii_starts(text: str) -> tuple[int, ...]:
     starts: list[int] = []
     pos = 0
     for m in _ASCII_SPACE.finditer(text):
-        if m.start() > pos:
-            out.append(text[pos:m.start()].replace("`", "'"))
-            starts.extend(range(pos, m.start()))
-        out.append(" ")
+        starts.extend(range(pos, m.start()))
         starts.append(m.start())
         pos = m.end()
-    if pos < len(text):
-        out.append(text[pos:].replace("`", "'"))
-        starts.extend(range(pos, len(text)))
-    starts.append(len(text))
-    return Normalised("".join(out), tuple(starts), text)
+    starts.extend(range(pos, len(text) + 1))
+    return tuple(starts)
 
 
 def fold(text: str) -> str:
@@ -107,4 +118,9 @@ def fold(text: str) -> str:
 
 def compact(text: str) -> str:
     """Letters and digits only, case-folded: a cheap test of whether a value can occur."""
-    return "".join(ch for ch in fold(text) if ch.isalnum())
+    return _NOT_ALNUM.sub("", fold(text))
+
+
+def compact_normalised(text: str) -> str:
+    """``compact`` of a text that is already normalised."""
+    return _NOT_ALNUM.sub("", text.casefold())

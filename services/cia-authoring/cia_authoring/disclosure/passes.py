@@ -17,7 +17,7 @@ from cia_schemas.errors import join_pointer
 
 from . import rules as rules_mod
 from .detectors import Detectors, Hit
-from .normalise import compact, normalise
+from .normalise import compact_normalised, normalise
 from .withheld import WithheldSet
 
 _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the name register): "
@@ -36,6 +36,10 @@ class Redactor:
         protected = sorted({*MARKERS.values(), *(r.marker for r in self.rules)}, key=len, reverse=True)
         self._splitter = re.compile("(" + "|".join(re.escape(p) for p in protected) + ")")
         self._logged: set[tuple] = set()
+        # Texts this redactor produced or found clean: the pass over the
+        # rendered file meets most of them again, one per paragraph.
+        self._clean: set[str] = set()
+        self._normalised: dict[str, object] = {}
 
     # -- collecting ------------------------------------------------------------
     def collect(self, node: Any) -> None:
@@ -46,7 +50,7 @@ class Redactor:
         of it appears."""
         for text in strings(node):
             for segment in self._splitter.split(text)[::2]:
-                norm = normalise(segment)
+                norm = self._normalise(segment)
                 for hit in self.detectors.names(norm.text):
                     self.withheld.add_name(hit.name or "", S40, _S40_NAME_REASON, "name_after_rank")
                 for rule, rx in self._compiled:
@@ -66,7 +70,7 @@ class Redactor:
         return node
 
     def text(self, text: str, pointer: str = "/") -> str:
-        if not text:
+        if not text or text in self._clean:
             return text
         parts = self._splitter.split(text)
         changed = False
@@ -76,18 +80,28 @@ class Redactor:
                 new = self._segment(parts[i], pointer or "/")
                 if new is not parts[i]:
                     parts[i], changed = new, True
-        return "".join(parts) if changed else text
+        out = "".join(parts) if changed else text
+        self._clean.add(out)
+        return out
+
+    def _normalise(self, text: str):
+        norm = self._normalised.get(text)
+        if norm is None:
+            norm = self._normalised[text] = normalise(text)
+        return norm
 
     def _segment(self, text: str, pointer: str) -> str:
-        norm = normalise(text)
+        norm = self._normalise(text)
         hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
         for rule, rx in self._compiled:
             for start, end in rules_mod.finditer(rx, norm.text):
                 hits.append((Hit(start, end, "censor_rule", rule.exemption, rule.reason),
                              rule.marker, rule.id))
-        for hit in self.withheld.find(norm, compact(text)):
-            hits.append((hit, MARKERS[hit.exemption], None))
+        # Detectors before withheld values: of two hits on the same span, the
+        # first is logged, and a detector says more about what was found.
         for hit in self.detectors.find(norm.text):
+            hits.append((hit, MARKERS[hit.exemption], None))
+        for hit in self.withheld.find(norm, compact_normalised(norm.text)) if len(self.withheld) else ():
             hits.append((hit, MARKERS[hit.exemption], None))
         if not hits:
             return text

@@ -1,13 +1,19 @@
-"""The force-wide name register (service layer): read it, add to it."""
+"""The force-wide name register (service layer): read it, add to it, and find
+the disclosure copies a newly registered name may appear in."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..models import Cia, CiaVersion, Document, Operation, utcnow
 from .models import RegisteredName
 from .normalise import fold
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 def names(session: Session) -> list[str]:
@@ -34,3 +40,43 @@ def add(session: Session, cia_id: str, new_names: Iterable[str]) -> list[str]:
             except sa.exc.IntegrityError:
                 pass
     return added
+
+
+def unpropagated(session: Session, limit: int = 50) -> list[RegisteredName]:
+    return list(session.execute(
+        sa.select(RegisteredName).where(RegisteredName.propagated_at.is_(None))
+        .order_by(RegisteredName.created_at).limit(limit).with_for_update(skip_locked=True)
+    ).scalars())
+
+
+def mark_propagated(entries: Iterable[RegisteredName]) -> None:
+    now = utcnow()
+    for entry in entries:
+        entry.propagated_at = now
+
+
+def copies_naming(session: Session, name: str, kind: str) -> list[tuple[str, int]]:
+    """Disclosure copies (CIA, version) whose CIA content or operation holds the
+    name's surname: the only ones the register's new name can change."""
+    words = _WORD.findall(name)
+    if not words:
+        return []
+    surname = words[-1].lower()
+    # Content is stored as JSON text, non-ASCII escaped: look for both forms.
+    escaped = json.dumps(surname)[1:-1]
+    terms = {surname, escaped}
+    text = sa.func.lower(sa.cast(CiaVersion.content, sa.Text))
+    op_text = sa.func.lower(sa.func.coalesce(Operation.name, "") + " " +
+                            sa.func.coalesce(Operation.location_name, "") + " " +
+                            sa.func.coalesce(Operation.borough, "") + " " +
+                            sa.func.coalesce(Operation.ward, ""))
+    matches = sa.or_(*(t.like(f"%{term}%") for term in terms for t in (text, op_text)))
+    rows = session.execute(
+        sa.select(Document.cia_id, Document.version)
+        .join(CiaVersion, sa.and_(CiaVersion.cia_id == Document.cia_id,
+                                  CiaVersion.number == Document.version))
+        .join(Cia, Cia.id == Document.cia_id)
+        .join(Operation, Operation.id == Cia.operation_id)
+        .where(Document.kind == kind, Document.format == "docx", matches)
+        .order_by(Document.cia_id, Document.version))
+    return [(r.cia_id, r.version) for r in rows]

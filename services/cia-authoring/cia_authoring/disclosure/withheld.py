@@ -137,6 +137,10 @@ def _pattern(body: str, capitalised: bool) -> re.Pattern:
                 parts.append(re.escape(tok))
         else:
             parts.append(r"[\W_]{0,3}")
+    if body.isdigit():
+        # A number is not part of a larger one written with separators
+        # (431 is not in 12,431 or 0.431).
+        return re.compile(r"(?<![^\W_])(?<!\d[,.])" + "".join(parts) + r"(?![^\W_])(?![,.]\d)")
     return re.compile(r"(?<![^\W_])" + "".join(parts) + r"(?![^\W_])", re.IGNORECASE)
 
 

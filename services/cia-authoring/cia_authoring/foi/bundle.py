@@ -47,7 +47,7 @@ from .models import RELEASED, DisclosureCopy
 
 INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
                  "approved_at", "released_at", "file", "format", "sha256", "bytes")
-LOG_COLUMNS = ("pointer", "rule_id", "exemption", "reason")
+LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ stored, so they decide again (the audit trail keeps both).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -56,8 +55,7 @@ def build(op: Operation, version: CiaVersion, cfg: dict, rules: list[censor.Rule
     return rendering.disclosure_context(op, _as_approved(version), cfg, rules, names)
 
 
-def context_hash(ctx: dict) -> str:
-    return hashlib.sha256(domain.canonical_json(ctx).encode()).hexdigest()
+context_hash = rendering.context_hash
 
 
 def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict) -> bytes:
@@ -101,8 +99,9 @@ def _upsert(session: Session, cia_id: str, number: int, fmt: str, data: bytes,
 
 
 def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
-                   reason: str) -> Outcome:
-    """Make the stored disclosure copy of (CIA, version) match the rules that apply now."""
+                   reason: str, force: bool = False) -> Outcome:
+    """Make the stored disclosure copy of (CIA, version) match the rules that apply now
+    (and, with ``force``, the name register as it is now)."""
     session = uow.session
     cia = audit.lock_cia(session, cia_id)
     if cia is None:
@@ -113,7 +112,7 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     rules = rules_service.applicable(session, cia_id)
     wanted = censor.fingerprint(rules)
     copy = copy_row(session, cia_id, number)
-    if effective_fingerprint(copy) == wanted:
+    if effective_fingerprint(copy) == wanted and not force:
         return Outcome("current", docx.sha256)
 
     version = session.execute(sa.select(CiaVersion).where(
@@ -185,8 +184,10 @@ def disclosure_copies_in_scope(session: Session, cia_id: str | None) -> list[tup
 
 
 def log_rows(redaction_log: list | None) -> list[dict]:
-    """The stored log, each entry with ``rule_id`` (``None``: redacted by the schema)."""
+    """The stored log, each entry with ``rule_id`` (``None``: not a censor rule) and the
+    ``detector`` that found it (``disclosure_class``: the field's class)."""
     return [{"pointer": e.get("pointer"), "rule_id": e.get("rule_id"),
+             "detector": e.get("detector") or ("censor_rule" if e.get("rule_id") else "disclosure_class"),
              "exemption": e.get("exemption"), "reason": e.get("reason")}
             for e in (redaction_log or []) if isinstance(e, dict)]
 

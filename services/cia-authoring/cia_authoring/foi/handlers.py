@@ -6,7 +6,11 @@
 - ``disclosure.rerender_requested``: re-renders one copy if its rules changed;
 - ``cia.approved``: a copy rendered at approval gets the rules that already apply.
 
-All three are idempotent: a copy already rendered with the current rules is left alone.
+After the last two, names a render added to the force-wide name register are
+propagated: each copy whose CIA may hold one is asked to render again
+(``force``: its rules did not change, the register did).
+
+All are idempotent: a copy whose redacted context is unchanged is left alone.
 """
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import functools
 from cia_common.db import UnitOfWork
 from cia_common.events import CloudEvent
 
+from .. import rendering
+from ..disclosure import register
 from . import copies
 
 RERENDER_REQUESTED = "disclosure.rerender_requested"
@@ -29,13 +35,31 @@ def on_rules_changed(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
 
 
 def on_rerender_requested(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
+    force = bool(event.data.get("force"))
+    reason = (event.data.get("cause") if force
+              else f"censor rule {event.data.get('rule_id')} changed")
     copies.ensure_current(uow, str(event.data["cia_id"]), int(event.data["version"]), cfg,
-                          reason=f"censor rule {event.data.get('rule_id')} changed")
+                          reason=reason, force=force)
+    propagate_register(uow)
 
 
 def on_cia_approved(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
     copies.ensure_current(uow, str(event.data["cia_id"]), int(event.data["version"]), cfg,
                           reason="censor rules applying at approval")
+    propagate_register(uow)
+
+
+def propagate_register(uow: UnitOfWork) -> None:
+    entries = register.unpropagated(uow.session)
+    requested: set[tuple[str, int]] = set()
+    for entry in entries:
+        for cia_id, number in register.copies_naming(uow.session, entry.name, rendering.DISCLOSURE):
+            if (cia_id, number) not in requested:
+                requested.add((cia_id, number))
+                uow.emit(RERENDER_REQUESTED, cia_id, {
+                    "cia_id": cia_id, "version": number, "rule_id": None, "force": True,
+                    "cause": "a name entered the force's name register"})
+    register.mark_propagated(entries)
 
 
 def handlers(cfg: dict) -> dict:

@@ -158,6 +158,11 @@ class RedactionSchema(Schema):
     rule_id = fields.String(allow_none=True, metadata={"description": "The censor rule; null: the "
                                                                       "schema's disclosure class or "
                                                                       "the free-text scan."})
+    detector = fields.String(metadata={"description": (
+        "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
+        "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
+        "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
+        "ip_address, collar_number, name_after_rank.")})
     exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
     reason = fields.String()
 

@@ -20,7 +20,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(300), nullable=False),
         sa.Column("first_cia_id", sa.String(36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("propagated_at", sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_index("ix_name_register_propagated_at", "name_register", ["propagated_at"])
 
 
 def downgrade() -> None:
