@@ -58,7 +58,8 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
     # reviewer-1's own endpoint: only their work, only their links.
     sub = ok(requests.post(system.url("notifier") + "/api/v1/subscriptions", headers=ADMIN,
                            json={"url": receiver.url, "event_types": ["review.requested"],
-                                 "recipient": "reviewer-1"}, timeout=10), 201)
+                                 "recipient": "reviewer-1", "reviewer_sub": "reviewer-1"},
+                           timeout=10), 201)
 
     op = create_authorised_operation(system)
     cia = create_cia(system, op)

@@ -368,3 +368,69 @@ def test_a_planner_gains_no_decision_by_reassignment_or_integration(databases):
                           headers=token("admin-1", "admin")).get_json()["state"] == "open"
     finally:
         db(app).dispose()
+
+
+# ------------------------------------------------------------------ channels hold no decision
+
+def test_a_channel_subscription_carries_no_power_to_decide(databases):
+    """A review request from the real review service, delivered by the real notifier:
+    the subscription bound to reviewer-1 gets reviewer-1's working link and nobody
+    else's; a channel (Teams card or CloudEvent) gets no action link at all, and what
+    it does link to needs a reviewer's own token."""
+    import sqlalchemy as sa
+
+    from cia_common.consumer import handle_event
+    from cia_common.events import CloudEvent
+    from cia_common.tables import outbox
+    from cia_notifier.delivery import DeliveryLoop
+    from cia_notifier.services import fan_out
+    from tests.receiver import WebhookReceiver
+
+    review = review_app({"DATABASE_URL": databases.new("review"), "TESTING": True,
+                         "REVIEWERS": "reviewer-1,reviewer-2"})
+    notifier = notifier_app({"DATABASE_URL": databases.new("notifier"), "TESTING": True,
+                             "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"})
+    loop = DeliveryLoop()
+    try:
+        assert deliver_submission(db(review), review.config, submitted_event(
+            requested_reviewers=["reviewer-1", "reviewer-2"]))
+        with db(review).engine.connect() as conn:
+            (raw,) = conn.execute(sa.select(outbox.c.payload).where(
+                outbox.c.event_type == "review.requested")).scalars().all()
+        event = CloudEvent.from_json(raw)
+        action_links = event.data["action_links"]
+        assert set(action_links) == {"reviewer-1", "reviewer-2"}
+
+        admin = callers()["admin"]
+        with WebhookReceiver() as card, WebhookReceiver() as plain, WebhookReceiver() as own:
+            for url, extra in ((card.url, {"format": "teams"}), (plain.url, {}),
+                               (own.url, {"reviewer_sub": "reviewer-1"})):
+                resp = notifier.test_client().post(
+                    "/api/v1/subscriptions", headers=admin,
+                    json={"url": url, "event_types": ["review.requested"], **extra})
+                assert resp.status_code == 201, resp.get_json()
+            assert handle_event(db(notifier), "notifier", fan_out, event,
+                                source="/cia-workflow/notifier", topic="cia.notifier.events")
+            assert loop.drain(db(notifier), notifier.config) == ["succeeded"] * 3
+            (card_body,), (plain_body,), (own_body,) = (
+                [r.body.decode() for r in rx.received()] for rx in (card, plain, own))
+
+        reviewer_site = review.test_client()
+        for body in (card_body, plain_body):
+            assert "/review/actions/" not in body
+            assert not any(link in body for link in action_links.values())
+            # What a channel member can open is the review itself, behind a token.
+            urls = re.findall(r'https?://[^"\s]+/api/v1/reviews/[^"\s]+', body)
+            assert urls
+            for url in urls:
+                assert reviewer_site.get(url[url.index("/api/"):]).status_code == 401
+
+        own_links = json.loads(own_body)["data"]["action_links"]
+        assert own_links == {"reviewer-1": action_links["reviewer-1"]}
+        assert action_links["reviewer-2"] not in own_body
+        link = own_links["reviewer-1"]
+        assert reviewer_site.get(link[link.index("/review/"):]).status_code == 200
+    finally:
+        loop.close()
+        db(review).dispose()
+        db(notifier).dispose()

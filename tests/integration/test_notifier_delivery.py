@@ -129,13 +129,14 @@ def status_of(env, sub_id):
 
 def test_a_delivery_is_signed_and_its_body_is_the_cloudevent(env):
     with WebhookReceiver([204]) as rx:
-        sid, secret = env.subscribe(rx.url, ["review.*"])
+        sid, secret = env.subscribe(rx.url, ["review.*"], reviewer_sub="rev-1")
         event = review_requested()
         env.publish(event)
         env.run_until(lambda: status_of(env, sid)() == ["succeeded"], message="success")
     (req,) = rx.received()
     assert req.headers["content-type"] == "application/json"
     assert req.webhook_id == event.id
+    # Bound to the event's only reviewer: the CloudEvent as published, their link included.
     assert Webhook(secret).verify(req.body, req.headers) == event.to_dict()
     (delivery,) = env.deliveries(sid)
     assert delivery.attempt_log == [(1, 204, None)]
@@ -242,8 +243,9 @@ def test_during_a_secret_rotation_both_secrets_sign(env):
 
 def test_filters_recipients_and_teams_format(env):
     with WebhookReceiver([200]) as teams, WebhookReceiver([200]) as personal:
-        env.subscribe(teams.url, ["review.requested"], format="teams")
-        env.subscribe(personal.url, ["review.*", "cia.approved"], recipient="rev-2")
+        env.subscribe(teams.url, ["review.requested"], format="teams", reviewer_sub="rev-1")
+        env.subscribe(personal.url, ["review.*", "cia.approved"], recipient="rev-2",
+                      reviewer_sub="rev-2")
         env.publish(review_requested(reviewers=["rev-1"]))
         env.publish(review_requested(reviewers=["rev-1", "rev-2"]))
         env.publish(CloudEvent(type="cia.created", source="/a", subject="cia-1",
@@ -253,10 +255,9 @@ def test_filters_recipients_and_teams_format(env):
         env.loop.drain(env.db, env.cfg)
     assert len(teams.received()) == 2 and len(personal.received()) == 1
     cards = [r.json()["attachments"][0]["content"] for r in teams.received()]
-    # Sent concurrently: either order.
-    assert sorted([a["url"] for a in c["actions"]] for c in cards) == [
-        ["https://review.example/a/rev-1"],
-        ["https://review.example/a/rev-1", "https://review.example/a/rev-2"]]
+    # Sent concurrently: either order. Bound to rev-1: rev-1's button only, each time.
+    assert [[a["url"] for a in c["actions"]] for c in cards] == [
+        ["https://review.example/a/rev-1"]] * 2
     body = personal.received()[0].json()
     assert body["data"]["action_links"] == {"rev-2": "https://review.example/a/rev-2"}
 

@@ -98,3 +98,26 @@ def test_ipv6_forms_of_refused_ipv4_ranges_are_refused(address):
 @pytest.mark.parametrize("address", ["64:ff9b::5db8:d70e", "2002:5db8:d70e::1"])
 def test_ipv6_forms_of_public_ipv4_addresses_are_accepted(address):
     check_url("https://tunnel.example.com/hook", (), resolver({"tunnel.example.com": [address]}))
+
+
+@pytest.mark.parametrize("url,address,host_header,target", [
+    ("https://hooks.example.com/cia", "93.184.215.14", "hooks.example.com", "/cia"),
+    ("http://hooks.example.com:8080/x?y=1", "93.184.215.14", "hooks.example.com:8080", "/x?y=1"),
+    ("https://v6.example.com", "2606:4700::1111", "v6.example.com", "/"),
+    ("http://[::1]:9000/h", "::1", "[::1]:9000", "/h"),
+])
+def test_the_check_answers_the_address_it_approved_and_the_name_to_send(url, address,
+                                                                        host_header, target):
+    dest = check_url(url, ("::1",), DNS)
+    assert (dest.address, dest.host_header, dest.target) == (address, host_header, target)
+
+
+def test_the_approved_address_is_one_of_those_checked_and_the_resolver_is_asked_once():
+    calls = []
+
+    def once(host, port):
+        calls.append((host, port))
+        return ["93.184.215.14", "93.184.215.15"]
+    dest = check_url("https://hooks.example.com/x", (), once)
+    assert calls == [("hooks.example.com", 443)]
+    assert dest.address in ("93.184.215.14", "93.184.215.15") and dest.port == 443

@@ -15,13 +15,13 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
 import sqlalchemy as sa
+from urllib3.exceptions import HTTPError, TimeoutError as ReceiverTimeout
 
 from cia_common.config import events_topic
 from cia_common.db import Database
 
-from . import domain
+from . import domain, egress
 from .destinations import DestinationRefused, check_url
 from .models import Delivery, DeliveryAttempt, Subscription, new_id, utcnow
 from .services import disable_subscription
@@ -45,7 +45,7 @@ class Job:
     payload: str
     url: str
     format: str
-    recipient: str | None
+    reviewer_sub: str | None  # the reviewer whose action links this subscription may carry
     secrets: tuple[str, ...]
 
 
@@ -85,7 +85,7 @@ def claim_due(db: Database, settings: Settings, limit: int, *, now: datetime | N
             delivery.next_attempt_at = lease_until
             jobs.append(Job(delivery_id=delivery.id, claim_token=delivery.claim_token,
                             event_id=delivery.event_id, payload=delivery.payload, url=sub.url,
-                            format=sub.format, recipient=sub.recipient,
+                            format=sub.format, reviewer_sub=sub.reviewer_sub,
                             secrets=tuple(sub.signing_secrets(now))))
     return jobs
 
@@ -111,27 +111,15 @@ def next_due_in(db: Database, now: datetime | None = None) -> float | None:
 # ---------------------------------------------------------------- send
 
 def render_body(job: Job) -> str:
-    """The request body: the CloudEvent itself, or a Teams message built from it."""
-    if job.format == "cloudevent" and not job.recipient:
-        return job.payload
-    event = domain.shape_for_recipient(json.loads(job.payload), job.recipient)
+    """The request body: the CloudEvent (without other people's action links), or a
+    Teams message built from it."""
+    stored = json.loads(job.payload)
+    event = domain.shape_for_subscription(stored, job.reviewer_sub)
     if job.format == "teams":
-        return json.dumps(teams_message(event), separators=(",", ":"))
+        return json.dumps(teams_message(event, job.reviewer_sub), separators=(",", ":"))
+    if event is stored:
+        return job.payload
     return json.dumps(event, separators=(",", ":"), sort_keys=True)
-
-
-_local = threading.local()
-
-
-def _http() -> requests.Session:
-    # One session per sending thread (keep-alive), blind to proxy variables: the
-    # destination check must be about the host we actually connect to.
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        session.trust_env = False
-        _local.session = session
-    return session
 
 
 def send(job: Job, settings: Settings) -> AttemptResult:
@@ -143,21 +131,20 @@ def send(job: Job, settings: Settings) -> AttemptResult:
         return AttemptResult(at, status_code, latency, error, retry_after)
 
     try:
-        check_url(job.url, settings.allowed_hosts)
+        destination = check_url(job.url, settings.allowed_hosts)
     except DestinationRefused as exc:
         return result(error=f"destination refused: {exc}")
     body = render_body(job)
     headers = domain.webhook_headers(job.event_id, at, body, list(job.secrets))
     headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
     try:
-        resp = _http().post(job.url, data=body.encode(), headers=headers,
-                            timeout=settings.timeout_seconds, allow_redirects=False, stream=True)
-    except requests.Timeout:
+        resp = egress.post(destination, body.encode(), headers, settings.timeout_seconds)
+    except ReceiverTimeout:
         return result(error=f"timed out after {settings.timeout_seconds:g}s")
-    except requests.RequestException as exc:
+    except (HTTPError, OSError, ValueError) as exc:  # refused, reset, TLS, a malformed URL...
         return result(error=f"{type(exc).__name__}: {exc}"[:1000])
     try:
-        code = resp.status_code
+        code = resp.status
         retry_after = domain.parse_retry_after(resp.headers.get("Retry-After"), utcnow())
     finally:
         resp.close()  # the body is not needed; do not wait for it

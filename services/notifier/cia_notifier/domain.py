@@ -79,6 +79,18 @@ def shape_for_recipient(event: dict, recipient: str | None) -> dict:
     return {**event, "data": {**data, "action_links": links}}
 
 
+def shape_for_subscription(event: dict, reviewer_sub: str | None) -> dict:
+    """A one-time action link is the power to decide as its reviewer: only a
+    subscription bound to that reviewer carries it. Any other subscription (a
+    channel, a team's endpoint) carries none, only the summary and the review's links."""
+    data = event.get("data")
+    if reviewer_sub:
+        return shape_for_recipient(event, reviewer_sub)
+    if not isinstance(data, dict) or not data.get("action_links"):
+        return event
+    return {**event, "data": {**data, "action_links": {}}}
+
+
 # ---------------------------------------------------------------- retries
 
 def parse_schedule(value) -> tuple[float, ...]:

@@ -25,6 +25,8 @@ class Subscription(Base):
     description: Mapped[str | None] = mapped_column(sa.Text)
     event_types: Mapped[list] = mapped_column(sa.JSON)
     recipient: Mapped[str | None] = mapped_column(sa.String(255))
+    # The one reviewer whose action links this subscription carries; none for a channel.
+    reviewer_sub: Mapped[str | None] = mapped_column(sa.String(255))
     format: Mapped[str] = mapped_column(sa.String(32), default="cloudevent")
     secret: Mapped[str] = mapped_column(sa.String(128))
     previous_secret: Mapped[str | None] = mapped_column(sa.String(128))

@@ -10,6 +10,10 @@ _EVENT_TYPES_HELP = ("Event types to receive: exact types (`review.requested`), 
 _RECIPIENT_HELP = ("Only events naming this user (as reviewer, requested or former reviewer, "
                    "decider or author) are delivered; personal action links of others are "
                    "left out.")
+_REVIEWER_SUB_HELP = ("Binds the subscription to this reviewer: it carries their one-time action "
+                      "link (their power to decide) and nobody else's. Without it (a channel) "
+                      "review requests carry the summary and a link to the review, never a "
+                      "decision link.")
 _FORMAT_HELP = ("`cloudevent`: the body is the CloudEvent; `teams`: a Microsoft Teams message "
                 "with an Adaptive Card.")
 
@@ -36,6 +40,9 @@ class SubscriptionCreateSchema(Schema):
     recipient = fields.String(load_default=None, allow_none=True,
                               validate=validate.Length(min=1, max=255),
                               metadata={"description": _RECIPIENT_HELP})
+    reviewer_sub = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Length(min=1, max=255),
+                                 metadata={"description": _REVIEWER_SUB_HELP})
     format = fields.String(load_default="cloudevent", validate=validate.OneOf(FORMATS),
                            metadata={"description": _FORMAT_HELP})
 
@@ -48,6 +55,8 @@ class SubscriptionPatchSchema(Schema):
     description = fields.String(allow_none=True, validate=validate.Length(max=1000))
     recipient = fields.String(allow_none=True, validate=validate.Length(max=255),
                               metadata={"description": _RECIPIENT_HELP + " null clears it."})
+    reviewer_sub = fields.String(allow_none=True, validate=validate.Length(max=255),
+                                 metadata={"description": _REVIEWER_SUB_HELP + " null clears it."})
     format = fields.String(validate=validate.OneOf(FORMATS), metadata={"description": _FORMAT_HELP})
     active = fields.Boolean(metadata={"description": "false pauses deliveries; true re-enables "
                                                      "(and resets the failure count)."})
@@ -67,6 +76,7 @@ class SubscriptionSchema(Schema):
     description = fields.String(allow_none=True)
     event_types = fields.List(fields.String())
     recipient = fields.String(allow_none=True)
+    reviewer_sub = fields.String(allow_none=True)
     format = fields.String()
     active = fields.Boolean()
     disabled_reason = fields.String(allow_none=True)

@@ -94,14 +94,16 @@ def get_subscription(session: Session, sub_id: str) -> Subscription:
 
 def create_subscription(session: Session, settings: Settings, *, url: str, event_types: list[str],
                         description: str | None = None, recipient: str | None = None,
-                        format: str = "cloudevent", created_by: str | None = None
+                        reviewer_sub: str | None = None, format: str = "cloudevent",
+                        created_by: str | None = None
                         ) -> tuple[Subscription, str]:
     """Returns the subscription and its secret (shown to the caller this once)."""
     _check_destination(url, settings)
     now = utcnow()
     secret = domain.new_secret()
     sub = Subscription(url=url, event_types=list(dict.fromkeys(event_types)),
-                       description=description, recipient=recipient or None, format=format,
+                       description=description, recipient=recipient or None,
+                       reviewer_sub=reviewer_sub or None, format=format,
                        secret=secret, active=True, consecutive_failures=0,
                        created_by=created_by, created_at=now, updated_at=now)
     session.add(sub)
@@ -124,7 +126,7 @@ def update_subscription(uow: UnitOfWork, settings: Settings, sub_id: str, change
         sub.url = changes["url"]
     if "event_types" in changes:
         sub.event_types = list(dict.fromkeys(changes["event_types"]))
-    for field in ("description", "recipient", "format"):
+    for field in ("description", "recipient", "reviewer_sub", "format"):
         if field in changes:
             setattr(sub, field, changes[field] if changes[field] != "" else None)
     if "active" in changes and changes["active"] != sub.active:

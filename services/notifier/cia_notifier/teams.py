@@ -65,9 +65,19 @@ def _heading(text: str) -> dict:
     return {"type": "TextBlock", "size": "Large", "weight": "Bolder", "text": text, "wrap": True}
 
 
-def review_requested_card(event: dict) -> dict:
+def _decision_or_review_button(data: dict, reviewer_sub: str | None) -> list:
+    """The bound reviewer's own action link; for anyone else (a channel) only a link
+    to the review, since whoever can press a decision button decides as its reviewer."""
+    link = (data.get("action_links") or {}).get(reviewer_sub) if reviewer_sub else None
+    if link:
+        return [{"type": "Action.OpenUrl", "title": "Review", "url": link}]
+    review = (data.get("links") or {}).get("review_api")
+    return [{"type": "Action.OpenUrl", "title": "Open the review", "url": review}] if review else []
+
+
+def review_requested_card(event: dict, reviewer_sub: str | None = None) -> dict:
     """A review waiting for decisions (requested, reminded or reassigned): the
-    summary and one button per reviewer's action link."""
+    summary, and a decision button only for the reviewer the subscription is bound to."""
     data = event.get("data") or {}
     etype = event.get("type") or "review.requested"
     body = [
@@ -84,10 +94,7 @@ def review_requested_card(event: dict) -> dict:
             ("Reason", data.get("reason")),
         ]),
     ]
-    links = data.get("action_links") or {}
-    actions = [{"type": "Action.OpenUrl", "title": f"Review as {sub}" if len(links) > 1 else "Review",
-                "url": url} for sub, url in links.items()]
-    return _message(body, actions)
+    return _message(body, _decision_or_review_button(data, reviewer_sub))
 
 
 def simple_card(event: dict) -> dict:
@@ -111,11 +118,11 @@ def simple_card(event: dict) -> dict:
     return _message(body, [])
 
 
-# Events asking reviewers to act; their cards carry the action links.
+# Events asking reviewers to act; a bound subscription's card carries its reviewer's link.
 ACTIONABLE = ("review.requested", "review.reminder", "review.reassigned")
 
 
-def teams_message(event: dict) -> dict:
+def teams_message(event: dict, reviewer_sub: str | None = None) -> dict:
     if event.get("type") in ACTIONABLE:
-        return review_requested_card(event)
+        return review_requested_card(event, reviewer_sub)
     return simple_card(event)

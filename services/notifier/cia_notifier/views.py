@@ -50,7 +50,7 @@ def _view(sub: Subscription, secret: str | None = None) -> dict:
     now = datetime.now(timezone.utc)
     ends = sub.previous_secret_expires_at
     out = {c: getattr(sub, c) for c in (
-        "id", "url", "description", "event_types", "recipient", "format", "active",
+        "id", "url", "description", "event_types", "recipient", "reviewer_sub", "format", "active",
         "disabled_reason", "disabled_at", "consecutive_failures", "last_success_at",
         "last_failure_at", "created_by", "created_at", "updated_at")}
     out["secret_rotation_ends_at"] = ends if ends and ends > now else None
