@@ -228,3 +228,36 @@ def test_a_superseded_copy_is_released_only_on_purpose(app, client):
     assert "superseded" in refused["detail"]
     released = ok(client.post(url, json={"confirm_superseded": True}, headers=FOI_OFFICER))
     assert released["state"] == "released"
+
+
+def test_copies_rendered_by_an_earlier_pass_are_rendered_again(app, client):
+    import sqlalchemy as sa
+
+    from cia_authoring.foi.models import DisclosureCopy
+    from cia_authoring.foi.refresh import RefreshStaleCopies
+
+    _op, first = approve(app, client)
+    _op2, second = approve(app, client, reference="LFR-2026-0046")
+    drain(app)
+    url = f"/api/v1/disclosures/{first['id']}/versions/1"
+    ok(client.post(f"{url}/release", json={}, headers=FOI_OFFICER))
+    with db(app).sessions() as s:
+        # The first as an earlier pass left it (other fingerprint, other context);
+        # the second as copies were before they recorded anything (no row).
+        row = s.get(DisclosureCopy, (first["id"], 1))
+        row.rules_fingerprint, row.context_sha256 = "an-earlier-pass", "an-earlier-context"
+        s.execute(sa.delete(DisclosureCopy).where(DisclosureCopy.cia_id == second["id"]))
+        s.commit()
+    assert ok(client.get(url, headers=FOI))["rerender_pending"] is True
+    problem(client.post(f"/api/v1/disclosures/{second['id']}/versions/1/release", json={},
+                        headers=FOI_OFFICER), 409)
+
+    job = RefreshStaleCopies()
+    assert job(db(app), app.config) < job.IDLE_S  # one done, one more waiting
+    assert job(db(app), app.config) == job.IDLE_S  # none left
+    first_copy = ok(client.get(url, headers=FOI))
+    assert first_copy["rerender_pending"] is False
+    assert first_copy["state"] == "needs_review"  # released, and rendered again: a person looks
+    assert [e["data"]["cia_id"] for e in outbox_events(app, "disclosure.needs_review")] == [first["id"]]
+    second_copy = ok(client.get(f"/api/v1/disclosures/{second['id']}/versions/1", headers=FOI))
+    assert second_copy["rerender_pending"] is False and second_copy["state"] == "pending_release"

@@ -137,9 +137,16 @@ def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: 
     return errors
 
 
+# The version of the redaction pass (normalisation, detectors, withheld-value
+# matching). Raise it when a change there may redact more: every copy's
+# fingerprint then differs, and the worker renders them all again.
+PASS_VERSION = "2026-11-29.1"
+
+
 def fingerprint(rules: list[Rule]) -> str:
-    """Names exactly which rules (and which revision of each), in order."""
-    body = json.dumps([[r.id, r.revision] for r in rules], separators=(",", ":"))
+    """Names exactly which rules (and which revision of each), in order, and the
+    version of the pass that applied them."""
+    body = json.dumps([PASS_VERSION, *([r.id, r.revision] for r in rules)], separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -62,9 +62,13 @@ def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict) -> b
     return rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg)
 
 
+# A copy without a row was rendered before copies recorded what they were
+# rendered with: by an earlier pass, so it is rendered again.
+UNRECORDED = "unrecorded"
+
+
 def effective_fingerprint(copy: DisclosureCopy | None) -> str:
-    # No row: the copy is the one rendered at approval, without censor rules.
-    return copy.rules_fingerprint if copy is not None else censor.NO_RULES
+    return copy.rules_fingerprint if copy is not None else UNRECORDED
 
 
 def state_of(copy: DisclosureCopy | None) -> str:
@@ -172,6 +176,24 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
                                               "docx_sha256": new_docx.sha256, "reason": reason})
     log.info("disclosure copy %s v%s re-rendered (%s)", cia_id, number, reason)
     return Outcome("rerendered", new_docx.sha256)
+
+
+def stale_copies(session: Session, limit: int = 20) -> list[tuple[str, int]]:
+    """Copies rendered with other rules, or another pass, than apply now."""
+    fingerprints = rules_service.fingerprints(session)
+    rows = session.execute(
+        sa.select(Document.cia_id, Document.version, DisclosureCopy.rules_fingerprint)
+        .outerjoin(DisclosureCopy, sa.and_(DisclosureCopy.cia_id == Document.cia_id,
+                                           DisclosureCopy.version == Document.version))
+        .where(Document.kind == rendering.DISCLOSURE, Document.format == DOCX)
+        .order_by(Document.created_at))
+    out = []
+    for r in rows:
+        if (r.rules_fingerprint or UNRECORDED) != fingerprints.get(r.cia_id, fingerprints[None]):
+            out.append((r.cia_id, r.version))
+            if len(out) >= limit:
+                break
+    return out
 
 
 def disclosure_copies_in_scope(session: Session, cia_id: str | None) -> list[tuple[str, int]]:
