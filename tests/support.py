@@ -3,14 +3,26 @@ Standard Webhooks requests, give a URL that refuses connections."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 from standardwebhooks import Webhook
 
 from cia_common.worker import Worker, WorkerSpec
+
+PLANTED_CONTENT = Path(__file__).resolve().parent / "fixtures" / "planted-cia-content.json"
+
+
+def planted_content() -> dict:
+    """CIA content whose personal (``…-S40``, ``s40.…``, phone numbers) and tactical
+    (``S31-…``) values are planted to be easy to find: the tests that prove none of
+    them reaches a disclosure copy, a log or a bundle use it. ``examples/`` holds a
+    realistic CIA for people to read instead."""
+    return json.loads(PLANTED_CONTENT.read_text(encoding="utf-8"))
 
 
 @contextlib.contextmanager
@@ -55,3 +67,16 @@ def signed_webhook_headers(secret: str, msg_id: str, body: str, at: float | None
     stamp = datetime.fromtimestamp(int(at), timezone.utc)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(at)),
             "webhook-signature": Webhook(secret).sign(msg_id, stamp, body)}
+
+
+# The values infra/lib.sh's cia_is_ci accepts (tests/unit/test_ci_flag.py holds them equal).
+CI_TRUE = ("true", "TRUE", "True", "1", "yes")
+
+
+def is_ci(env=None) -> bool:
+    """Whether the run is under CI, by the same truth table as ``cia_is_ci``: there a
+    missing tool or service fails the run instead of skipping the tests that need it."""
+    import os
+
+    env = os.environ if env is None else env
+    return env.get("CI", "") in CI_TRUE

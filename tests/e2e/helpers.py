@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from tests.e2e.system import System, token
-from tests.support import wait_for
+from tests.support import planted_content, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -28,9 +28,10 @@ def ok(resp: requests.Response, *codes: int) -> dict:
     return resp.json() if resp.content and "json" in resp.headers.get("Content-Type", "") else {}
 
 
-def subscribe(system: System, url: str, event_types: list[str]) -> dict:
+def subscribe(system: System, url: str, event_types: list[str], **extra) -> dict:
     return ok(requests.post(system.url("notifier") + "/api/v1/subscriptions", headers=ADMIN,
-                            json={"url": url, "event_types": event_types}, timeout=10), 201)
+                            json={"url": url, "event_types": event_types, **extra}, timeout=10),
+              201)
 
 
 def create_authorised_operation(system: System, reference: str | None = None) -> dict:
@@ -45,8 +46,8 @@ def create_authorised_operation(system: System, reference: str | None = None) ->
 
 
 def content_for(operation: dict) -> dict:
-    """The example CIA content, naming the given operation in its header."""
-    content = example("cia-content.json")
+    """The planted CIA content (tests/fixtures), naming the given operation in its header."""
+    content = planted_content()
     content["header"]["operation_reference"] = operation["reference"]
     return content
 

@@ -3,7 +3,7 @@
 Runs the loop with everything that carries a secret (bearer tokens, good and
 forged; webhook secrets, created and rotated; one-time action links, opened
 and used; a signed inbound decision and a forged one) and personal data (the
-example CIA's s40 values, an edit adding more, an invalid edit quoting them),
+planted CIA content's s40 values, an edit adding more, an invalid edit quoting them),
 at DEBUG level, then searches every log line of every process.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ import requests
 
 from cia_common.auth import mint_token
 from cia_common.config import LOCAL_JWT_SECRET
-from tests.e2e.helpers import ADMIN, FOI, PLANNER, REVIEWER, example, subscribe
+from tests.e2e.helpers import ADMIN, FOI, PLANNER, REVIEWER, subscribe
 from tests.e2e.system import token
 from tests.faults.loop import Loop
 from tests.receiver import WebhookReceiver
-from tests.support import signed_webhook_headers, wait_for
+from tests.support import planted_content, signed_webhook_headers, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ NEW_S40 = "Quentin-Zebedee-S40"
 
 
 def s40_values(content) -> set[str]:
-    """The personal values planted in the example content: tokens marked s40, phone numbers."""
+    """The personal values planted in the test content: tokens marked s40, phone numbers."""
     text = json.dumps(content, ensure_ascii=False)
     marked = re.findall(r"[\w.@-]*s40[\w.@-]*", text, re.IGNORECASE)
     return set(marked) | set(UK_PHONE.findall(text))
@@ -58,8 +58,13 @@ def test_no_secret_or_personal_value_in_any_log(make_system, pg_databases):
         secrets.update({"forged token": forged, "expired token": expired,
                         "inbound secret": INBOUND_SECRET})
 
-        created = subscribe(system, rx.url, ["review.requested", "cia.approved"])
+        # One endpoint per reviewer: only a subscription bound to a reviewer
+        # carries that reviewer's one-time links.
+        created = subscribe(system, rx.url, ["review.requested", "cia.approved"],
+                            reviewer_sub="reviewer-1")
+        second = subscribe(system, rx.url, ["review.requested"], reviewer_sub="reviewer-2")
         secrets["subscription secret"] = created["secret"]
+        secrets["second subscription secret"] = second["secret"]
         rotated = requests.patch(system.url("notifier") + f"/api/v1/subscriptions/{created['id']}",
                                  headers=ADMIN, json={"rotate_secret": True}, timeout=10)
         assert rotated.status_code == 200
@@ -88,12 +93,13 @@ def test_no_secret_or_personal_value_in_any_log(make_system, pg_databases):
                                       headers=PLANNER, timeout=10,
                                       json={"requested_reviewers": ["reviewer-1", "reviewer-2"]})
             assert submitted.status_code == 200, submitted.text[:300]
-        hooks = wait_for(lambda: (lambda h: h if len(h) == 2 else None)(
-            rx.of_type("review.requested")), 90, message="both review.requested webhooks")
+        hooks = wait_for(lambda: (lambda h: h if len(h) == 4 else None)(
+            rx.of_type("review.requested")), 90, message="review.requested at both endpoints")
         links = {}
         for hook in hooks:
             data = hook.json()["data"]
-            links[data["cia_id"]] = data
+            merged = links.setdefault(data["cia_id"], {**data, "action_links": {}})
+            merged["action_links"].update(data["action_links"])
             for sub, url in data["action_links"].items():
                 secrets[f"action link of {sub} for {data['cia_id'][:8]}"] = url.rsplit("/", 1)[1]
         assert len([k for k in secrets if k.startswith("action link")]) == 4
@@ -144,7 +150,7 @@ def test_no_secret_or_personal_value_in_any_log(make_system, pg_databases):
     assert '"POST /api/v1/inbound/decisions" 201' in everything
     assert "opened review" in everything and "delivery" in everything
 
-    personal = s40_values(example("cia-content.json")) | {NEW_S40}
+    personal = s40_values(planted_content()) | {NEW_S40}
     assert len(personal) > 10
     leaks = [(what, name) for what, value in secrets.items() for name, text in logs.items()
              if value in text or (len(value) > 40 and value[-24:] in text)]

@@ -12,8 +12,8 @@ import requests
 from standardwebhooks import Webhook
 
 from tests.e2e.helpers import (ADMIN, FOI, PLANNER, create_authorised_operation, create_cia, decide,
-                               example, ok, submit, subscribe, wait_review, wait_status, zip_texts)
-from tests.support import wait_for
+                               ok, submit, subscribe, wait_review, wait_status, zip_texts)
+from tests.support import planted_content, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -21,8 +21,8 @@ UK_PHONE = re.compile(r"\b0\d{3,4} ?\d{3} ?\d{3,4}\b")
 
 
 def planted_s40_values() -> list[str]:
-    """Every value planted in examples/cia-content.json as personal data: the
-    tokens marked ``s40`` and every phone number."""
+    """Every value planted in tests/fixtures/planted-cia-content.json as personal
+    data: the tokens marked ``s40`` and every phone number."""
     found: list[str] = []
 
     def walk(node):
@@ -37,7 +37,7 @@ def planted_s40_values() -> list[str]:
                 found.append(node)
             found.extend(UK_PHONE.findall(node))
 
-    walk(example("cia-content.json"))
+    walk(planted_content())
     return found
 
 
@@ -94,7 +94,7 @@ def test_the_loop_end_to_end(make_system, databases, receiver):
     everything = "\n".join(parts.values())
     assert "[Redacted — s.40(2)]" in everything
     # The authorising officer is a Chief Superintendent: the rank rule releases the name.
-    assert example("cia-content.json")["sign_off"]["authorising_officer"]["name"] in everything
+    assert planted_content()["sign_off"]["authorising_officer"]["name"] in everything
 
     # The FOI role never reaches the full document.
     full = requests.get(system.url("authoring") + f"/api/v1/cias/{cia['id']}/versions/1/document",

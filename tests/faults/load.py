@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tests.e2e.helpers import example
+from tests.support import planted_content
 from tests.e2e.system import System, token
 
 ROUNDS = 1  # edit rounds per CIA, each by both planners at once (one stale write each)
@@ -141,7 +142,7 @@ def run_load(system: System, cias: int, *, planners: int = 50, reviewers: int = 
                                       f"/api/v1/operations/{op_id}/authorisation", me,
                                       example("authorisation.json"))
         _expect(status, body, 200, 201)
-        content = example("cia-content.json")
+        content = planted_content()
         content["header"]["operation_reference"] = reference
         status, _, body = client.call("create CIA", "authoring", "POST", "/api/v1/cias", me,
                                       {"operation_id": op_id, "content": content})

@@ -27,7 +27,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from tests.e2e.helpers import PLANNER, REVIEWER, example
 from tests.e2e.system import System
 from tests.receiver import WebhookReceiver
-from tests.support import wait_for
+from tests.support import planted_content, wait_for
 
 SERVICES = ("authoring", "review", "notifier")
 PRODUCERS = {"cia": "authoring", "review": "review", "subscription": "notifier"}
@@ -142,7 +142,7 @@ class Loop:
         resp = requests.post(self._url("authoring", f"/api/v1/operations/{op_id}/authorisation"),
                              json=example("authorisation.json"), headers=headers, timeout=30)
         assert resp.status_code in (200, 201), resp.text[:500]
-        content = example("cia-content.json")
+        content = planted_content()
         content["header"]["operation_reference"] = reference
         resp = requests.post(self._url("authoring", "/api/v1/cias"), headers=headers, timeout=30,
                              json={"operation_id": op_id, "content": content})

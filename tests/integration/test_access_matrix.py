@@ -54,6 +54,7 @@ AUTHORING = [
      {"data": "{}", "content_type": "application/merge-patch+json"}),
     ("POST", "/api/v1/cias/<string:cia_id>/submit", WRITE, 409, {"json": {}}),
     ("POST", "/api/v1/cias/<string:cia_id>/amendments", WRITE, 422, {"json": {}}),
+    ("POST", "/api/v1/cias/<string:cia_id>/revisions", WRITE, 422, {"json": {}}),
     ("GET", "/api/v1/cias/<string:cia_id>/versions", READ, 200, {}),
     ("GET", "/api/v1/cias/<string:cia_id>/versions/<int:number>", READ, 200, {}),
     ("GET", "/api/v1/cias/<string:cia_id>/versions/<int:number>/diff", READ, 200,

@@ -5,7 +5,6 @@ Imported as ``from tests.integration.test_authoring_support import *``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from cia_common.consumer import handle_event
 from cia_common.events import CloudEvent
 from cia_common.tables import outbox
 from cia_common.web import db
+from tests.support import is_ci, planted_content
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -62,7 +62,7 @@ def libreoffice() -> str:
     """The LibreOffice binary; mandatory under CI (infra/lib.sh installs it)."""
     binary = soffice_binary()
     if not (binary and shutil.which(binary)):
-        if os.environ.get("CI") == "true":
+        if is_ci():
             pytest.fail("LibreOffice is mandatory under CI (infra/lib.sh installs it)")
         pytest.skip("LibreOffice (soffice) is not installed")
     return binary
@@ -92,8 +92,9 @@ def authorise(client, operation_id: str) -> dict:
 
 
 def content_for(reference: str) -> dict:
-    """The example content, naming operation ``reference`` (the service checks it)."""
-    content = example("cia-content.json")
+    """The planted content (tests/fixtures), naming operation ``reference`` (the service
+    checks it)."""
+    content = planted_content()
     content["header"]["operation_reference"] = reference
     return content
 

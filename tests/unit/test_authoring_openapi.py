@@ -106,3 +106,15 @@ def test_the_document_endpoint_offers_docx_and_pdf(spec):
         "application/pdf"}
     assert {"406", "503"} <= set(get["responses"])
     assert "X-Content-SHA256" in get["responses"]["200"]["headers"]
+
+
+def test_both_document_endpoints_answer_503_with_retry_after_while_a_pdf_is_made(spec):
+    for path in ("/api/v1/cias/{cia_id}/versions/{number}/document",
+                 "/api/v1/disclosures/{cia_id}/versions/{number}/document"):
+        responses = spec["paths"][path]["get"]["responses"]
+        assert "Retry-After" in responses["503"]["headers"], path
+        assert "still being produced" in responses["503"]["description"], path
+        assert "not ready" not in responses["406"]["description"], path
+
+    revisions = spec["paths"]["/api/v1/cias/{cia_id}/revisions"]["post"]
+    assert {"201", "409", "422"} <= set(revisions["responses"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
 import tempfile
@@ -21,6 +20,7 @@ from pypdf import PdfReader
 from cia_authoring.documents import pdf as pdf_module
 from cia_authoring.documents.pdf import PdfConversionError, docx_to_pdf
 from cia_authoring.documents.render import render_docx
+from tests.support import is_ci, planted_content
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -30,7 +30,7 @@ def _load(name: str) -> dict:
 
 
 def _docx(status: str = "approved") -> bytes:
-    content = _load("cia-content.json")
+    content = planted_content()
     content["post_deployment_review"] = _load("post-deployment-review.json")
     ctx = {"force_name": "Metropolitan Police Service", "operation": _load("operation.json"),
            "cia": {"version": 2, "status": status, "content": content},
@@ -42,7 +42,7 @@ def _docx(status: str = "approved") -> bytes:
 def soffice() -> str:
     binary = pdf_module.soffice_binary()
     if not (binary and shutil.which(binary)):
-        if os.environ.get("CI") == "true":
+        if is_ci():
             pytest.fail("LibreOffice is mandatory under CI (infra/lib.sh installs it)")
         pytest.skip("LibreOffice (soffice) is not installed")
     return binary

@@ -14,6 +14,7 @@ from docx.shared import Cm
 
 from cia_authoring.documents.build_template import SECTION_HEADINGS, TEXT_WIDTH_CM
 from cia_authoring.documents.render import TEMPLATE_PATH, f_span, render_docx
+from tests.support import planted_content
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -24,7 +25,7 @@ def _load(name: str) -> dict:
 
 
 def _render(status: str = "approved", with_pdr: bool = True) -> bytes:
-    content = _load("cia-content.json")
+    content = planted_content()
     if with_pdr:
         content["post_deployment_review"] = _load("post-deployment-review.json")
     ctx = {"force_name": "Metropolitan Police Service", "operation": _load("operation.json"),

@@ -27,6 +27,8 @@ from cia_schemas.errors import to_json_pointers
 from cia_schemas.events import CloudEventSchema, make_event
 from cia_schemas.operation import AuthorisationSchema, OperationCreateSchema, authorisation_rank_errors
 
+from tests.support import planted_content
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -69,6 +71,23 @@ def test_example_operation_and_authorisation_are_valid():
     auth = AuthorisationSchema().load(load("authorisation.json"))
     assert rank_at_least(auth["officer_rank"], "superintendent")
     assert authorisation_rank_errors(auth) == {}
+
+
+def test_the_example_reads_like_a_real_cia_and_the_planted_fixture_stays_in_tests(content):
+    text = json.dumps(content, ensure_ascii=False)
+    for marker in ("S31-", "-S40", "s40.", "S40", "s40@"):
+        assert marker not in text, marker
+    sign_off = content["sign_off"]
+    # Author and community lead below the rank cut-off, the authorising officer at or above.
+    assert not rank_at_least(sign_off["author"]["rank"], "superintendent")
+    assert not rank_at_least(sign_off["community_lead"]["rank"], "superintendent")
+    assert rank_at_least(sign_off["authorising_officer"]["rank"], "superintendent")
+    assert sign_off["authorising_officer"]["name"] == load("authorisation.json")["officer_name"]
+
+    planted = planted_content()
+    assert validate_for_submission(planted) == {}
+    assert "S31-LOCATION-RATIONALE-7731" in json.dumps(planted)
+    assert [k for k in planted] == [k for k in content]  # the same sections, in the same order
 
 
 def test_example_content_matches_operation(content):

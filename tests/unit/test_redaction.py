@@ -13,6 +13,7 @@ from cia_authoring.disclosure.detectors import Detectors
 from cia_authoring.disclosure.passes import Redactor
 from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact
 from cia_schemas.disclosure import S31, S40, field
+from tests.support import planted_content
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -40,7 +41,7 @@ def load(name: str) -> dict:
 
 @pytest.fixture
 def content() -> dict:
-    c = load("cia-content.json")
+    c = planted_content()
     c["post_deployment_review"] = load("post-deployment-review.json")
     return c
 

@@ -14,6 +14,7 @@ import pytest
 from cia_authoring.documents import build_template
 from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact
 from cia_authoring.documents.render import TEMPLATE_PATH, render_docx
+from tests.support import planted_content
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FORCE = "Metropolitan Police Service"
@@ -54,7 +55,7 @@ def context(content: dict, *, redaction_log=None, status="approved") -> dict:
 
 @pytest.fixture(scope="module")
 def full_content() -> dict:
-    c = load("cia-content.json")
+    c = planted_content()
     c["post_deployment_review"] = load("post-deployment-review.json")
     return c
 
@@ -169,7 +170,7 @@ def test_tables_are_filled(disclosure_docx):
     assert [r.cells[0].text for r in ic.rows[1:]] == ["IC1", "IC2", "IC3", "IC4", "IC5", "IC6", "IC9"]
     assert [c.text for c in ic.rows[3].cells] == ["IC3", "Black", "3", "3", "1", "0"]
     redactions = by_header["Field"]
-    assert len(redactions.rows) == 1 + len(redact(load("cia-content.json"))[1])
+    assert len(redactions.rows) == 1 + len(redact(planted_content())[1])
 
 
 def test_false_alert_rate_is_derived_in_the_document(disclosure_docx):

@@ -19,6 +19,8 @@ SUBMITTED = "cia.submitted"
 DECISION_APPLIED = "review.decision_applied"
 APPROVAL_BLOCKED = "review.approval_blocked"
 AMENDED = "cia.amended"
+REVISED = "cia.revised"
+WITHDRAWN = "cia.withdrawn"
 DOCUMENT_RENDERED = "document.rendered"
 OPERATION_COMPLETED = "operation.completed"
 

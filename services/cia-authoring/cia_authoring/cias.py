@@ -1,5 +1,5 @@
 """CIAs and their versions: create, edit (merge-patch + If-Match), submit, amend,
-read, diff (service-layer functions)."""
+revise after a rejection, withdraw, read, diff (service-layer functions)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -153,8 +153,8 @@ def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
 
 def _one_per_operation(op: Operation, existing: str | None) -> Conflict:
     extra = {"cia_id": existing} if existing else {}
-    return Conflict(f"Operation {op.reference} already has a CIA; there is one CIA per operation.",
-                    **extra)
+    return Conflict(f"Operation {op.reference} already has a CIA; there is one CIA per operation. "
+                    "Amend it once approved, or revise it after a rejection.", **extra)
 
 
 def _brief(cia: Cia, version: CiaVersion) -> dict:
@@ -225,7 +225,7 @@ def patch(uow: UnitOfWork, cia_id: str, content_patch: dict, if_match: str | Non
     _check_if_match(view, if_match, required=True)
     version = view.version
     try:
-        domain.check_editable(version.status, version.number)
+        domain.check_editable(version.status, version.number, version.status_reason)
     except domain.DomainError as exc:
         raise Conflict(str(exc)) from None
     content = domain.merge_patch(version.content, content_patch)
@@ -256,7 +256,7 @@ def submit(uow: UnitOfWork, cia_id: str, requested_reviewers: list[str], if_matc
     _check_if_match(view, if_match, required=False)
     version, op = view.version, view.operation
     try:
-        domain.check_submittable(version.status, version.number)
+        domain.check_submittable(version.status, version.number, version.status_reason)
     except domain.DomainError as exc:
         raise Conflict(str(exc)) from None
     # The state of the operation first: no point completing an outcome record too early.
@@ -334,6 +334,73 @@ def amend(uow: UnitOfWork, cia_id: str, reason: str, actor) -> CiaView:
     uow.emit("cia.amended", cia_id, {**_brief(cia, version), "amended_from": base.number,
                                      "reason": reason})
     return CiaView(cia, version)
+
+
+def revise(uow: UnitOfWork, cia_id: str, reason: str, actor) -> CiaView:
+    """Open version n+1 as a draft from version n, which review rejected.
+
+    The rejection's decision and comments travel with the new version, so the
+    planner sees what to address; it is then reviewed like any version.
+    """
+    view = _locked_latest(uow, cia_id)
+    rejected, op = view.version, view.operation
+    try:
+        domain.check_can_revise(rejected.status, rejected.status_reason, rejected.number,
+                                op.status, op.reference)
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    number = rejected.number + 1
+    content = domain.amendment_content(rejected.content, number)
+    version = CiaVersion(
+        cia_id=cia_id, number=number, status=domain.DRAFT, content=content,
+        content_sha256=domain.content_hash(content), revision=1,
+        author_sub=actor.sub, author_name=actor.name,
+        last_editor_sub=actor.sub, last_editor_name=actor.name,
+        # Still the same amendment (or first version) that was rejected.
+        amendment_reason=rejected.amendment_reason, amended_from=rejected.amended_from,
+        revised_from=rejected.number, revision_reason=reason, rejection=_rejection(rejected),
+    )
+    uow.session.add(version)
+    view.cia.latest_version = number
+    view.cia.updated_at = utcnow()
+    uow.session.flush()
+    audit.append(uow.session, cia_id, actor=actor, action=audit.REVISED, version=number,
+                 content_sha256=version.content_sha256,
+                 detail={"reason": reason, "revised_from": rejected.number})
+    uow.emit("cia.revised", cia_id, {**_brief(view.cia, version), "revised_from": rejected.number,
+                                     "reason": reason})
+    return CiaView(view.cia, version)
+
+
+def _rejection(version: CiaVersion) -> dict:
+    return {"version": version.number, "review_id": version.review_id,
+            "decided_at": isoformat(version.decided_at) if version.decided_at else None,
+            "decided_by": ({"sub": version.decided_by_sub, "name": version.decided_by_name}
+                           if version.decided_by_sub else None),
+            "comment": version.decision_comment,
+            "section_comments": list(version.section_comments or [])}
+
+
+def withdraw_open_version(uow: UnitOfWork, op: Operation, actor) -> CiaVersion | None:
+    """The operation is cancelled: its CIA's open version is withdrawn, and
+    ``cia.withdrawn`` tells review to cancel whatever review it has open."""
+    cia_id = uow.session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
+    if cia_id is None:
+        return None
+    view = _locked_latest(uow, cia_id)
+    version = view.version
+    if not domain.withdrawable_on_cancellation(version.status):
+        return None
+    previous = version.status
+    reason = domain.cancelled_reason(op.reference)
+    _bump(uow, version, version.revision, status=domain.WITHDRAWN, status_reason=reason)
+    view.cia.updated_at = utcnow()
+    audit.append(uow.session, cia_id, actor=actor, action=audit.WITHDRAWN, version=version.number,
+                 content_sha256=version.content_sha256,
+                 detail={"reason": reason, "from": previous})
+    uow.emit("cia.withdrawn", cia_id, {**_brief(view.cia, version), "operation_id": op.id,
+                                       "previous_status": previous, "reason": reason})
+    return version
 
 
 # --------------------------------------------------------------------------

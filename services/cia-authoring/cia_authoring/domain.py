@@ -109,17 +109,35 @@ OUTCOME_STATUS = {
 REJECTED_REASON = "rejected by review"
 
 
-def check_editable(status: str, number: int) -> None:
-    if status not in EDITABLE_STATUSES:
-        raise NotEditable(
-            f"Version {number} is {status}; only a draft or changes_requested version can be edited.")
+def cancelled_reason(operation_reference: str) -> str:
+    return f"operation {operation_reference} cancelled"
 
 
-def check_submittable(status: str, number: int) -> None:
+def was_rejected(status: str, status_reason: str | None) -> bool:
+    return status == WITHDRAWN and status_reason == REJECTED_REASON
+
+
+def _way_out(status: str, status_reason: str | None) -> str:
+    # Every refusal names the next step, so that no state is a dead end.
+    if was_rejected(status, status_reason):
+        return " A rejected version is revised: a revision opens the next version as a draft from it."
+    if status == APPROVED:
+        return " An approved version is amended: an amendment opens the next version as a draft."
+    return ""
+
+
+def check_editable(status: str, number: int, status_reason: str | None = None) -> None:
     if status not in EDITABLE_STATUSES:
         raise NotEditable(
             f"Version {number} is {status}; only a draft or changes_requested version can be "
-            "submitted.")
+            "edited." + _way_out(status, status_reason))
+
+
+def check_submittable(status: str, number: int, status_reason: str | None = None) -> None:
+    if status not in EDITABLE_STATUSES:
+        raise NotEditable(
+            f"Version {number} is {status}; only a draft or changes_requested version can be "
+            "submitted." + _way_out(status, status_reason))
 
 
 def check_can_amend(statuses: list[str]) -> None:
@@ -129,7 +147,26 @@ def check_can_amend(statuses: list[str]) -> None:
         raise TransitionNotAllowed(
             f"The CIA already has an open version ({open_[0]}); finish it before amending.")
     if APPROVED not in statuses:
-        raise TransitionNotAllowed("The CIA has no approved version to amend.")
+        raise TransitionNotAllowed(
+            "The CIA has no approved version to amend; a rejected version is revised instead.")
+
+
+def check_can_revise(status: str, status_reason: str | None, number: int,
+                     operation_status: str, operation_reference: str) -> None:
+    """A revision opens n+1 from version n, which review rejected; nothing else is revised."""
+    if operation_status == CANCELLED:
+        raise TransitionNotAllowed(
+            f"Operation {operation_reference} is cancelled; its CIA cannot be revised.")
+    if not was_rejected(status, status_reason):
+        detail = f"{status} ({status_reason})" if status_reason else status
+        raise TransitionNotAllowed(
+            f"Version {number} is {detail}; only a version rejected by review can be revised."
+            + _way_out(status, status_reason))
+
+
+def withdrawable_on_cancellation(status: str) -> bool:
+    """Cancelling the operation withdraws the CIA's open version (its review is cancelled)."""
+    return status in OPEN_STATUSES
 
 
 def review_outcome_status(outcome: str) -> str:
@@ -274,7 +311,8 @@ def content_reference_error(content: dict, operation_reference: str) -> str | No
 
 
 def amendment_content(approved_content: dict, new_version: int) -> dict:
-    """Content of a new amendment: the approved content, with its header renumbered."""
+    """Content of a new version (amendment or revision): the content it starts from,
+    with its header renumbered."""
     content = _deep_copy(approved_content)
     header = content.get("header")
     if isinstance(header, dict):

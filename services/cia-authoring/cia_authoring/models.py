@@ -92,6 +92,11 @@ class CiaVersion(Base):
     last_editor_name: Mapped[str] = mapped_column(sa.String(200))
     amendment_reason: Mapped[str | None] = mapped_column(sa.Text)
     amended_from: Mapped[int | None] = mapped_column(sa.Integer)
+    # A revision: the rejected version it starts from, why, and that rejection
+    # (decision, comments) kept so the planner sees what to address.
+    revised_from: Mapped[int | None] = mapped_column(sa.Integer)
+    revision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    rejection: Mapped[dict | None] = mapped_column(sa.JSON)
 
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_by_sub: Mapped[str | None] = mapped_column(sa.String(200))

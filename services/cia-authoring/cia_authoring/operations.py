@@ -12,7 +12,7 @@ from cia_common.errors import Conflict, InvalidContent, NotFound
 from cia_schemas.errors import to_json_pointers
 from cia_schemas.operation import authorisation_rank_errors
 
-from . import decisions, domain
+from . import cias, decisions, domain
 from .models import Cia, CiaVersion, Operation, utcnow
 
 
@@ -118,6 +118,8 @@ def has_approved_version(session: Session, operation_id: str) -> bool:
 
 
 def change_status(uow: UnitOfWork, operation_id: str, target: str, actor) -> Operation:
+    """Move the operation on; cancelling it also withdraws its CIA's open version,
+    which closes that version's review."""
     op = _lock(uow.session, operation_id)
     if target == domain.AUTHORISED:
         raise Conflict("Record the authorisation through POST /api/v1/operations/{id}/authorisation.")
@@ -129,4 +131,6 @@ def change_status(uow: UnitOfWork, operation_id: str, target: str, actor) -> Ope
     op.status = target
     op.updated_at = utcnow()
     uow.session.flush()
+    if target == domain.CANCELLED:
+        cias.withdraw_open_version(uow, op, actor)
     return op

@@ -39,6 +39,9 @@ _REVOKED = {
     "deactivated": (403, "Link withdrawn",
                     "You are no longer an active reviewer in the reviewer register, so this "
                     "link no longer works."),
+    "cancelled": (410, "Review cancelled",
+                  "This review was cancelled: the version under review was withdrawn (for "
+                  "example, its operation was cancelled). Nothing more is needed from you."),
     "superseded": (403, "Link superseded",
                    "A newer submission of this CIA replaced this review round; use the link "
                    "in the newer notification."),
@@ -69,7 +72,7 @@ def resolve(session: Session, token: str, settings: ReviewSettings, now: datetim
     except Exception:  # noqa: BLE001 - a vanished review reads as an unusable link
         raise LinkRefused(*_NOT_RECOGNISED) from None
     if review.state != ReviewState.OPEN:
-        raise LinkRefused(*_REVOKED["closed"])
+        raise LinkRefused(*_REVOKED.get(review.state, _REVOKED["closed"]))
     if review.reviewers and claims.reviewer_sub not in review.reviewers:
         raise LinkRefused(*_REVOKED["reassigned"])
     if claims.reviewer_sub not in reviewers.active_subs(session, [claims.reviewer_sub], settings):

@@ -98,6 +98,8 @@ class ReviewSchema(Schema):
     content_hash = fields.String(allow_none=True)
     opened_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
+    closed_reason = fields.String(allow_none=True, metadata={
+        "description": "Why a cancelled review was closed without a decision."})
     reminded_at = fields.DateTime(allow_none=True)
     escalated_at = fields.DateTime(allow_none=True)
     decisions = fields.List(fields.Nested(DecisionSchema))

@@ -13,6 +13,7 @@ class ReviewState(StrEnum):
     CHANGES_REQUESTED = "changes_requested"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"  # a newer submission replaced this round before it was decided
+    CANCELLED = "cancelled"    # the version was withdrawn (e.g. its operation was cancelled)
 
 
 class Decision(StrEnum):
@@ -78,6 +79,7 @@ class ReviewSnapshot:
     approvals_required: int
     decided_by: frozenset[str] = frozenset()
     approvals: int = 0
+    closed_reason: str | None = None
 
 
 def conflict_of_interest(snapshot: ReviewSnapshot, sub: str) -> str | None:
@@ -93,7 +95,7 @@ def check_may_decide(snapshot: ReviewSnapshot, actor_sub: str, decision: str,
                      comment: str | None) -> None:
     """Raise the refusal for this decision, or return if it may be recorded."""
     if snapshot.state != ReviewState.OPEN:
-        raise DecisionConflict(f"The review is {snapshot.state}; it takes no more decisions.")
+        raise DecisionConflict(closed_refusal(snapshot))
     reason = conflict_of_interest(snapshot, actor_sub)
     if reason:
         raise NotPermitted(reason)
@@ -108,6 +110,24 @@ def check_may_decide(snapshot: ReviewSnapshot, actor_sub: str, decision: str,
     if decision == Decision.REQUEST_CHANGES and not (comment or "").strip():
         raise InvalidRequest("A request for changes needs a comment saying what to change.",
                              pointer="/comment")
+
+
+def closed_refusal(snapshot: ReviewSnapshot) -> str:
+    """Why a closed review takes no decision, in the words of what closed it."""
+    if snapshot.state == ReviewState.CANCELLED:
+        why = f": {snapshot.closed_reason}" if snapshot.closed_reason else ""
+        return (f"The review was cancelled{why}. The version under review was withdrawn, so "
+                "there is nothing left to decide.")
+    if snapshot.state == ReviewState.SUPERSEDED:
+        return ("The review was superseded by a newer submission of the CIA; decide on the "
+                "newer review instead.")
+    return f"The review is {snapshot.state}; it takes no more decisions."
+
+
+def cancellation_reason(operation_reference: str | None, authoring_reason: str | None) -> str:
+    if authoring_reason:
+        return authoring_reason
+    return f"operation {operation_reference} cancelled" if operation_reference else "withdrawn"
 
 
 def state_after(snapshot: ReviewSnapshot, decision: str) -> ReviewState:

@@ -49,6 +49,8 @@ class Review(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a review was cancelled, quoted to anyone who tries to decide on it later.
+    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     assignees: Mapped[list[ReviewAssignee]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewAssignee.position")

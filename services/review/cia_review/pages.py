@@ -154,7 +154,7 @@ _DECISION_WORDS = {"approve": "approved", "request_changes": "requested changes 
                    "reject": "rejected"}
 _OUTCOME_WORDS = {"approved": "approved", "changes_requested": "changes requested",
                   "rejected": "rejected", "superseded": "replaced by a newer submission",
-                  "open": "open"}
+                  "cancelled": "cancelled", "open": "open"}
 _NEXT_STEPS = {
     "approved": "The authoring service records the approval and produces the final and "
                 "disclosure documents. Nothing more is needed from you.",

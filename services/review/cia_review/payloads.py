@@ -1,4 +1,5 @@
-"""Event payloads the review service reads (``cia.submitted``) and writes (``review.*``)."""
+"""Event payloads the review service reads (``cia.submitted``, ``cia.withdrawn``) and
+writes (``review.*``)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -53,6 +54,22 @@ def load_submitted(data: dict) -> dict:
         loaded["planned_start"] = start.replace(tzinfo=timezone.utc)  # the contract says UTC
     loaded["requested_reviewers"] = loaded.get("requested_reviewers") or []
     return loaded
+
+
+class WithdrawnData(Schema):
+    """``cia.withdrawn`` data: a version taken out of review (e.g. its operation cancelled)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    cia_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    operation_reference = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+def load_withdrawn(data: dict) -> dict:
+    return WithdrawnData().load(data or {})
 
 
 # --------------------------------------------------------------------------
@@ -123,6 +140,12 @@ def review_reassigned(review: Review, settings: ReviewSettings, reassignment: Re
 
 def review_superseded(review: Review, superseded_by: str) -> dict:
     return {**_base(review), "superseded_by": superseded_by}
+
+
+def review_cancelled(review: Review, settings: ReviewSettings) -> dict:
+    """Everyone asked to review is told the work is gone; their links no longer work."""
+    return {**_summary(review, settings), "reason": review.closed_reason,
+            "cancelled_at": _iso(review.closed_at), "undecided_reviewers": undecided(review)}
 
 
 def _decision_entry(d: ReviewDecision) -> dict:

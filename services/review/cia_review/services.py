@@ -25,6 +25,7 @@ from .domain import (
     ReviewState,
     SubmissionAction,
     UnknownReview,
+    cancellation_reason,
     check_may_decide,
     check_reassignment,
     choose_reviewers,
@@ -62,6 +63,7 @@ def snapshot(review: Review) -> ReviewSnapshot:
         approvals_required=review.approvals_required,
         decided_by=frozenset(d.reviewer_sub for d in review.decisions),
         approvals=payloads.approvals(review),
+        closed_reason=review.closed_reason,
     )
 
 
@@ -198,6 +200,33 @@ def _supersede(uow: UnitOfWork, old: Review, by_id: str, now: datetime) -> None:
 
 
 # --------------------------------------------------------------------------
+# cia.withdrawn → the open review is cancelled
+# --------------------------------------------------------------------------
+
+def handle_cia_withdrawn(uow: UnitOfWork, event: CloudEvent, *, settings: ReviewSettings,
+                         now: datetime | None = None) -> list[Review]:
+    """Close the withdrawn version's open review as cancelled: its links are revoked,
+    reminders and escalations stop (they only look at open reviews), and a later
+    decision is refused with the reason. A replay finds nothing open and does nothing."""
+    now = now or utcnow()
+    data = payloads.load_withdrawn(event.data)
+    reason = cancellation_reason(data.get("operation_reference"), data.get("reason"))
+    open_reviews = uow.session.scalars(
+        sa.select(Review).where(Review.cia_id == data["cia_id"], Review.state == ReviewState.OPEN,
+                                Review.version <= data["version"]).with_for_update()
+    ).all()
+    for review in open_reviews:
+        review.state = ReviewState.CANCELLED.value
+        review.closed_at = now
+        review.closed_reason = reason
+        revoke_action_links(uow.session, review.id, "cancelled", now)
+        uow.emit("review.cancelled", review.cia_id, payloads.review_cancelled(review, settings))
+        log.info("cancelled review %s of CIA %s v%s: %s", review.id, review.cia_id,
+                 review.version, reason)
+    return list(open_reviews)
+
+
+# --------------------------------------------------------------------------
 # Decisions and reassignment
 # --------------------------------------------------------------------------
 
@@ -312,6 +341,7 @@ def describe(review: Review, settings: ReviewSettings) -> dict:
         "content_hash": review.content_hash,
         "opened_at": review.opened_at,
         "closed_at": review.closed_at,
+        "closed_reason": review.closed_reason,
         "reminded_at": review.reminded_at,
         "escalated_at": review.escalated_at,
         "decisions": [{

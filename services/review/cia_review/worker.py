@@ -1,7 +1,8 @@
 """The review worker: ``python -m cia_review.worker``.
 
-Consumes ``cia.submitted`` from the authoring events, relays the outbox, and
-sends reminders and overdue escalations.
+Consumes ``cia.submitted`` (opens a review) and ``cia.withdrawn`` (cancels it)
+from the authoring events, relays the outbox, and sends reminders and overdue
+escalations.
 """
 from __future__ import annotations
 
@@ -12,18 +13,22 @@ from cia_common.worker import WorkerSpec
 from cia_common.worker import main as run_worker
 
 from .app import MIGRATIONS
-from .services import handle_cia_submitted, send_due_notifications
+from .services import handle_cia_submitted, handle_cia_withdrawn, send_due_notifications
 from .settings import review_settings
 
 
 def build_spec(cfg: dict) -> WorkerSpec:
     settings = review_settings(cfg)
-    on_submitted = functools.partial(handle_cia_submitted, settings=settings)
-    functools.update_wrapper(on_submitted, handle_cia_submitted)
+    handlers = {}
+    for event_type, handler in (("cia.submitted", handle_cia_submitted),
+                                ("cia.withdrawn", handle_cia_withdrawn)):
+        bound = functools.partial(handler, settings=settings)
+        functools.update_wrapper(bound, handler)
+        handlers[event_type] = bound
     return WorkerSpec(
         service="review",
         migrations=MIGRATIONS,
-        handlers={"cia.submitted": on_submitted},
+        handlers=handlers,
         subscribe_to=["cia.authoring.events"],
         periodic=[send_due_notifications],
     )

@@ -1,4 +1,4 @@
-"""/api/v1/cias — CIAs, versions, amendments, diffs, documents and audit."""
+"""/api/v1/cias — CIAs, versions, amendments, revisions, diffs, documents and audit."""
 from __future__ import annotations
 
 import logging
@@ -16,8 +16,8 @@ from . import present
 from .content_doc import submission_requirements
 from .common import PROBLEM_JSON, AUTHORS, DOCX, READERS, actor, cfg, guarded, unit_of_work
 from .schemas import (AmendmentSchema, AuditSchema, CiaCreateSchema, CiaPatchSchema, CiaQuerySchema,
-                      CiaSchema, DiffQuerySchema, DiffSchema, ProblemSchema, SubmitSchema,
-                      VersionSummarySchema)
+                      CiaSchema, DiffQuerySchema, DiffSchema, ProblemSchema, RevisionSchema,
+                      SubmitSchema, VersionSummarySchema)
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,28 @@ def amend_cia(data, cia_id):
             "Location": f"/api/v1/cias/{cia_id}/versions/{view.version.number}"})
 
 
+@blp.route("/<string:cia_id>/revisions", methods=["POST"])
+@guarded(blp, *AUTHORS)
+@blp.arguments(RevisionSchema)
+@blp.response(201, CiaSchema, headers=_ETAG_DOC)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The latest version was not rejected by review, or the operation "
+                              "is cancelled.")
+def revise_cia(data, cia_id):
+    """Revise a rejected CIA: opens version n+1 as a draft from the rejected version.
+
+    The reason is mandatory (422 on ``/reason`` without one). The new version
+    carries the rejection (decision, comment, section comments) in ``rejection``
+    and is edited, submitted and reviewed like any version. The other way out of
+    a rejection is to cancel the operation.
+    """
+    with unit_of_work() as uow:
+        view = cias.revise(uow, cia_id, data["reason"].strip(), actor())
+        uow.commit()
+        return _with_etag(view, 201, {
+            "Location": f"/api/v1/cias/{cia_id}/versions/{view.version.number}"})
+
+
 @blp.route("/<string:cia_id>/versions", methods=["GET"])
 @guarded(blp, *READERS)
 @blp.response(200, VersionSummarySchema(many=True))
@@ -192,10 +214,14 @@ _DOCUMENT_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}}
                 "ETag": {"schema": {"type": "string"}}},
     "content": _DOCUMENT_CONTENT}})
 @blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The Accept header allows neither DOCX nor PDF.")
+                  description="The Accept header allows neither DOCX nor PDF (a format that "
+                              "does not exist).")
 @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The PDF could not be produced right now; the DOCX is available. "
-                              "Retry after the Retry-After delay.")
+                  description="The PDF is still being produced, or could not be produced right "
+                              "now: retry after the Retry-After delay (seconds); the DOCX is "
+                              "available meanwhile.",
+                  headers={"Retry-After": {"description": "Seconds to wait before asking again.",
+                                           "schema": {"type": "integer"}}})
 def get_document(cia_id, number):
     """The full document of a version (never a disclosure copy), as DOCX or PDF.
 

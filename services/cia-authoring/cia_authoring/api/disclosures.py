@@ -93,15 +93,18 @@ def get_disclosure(cia_id, number):
                                            "description": "SHA-256 of the stored file."},
                       "ETag": {"schema": {"type": "string"}}}))
 @blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="Neither DOCX nor PDF is acceptable, or the PDF is not ready yet "
-                              "(Retry-After).")
+                  description="Neither DOCX nor PDF is acceptable (a format that does not exist).")
 @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="Converting the PDF failed just now; the DOCX is available.")
+                  description="The PDF is still being produced, or converting it failed just "
+                              "now: retry after the Retry-After delay (seconds); the DOCX is "
+                              "available meanwhile.",
+                  headers={"Retry-After": {"description": "Seconds to wait before asking again.",
+                                           "schema": {"type": "integer"}}})
 def get_disclosure_document(query, cia_id, number):
     """The disclosure copy of an approved version, as stored: DOCX, or PDF.
 
     The PDF is converted from the stored DOCX by the worker soon after approval or
-    after a censor rule re-rendered the copy; until then a PDF request gets 406
+    after a censor rule re-rendered the copy; until then a PDF request gets 503
     with ``Retry-After`` (with ``PDF_RENDER_AHEAD`` off, the request converts it).
     """
     media = negotiate([DOCX, PDF], query.get("format"), {"docx": DOCX, "pdf": PDF})
@@ -114,7 +117,7 @@ def get_disclosure_document(query, cia_id, number):
         data, sha = (doc.data, doc.sha256) if doc is not None else (None, None)
     if data is None:
         if cfg().get("PDF_RENDER_AHEAD", True):
-            raise Problem(406, "Not Acceptable",
+            raise Problem(503, "Service Unavailable",
                           "The PDF of this disclosure copy is not ready yet; retry shortly, or "
                           f"take the DOCX ({DOCX}).", headers={"Retry-After": "10"})
         try:

@@ -80,7 +80,12 @@ def authorise_operation(data, operation_id):
                   description="The transition is not allowed.")
 def change_operation_status(data, operation_id):
     """Move the operation on: authorised → deployed (its CIA must have an approved
-    version) → completed, or cancel a planned or authorised one."""
+    version) → completed, or cancel a planned or authorised one.
+
+    Cancelling withdraws the CIA's open version (draft, submitted or
+    changes_requested) and emits ``cia.withdrawn``; the review service then
+    cancels its open review (``review.cancelled``): action links are revoked,
+    reminders stop and later decisions get 409."""
     with unit_of_work() as uow:
         op = operations.change_status(uow, operation_id, data["status"], actor())
         uow.commit()

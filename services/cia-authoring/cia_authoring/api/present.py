@@ -36,6 +36,8 @@ def _version_fields(v: CiaVersion) -> dict:
         "last_editor": _person(v.last_editor_sub, v.last_editor_name),
         "amendment_reason": v.amendment_reason,
         "amended_from": v.amended_from,
+        "revised_from": v.revised_from,
+        "revision_reason": v.revision_reason,
         "submitted_at": v.submitted_at,
         "approved_at": v.approved_at,
         "superseded_at": v.superseded_at,
@@ -71,6 +73,7 @@ def cia(view: CiaView) -> dict:
         "submitted_by": _person(v.submitted_by_sub, v.submitted_by_name),
         "requested_reviewers": v.requested_reviewers or [],
         "review": review,
+        "rejection": v.rejection,
         "created_at": v.created_at,
         "updated_at": v.updated_at,
     })

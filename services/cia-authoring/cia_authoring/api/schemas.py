@@ -128,6 +128,12 @@ class AmendmentSchema(Schema):
                            metadata={"description": "Why the approved CIA is amended."})
 
 
+class RevisionSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Regexp(r"\S", error="A reason is required."),
+                           metadata={"description": "Why the rejected version is revised, e.g. "
+                                                    "what was changed in answer to the reviewer."})
+
+
 class SectionCommentSchema(Schema):
     section = fields.String()
     comment = fields.String()
@@ -141,6 +147,16 @@ class ReviewOutcomeSchema(Schema):
     comment = fields.String(allow_none=True)
     section_comments = fields.List(fields.Nested(SectionCommentSchema))
     approval_blocked_reason = fields.String(allow_none=True)
+
+
+class RejectionSchema(Schema):
+    """The rejection a revision answers, kept visible on the revision."""
+    version = fields.Integer(metadata={"description": "The rejected version."})
+    review_id = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    decided_by = fields.Nested(PersonSchema, allow_none=True)
+    comment = fields.String(allow_none=True)
+    section_comments = fields.List(fields.Nested(SectionCommentSchema))
 
 
 class CiaSchema(Schema):
@@ -160,8 +176,13 @@ class CiaSchema(Schema):
     submitted_by = fields.Nested(PersonSchema, allow_none=True)
     requested_reviewers = fields.List(fields.String())
     review = fields.Nested(ReviewOutcomeSchema, allow_none=True)
+    rejection = fields.Nested(RejectionSchema, allow_none=True, metadata={
+        "description": "On a revision: the rejection of the version it was revised from."})
     amendment_reason = fields.String(allow_none=True)
     amended_from = fields.Integer(allow_none=True)
+    revised_from = fields.Integer(allow_none=True, metadata={
+        "description": "The rejected version this version was revised from."})
+    revision_reason = fields.String(allow_none=True)
     status_reason = fields.String(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
     superseded_at = fields.DateTime(allow_none=True)
@@ -184,6 +205,9 @@ class VersionSummarySchema(Schema):
     last_editor = fields.Nested(PersonSchema)
     amendment_reason = fields.String(allow_none=True)
     amended_from = fields.Integer(allow_none=True)
+    revised_from = fields.Integer(allow_none=True, metadata={
+        "description": "The rejected version this version was revised from."})
+    revision_reason = fields.String(allow_none=True)
     submitted_at = fields.DateTime(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
     superseded_at = fields.DateTime(allow_none=True)

@@ -36,18 +36,12 @@ from ..disclosure.model import REGISTER_REASON
 from ..disclosure.passes import Redactor
 from ..disclosure.withheld import WithheldSet
 from cia_schemas.disclosure import S40
-from . import grid
+from . import alerts_chart, grid
 from . import rules as rules_service
 from .suppression import DEFAULT_THRESHOLD, MEASURES, SUPPRESSED, suppress
 
 GROUPINGS = ("ic_code", "year", "borough")
-CSV_SUPPRESSED = "[c]"
-MEASURE_LABELS = {
-    "true_alerts": "True alerts",
-    "true_alert_engagements": "True-alert engagements",
-    "false_alerts": "False alerts",
-    "false_alert_engagements": "False-alert engagements",
-}
+CSV_SUPPRESSED = alerts_chart.SUPPRESSED_MARK
 RULE = ("Counts from 1 to {t} are suppressed, and so are totals in that range; totals do not "
         "depend on the grouping. When one cell of a group's (alerts, engagements) pair is "
         "suppressed, so is the other. In each column with a shown total, further cells (the "
@@ -161,7 +155,10 @@ def _text(value) -> str:
 
 
 def alerts_csv(result: dict) -> str:
+    """The table, after ``#`` comment lines saying what it shows (as the chart does)."""
     buf = io.StringIO()
+    for line in alerts_chart.csv_comments(result):
+        buf.write(f"# {line}\n")
     writer = csv.writer(buf)
     writer.writerow([result["group_by"], "label", *result["measures"]])
     for row in result["rows"]:
@@ -171,35 +168,7 @@ def alerts_csv(result: dict) -> str:
 
 
 def alerts_png(result: dict) -> bytes:
-    """A grouped bar chart; a suppressed cell is an empty, labelled slot."""
-    from matplotlib.figure import Figure  # heavy import, only when a chart is asked for
-
-    groups = [r["group"] for r in result["rows"]]
-    measures = result["measures"]
-    fig = Figure(figsize=(max(7.0, 1.1 * len(groups) + 3), 4.8), dpi=100)
-    ax = fig.subplots()
-    width = 0.8 / len(measures)
-    for i, m in enumerate(measures):
-        xs = [g + (i - (len(measures) - 1) / 2) * width for g in range(len(groups))]
-        values = [r[m] for r in result["rows"]]
-        heights = [0 if isinstance(v, dict) else v for v in values]
-        bars = ax.bar(xs, heights, width, label=MEASURE_LABELS[m])
-        for bar, v in zip(bars, values):
-            if isinstance(v, dict):
-                ax.annotate(CSV_SUPPRESSED, (bar.get_x() + bar.get_width() / 2, 0),
-                            ha="center", va="bottom", fontsize=7, rotation=90)
-    ax.set_xticks(range(len(groups)), groups, rotation=30 if len(groups) > 8 else 0)
-    span = f"{(result['from'] or '…')[:10]} to {(result['to'] or '…')[:10]}"
-    ax.set_title(f"LFR alerts and engagements by {result['group_by'].replace('_', ' ')}, {span}")
-    ax.set_ylabel("Count")
-    ax.legend(fontsize=8)
-    fig.text(0.01, 0.01, f"{CSV_SUPPRESSED}: suppressed (counts of 1 to "
-                         f"{result['suppression']['threshold']}, and cells that would reveal them)",
-             fontsize=7)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return alerts_chart.png(result)
 
 
 def deployments_csv(session: Session, start_from: datetime | None = None,
