@@ -1,6 +1,7 @@
 """The authoring worker: outbox relay, ``review.completed`` from the review
-service applied to CIA versions, and the PDFs of approved versions made from
-their stored DOCX (see ``pdfs``). Run with ``python -m cia_authoring.worker``."""
+service applied to CIA versions, the PDFs of approved versions made from
+their stored DOCX (see ``pdfs``), and disclosure copies kept current
+(``foi.handlers``, ``foi.refresh``). Run with ``python -m cia_authoring.worker``."""
 from __future__ import annotations
 
 import functools
@@ -13,6 +14,7 @@ from . import settings
 from .app import MIGRATIONS
 from .decisions import on_review_completed
 from .foi.handlers import handlers as foi_handlers
+from .foi.refresh import RefreshStaleCopies
 from .pdfs import RenderAhead
 
 
@@ -26,7 +28,7 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         handlers={"review.completed": handler, **foi_handlers(cfg)},
         # Its own topic too: disclosure copies are re-rendered from authoring events.
         subscribe_to=[EVENT_TOPICS["review"], EVENT_TOPICS["authoring"]],
-        periodic=[RenderAhead()],
+        periodic=[RenderAhead(), RefreshStaleCopies()],
     )
 
 
