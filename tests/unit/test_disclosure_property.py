@@ -111,3 +111,20 @@ def test_positive_control_the_checker_sees_a_planted_value_in_a_full_copy():
     version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
     data = rendering.render_full(_op(), version, CFG)
     assert any(found("Qwbrtz Kplmn", text) for text in docx_texts(data).values())
+
+
+def test_the_file_pass_redacts_what_the_template_formats():
+    # The intelligence was assessed on the deployment day: withheld (s31) in its
+    # field, and the template prints the open start time as "Thursday 14 May 2026";
+    # only the pass over the rendered file can see that formatted form.
+    content = copy.deepcopy(CONTENT)
+    content["intelligence_case"]["assessed_on"] = "2026-05-14"
+    content["deployment"]["start"] = "2026-05-14T10:00:00+01:00"
+    content["deployment"]["end"] = "2026-05-14T18:00:00+01:00"
+    version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
+    full = docx_texts(rendering.render_full(_op(), version, CFG))
+    assert any(found("14 May 2026", text) for text in full.values())
+    ctx, model = rendering.disclosure_context(_op(), version, CFG, [], [])
+    parts = docx_texts(rendering.render_disclosure_context(_op(), version, ctx, model, CFG))
+    assert [name for name, text in parts.items() if found("14 May 2026", text)] == []
+    assert any(e["pointer"].startswith("/document/") for e in model.redactor.log)

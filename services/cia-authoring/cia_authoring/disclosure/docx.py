@@ -10,6 +10,7 @@ survives split across runs.
 """
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -33,8 +34,10 @@ def scrub_docx(data: bytes, redactor: Redactor) -> bytes:
         if not _TEXT_PARTS.match(info.filename):
             continue
         raw = src.read(info)
-        root = etree.fromstring(raw)
         pointer = f"/document/{info.filename}"
+        if info.filename.startswith("word/") and _clean_at_a_glance(raw, redactor, pointer):
+            continue
+        root = etree.fromstring(raw)
         if info.filename.startswith("docProps/"):
             dirty = _scrub_properties(root, redactor, pointer)
         else:
@@ -49,6 +52,28 @@ def scrub_docx(data: bytes, redactor: Redactor) -> bytes:
         for info in src.infolist():
             dst.writestr(info, changed.get(info.filename) or src.read(info))
     return out.getvalue()
+
+
+_W_T = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+
+
+def _clean_at_a_glance(raw: bytes, redactor: Redactor, pointer: str) -> bool:
+    """True when no paragraph of the part needs a change, read without parsing.
+
+    Each chunk up to a closing ``</w:p>`` holds one paragraph's runs (and, in a
+    text box, the outer paragraph's runs before it: a superset, so a value split
+    there is still seen). Any change, or a part this reading cannot vouch for
+    (alternate content), goes to the full parse."""
+    if b"<mc:AlternateContent" in raw or b"<w:txbxContent" in raw:
+        return False
+    for chunk in raw.split(b"</w:p>"):
+        texts = _W_T.findall(chunk)
+        if not texts:
+            continue
+        text = html.unescape(b"".join(texts).decode("utf-8"))
+        if redactor.text(text, pointer) != text:
+            return False
+    return True
 
 
 def _scrub_paragraphs(root, redactor: Redactor, pointer: str) -> bool:
