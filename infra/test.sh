@@ -19,7 +19,8 @@ set -euo pipefail
 # shellcheck source=infra/test-stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/test-stack.sh"
 
-# The tests recognise CI by CI=true; lib.sh also takes TRUE, True, 1 and yes.
+# One spelling for the processes the tests start (tests/support.is_ci reads the
+# same values as cia_is_ci).
 if cia_is_ci; then
     export CI=true
 fi

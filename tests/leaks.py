@@ -1,6 +1,7 @@
 """One leak checker for the tests: what a reader of a file can see, normalised.
 
 DOCX: every XML part, paragraph by paragraph with the ``<w:t>`` runs joined
+(a ``<w:br/>``, ``<w:cr/>`` or ``<w:tab/>`` between them counting as a space)
 and XML unescaped, plus every other text node (properties, relationships);
 PDF: the extracted text of every page and the metadata (Info and XMP). All of
 it NFKC-normalised with format characters (zero-width, soft hyphen) removed,
@@ -17,6 +18,7 @@ import zipfile
 from lxml import etree
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+BREAKS = (f"{W}br", f"{W}cr", f"{W}tab")
 
 
 def norm(text: str) -> str:
@@ -43,7 +45,10 @@ def docx_texts(data: bytes) -> dict[str, str]:
                 parts[name] = raw.decode("latin-1")
                 continue
             root = etree.fromstring(raw)
-            lines = ["".join(t.text or "" for t in p.iter(f"{W}t")) for p in root.iter(f"{W}p")]
+            # A line break or tab inside a paragraph separates words as a space does:
+            # joined without one, a value after it would hide inside a longer word.
+            lines = ["".join(el.text or "" if el.tag == f"{W}t" else " "
+                             for el in p.iter(f"{W}t", *BREAKS)) for p in root.iter(f"{W}p")]
             others = [el.text for el in root.iter() if isinstance(el.tag, str)
                       and el.tag != f"{W}t" and el.text and el.text.strip()]
             others += [v for el in root.iter() if isinstance(el.tag, str) for v in el.attrib.values()]

@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.system import REPO, System
 from tests.receiver import WebhookReceiver
+from tests.support import is_ci
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def receiver():
 def broker_control():
     """Stop and start the run's shared broker (only when infra/test.sh manages it)."""
     if os.environ.get("CIA_TEST_KAFKA_LOCAL") != "1":
-        if os.environ.get("CI") == "true":
+        if is_ci():
             pytest.fail("the test broker must be managed by infra/test.sh under CI")
         pytest.skip("the broker is not managed by infra/test.sh")
 

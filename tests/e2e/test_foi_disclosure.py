@@ -12,7 +12,8 @@ import requests
 
 from tests.e2e.helpers import (FOI, PLANNER, create_authorised_operation, decide, example, ok,
                                submit, wait_review, wait_status)
-from tests.integration.test_foi_support import all_text
+from tests.integration.test_foi_support import readable_text
+from tests.leaks import found
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,10 @@ def test_censor_rule_release_and_bundle_through_the_running_system(make_system, 
     base = system.url("authoring")
     op = create_authorised_operation(system)
     content = example("cia-content.json")
-    content["community_sentiment"]["summary"] += f" {NAME} attended the market walkabout."
+    # "&" and "<...>" next to the name: in the DOCX's XML they are escaped, which a
+    # search of the raw bytes would not see through.
+    content["community_sentiment"]["summary"] += (
+        f" {NAME} & <the ward team> attended the market walkabout.")
     cia = ok(requests.post(base + "/api/v1/cias", headers=PLANNER, timeout=10,
                            json={"operation_id": op["id"], "content": content}), 201)
     submit(system, cia["id"])
@@ -57,9 +61,11 @@ def test_censor_rule_release_and_bundle_through_the_running_system(make_system, 
     assert docx.status_code == pdf.status_code == 200
     assert pdf.headers["X-Content-SHA256"] == current["pdf_sha256"]
     for data in (docx.content, pdf.content):
-        text = all_text(data)
-        assert NAME not in text and "Thistlewood" not in text
-        assert "attended the market walkabout" in text
+        text = readable_text(data)
+        assert not found(NAME, text) and not found("Thistlewood", text)
+        # Positive control: the sentence around the name is there, escaped characters too.
+        assert found("& <the ward team> attended the market walkabout", text)
+        assert "&" in text and "<the ward team>" in text
 
     released = ok(requests.post(copy_url + "/release", headers=FOI, timeout=10,
                                 json={"note": "FOI request 01.FOI.22.024139"}))

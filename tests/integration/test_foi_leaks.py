@@ -1,10 +1,13 @@
 """Nothing leaks: every s40 and s31 field planted (walking the schema), free text
 carrying e-mail addresses, UK phone numbers and two censor-rule targets; the
 disclosure DOCX (every part of the zip) and PDF (text and metadata, LibreOffice
-for real) show none of it, and name the force, not the author."""
+for real) show none of it, and name the force, not the author. Planted values
+carry ``&``, ``<``, ``>``, line breaks and Unicode spaces, and are looked for
+with ``tests.leaks`` (unescaped, normalised, case-folded), never as raw bytes."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import zipfile
 
@@ -14,8 +17,10 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import (ADMIN, PLANNER, bearer, make_app, ok,
                                                       problem)
-from tests.integration.test_foi_support import (CENSOR_BADGE, CENSOR_NAME, FOI_OFFICER, all_text,
-                                                approve, drain, planted_content, secret_pointers)
+from tests.integration.test_foi_support import (CENSOR_BADGE, CENSOR_NAME, FOI_OFFICER, approve,
+                                                drain, leaked, missing, planted_content,
+                                                readable_text, secret_pointers)
+from tests.leaks import docx_texts, found, norm, pdf_text
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +29,6 @@ DOCX_URL = "/api/v1/disclosures/{cia}/versions/1/document"
 # A planner whose name is as spottable as the planted values.
 AUTHOR = bearer("planner-zq", "Zebedee Quartermaine", "planner")
 S40_MARKER, S31_MARKER = "[Redacted — s.40(2)]", "[Redacted — s.31(1)(a)(b)]"
-
-
-def leaks(text: str, tokens: dict[str, list[str]]) -> list[tuple[str, str]]:
-    return [(where, t) for where, forms in tokens.items() for t in forms if t in text]
 
 
 def test_nothing_planted_reaches_the_disclosure_docx_or_pdf(databases):
@@ -44,45 +45,47 @@ def test_nothing_planted_reaches_the_disclosure_docx_or_pdf(databases):
             ok(client.post("/api/v1/disclosures/rules", json=body, headers=FOI_OFFICER), 201)
         assert "disclosure.rerender_requested" in drain(app)
 
-        # Positive control: the planner's full document carries every planted value,
-        # so their absence below means they were withheld, not that nothing was drawn.
-        full = all_text(client.get(f"/api/v1/cias/{cia['id']}/versions/1/document",
-                                   headers=PLANNER).data)
-        missing = [(w, forms) for w, forms in tokens.items() if not any(f in full for f in forms)]
-        assert missing == []
+        # Positive control: the planner's full document shows every planted value,
+        # so their absence below means they were withheld, not that the checker is blind
+        # to escaped, wrapped or oddly spaced text.
+        full = readable_text(client.get(f"/api/v1/cias/{cia['id']}/versions/1/document",
+                                        headers=PLANNER).data)
+        assert missing(tokens, full) == []
 
         docx = client.get(DOCX_URL.format(cia=cia["id"]), headers=FOI_OFFICER)
         assert docx.status_code == 200
-        with zipfile.ZipFile(io.BytesIO(docx.data)) as zf:
-            parts = {n: zf.read(n).decode("utf-8", "replace") for n in zf.namelist()}
+        parts = docx_texts(docx.data)
         assert "word/document.xml" in parts and any(n.startswith("word/header") for n in parts)
         assert any(n.startswith("word/footer") for n in parts) and "docProps/core.xml" in parts
         for name, text in parts.items():
-            assert leaks(text, tokens) == [], name
-            assert "Zebedee" not in text and "Quartermaine" not in text, name
-        core = parts["docProps/core.xml"]
+            assert leaked(tokens, text) == [], name
+            assert not found("Zebedee", text) and not found("Quartermaine", text), name
+        with zipfile.ZipFile(io.BytesIO(docx.data)) as zf:
+            core = zf.read("docProps/core.xml").decode()
         assert re.search(rf"<dc:creator>{FORCE}</dc:creator>", core)
         assert re.search(rf"<cp:lastModifiedBy>{FORCE}</cp:lastModifiedBy>", core)
         everything = "\n".join(parts.values())
-        assert S40_MARKER in everything and S31_MARKER in everything
+        s40, s31 = norm(S40_MARKER), norm(S31_MARKER)
+        assert s40 in everything and s31 in everything
         body = parts["word/document.xml"]
         # In place: free-text e-mail and phone, and the censor rules' targets.
-        assert f"Questions to {S40_MARKER} or {S40_MARKER}." in body
-        assert f"Out of hours: {S40_MARKER}." in body
-        assert f"Advised by {S40_MARKER}." in body and f"Logged under {S31_MARKER}." in body
+        assert norm(f"Questions to {S40_MARKER} or {S40_MARKER}.") in body
+        assert norm(f"Out of hours: {S40_MARKER}.") in body
+        assert norm(f"Advised by {S40_MARKER}.") in body
+        assert norm(f"Logged under {S31_MARKER}.") in body
 
         pdf = client.get(DOCX_URL.format(cia=cia["id"]), headers={**FOI_OFFICER,
                                                                   "Accept": "application/pdf"})
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
         assert pdf.data.startswith(b"%PDF")
-        text = all_text(pdf.data)
-        assert "Croydon Town Centre LFR Deployment" in text  # the text layer was read
-        assert leaks(text, tokens) == []
-        assert "Zebedee" not in text and "Quartermaine" not in text
+        text = pdf_text(pdf.data)
+        assert found("Croydon Town Centre LFR Deployment", text)  # the text layer was read
+        assert leaked(tokens, text) == []
+        assert not found("Zebedee", text) and not found("Quartermaine", text)
         from pypdf import PdfReader
         meta = PdfReader(io.BytesIO(pdf.data)).metadata
         assert meta.author == FORCE
-        assert "Redacted" in text
+        assert found("Redacted s.40(2)", text) and found("Redacted s.31(1)(a)(b)", text)
         # What was converted is the re-rendered copy: asking again serves the stored PDF.
         again = client.get(DOCX_URL.format(cia=cia["id"]) + "?format=pdf", headers=ADMIN)
         assert again.data == pdf.data
@@ -98,7 +101,9 @@ def test_nothing_planted_reaches_the_disclosure_docx_or_pdf(databases):
         assert {e["pointer"] for e in by_rule} == {"/legal_basis/necessity", "/communications/plan",
                                                   "/risks/0/mitigation"}
         assert {e["exemption"] for e in by_rule} == {"s.40(2)", "s.31(1)(a)(b)"}
-        assert CENSOR_BADGE not in str(log) and CENSOR_NAME not in str(log)
+        log_text = norm(json.dumps(log, ensure_ascii=False))
+        assert not found(CENSOR_BADGE, log_text) and not found(CENSOR_NAME, log_text)
+        assert leaked(tokens, log_text) == []
     finally:
         db(app).dispose()
 

@@ -92,7 +92,9 @@ def test_imported_grid_answers_the_ic_code_question_with_small_numbers_suppresse
     for resp in (client.get(ALERTS, headers={**FOI, "Accept": "text/csv"}),
                  client.get(ALERTS, query_string={"format": "csv"}, headers=FOI)):
         assert resp.status_code == 200 and resp.mimetype == "text/csv"
-        rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+        text = resp.get_data(as_text=True)
+        assert text.startswith("# LFR alerts and engagements by IC code, all deployments\n")
+        rows = list(csv.reader(line for line in io.StringIO(text) if not line.startswith("# ")))
         assert rows[0] == ["ic_code", "label", *MEASURES]
         assert rows[-1][:2] == ["total", "All"]
         assert "[c]" in {c for row in rows for c in row}

@@ -6,8 +6,10 @@
 - ``drain``: runs the worker's handlers, through the consumer's inbox, over the
   events the service emitted, until no new one appears (what the worker does
   when it consumes its own topic);
-- ``all_text``: every readable part of a response (DOCX parts, zip members,
-  PDF text and metadata).
+- ``readable_text`` / ``leaked``: what a reader of a response can see (DOCX
+  parts, zip members, PDF text and metadata, PNG text chunks), normalised by
+  ``tests.leaks``, and which planted values it shows;
+- ``all_text``: the same parts, raw, for checks of exact wording.
 """
 from __future__ import annotations
 
@@ -31,8 +33,21 @@ from cia_schemas.disclosure import DISCLOSURE_KEY, S31, S40
 from tests.integration.test_authoring_support import (PLANNER, authorise, bearer, content_for,
                                                       create_operation, deliver, ok,
                                                       review_completed)
+from tests.leaks import docx_texts, found, norm, pdf_text
 
 SECRET = (S40, S31)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# Planted text values take these forms in turn, so a leak check that searched raw
+# XML for the exact string (``&amp;``, ``&lt;``, a line break or a no-break space
+# in the way) would miss every one but the first.
+TEXT_FORMS = (
+    "ZQ{cls}LEAK{n:04d}",
+    "ZQ {cls} & LEAK{n:04d}",
+    "ZQ<{cls}>LEAK{n:04d}",
+    "ZQ{cls}\nLEAK{n:04d}",
+    "ZQ{cls}\u00a0LEAK\u2009{n:04d}",
+)
 
 # Watchlist categories whose labels are words no other part of a CIA uses.
 CATEGORIES = ["risk_of_harm", "missing_person_at_risk"]
@@ -91,8 +106,12 @@ class Planter:
                     value = f"+44 7700 9{n:05d}"
                     self.record(pointer, value)
                     return value
-            value = f"ZQ{cls.upper()}LEAK{n:04d}"
+            form = TEXT_FORMS[n % len(TEXT_FORMS)]
+            value = form.format(cls=cls.upper(), n=n)
             self.record(pointer, value)
+            if form != TEXT_FORMS[0]:
+                # Its distinctive tail alone: what a redaction of only the first words leaves.
+                self.record(pointer, value.split(cls.upper(), 1)[1])
             return value
         raise TypeError(f"no planted value for {type(f).__name__} at {pointer}")
 
@@ -194,6 +213,43 @@ def drain(app) -> list[str]:
             handled.append(event.type)
 
 
+def readable_text(data: bytes) -> str:
+    """What a reader of a response can see, normalised (``tests.leaks.norm``): each
+    part of a zip (recursively, so a DOCX inside a bundle too; a DOCX paragraph by
+    paragraph with its runs joined and XML unescaped), the text and metadata of a
+    PDF, the text chunks of a PNG (its pixels are checked against the JSON answer
+    elsewhere), a JSON document decoded, or the bytes as UTF-8."""
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+            if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
+                return "\n".join(docx_texts(data).values())
+            return "\n".join(f"== {n}\n" + readable_text(zf.read(n)) for n in names)
+    if data[:4] == b"%PDF":
+        return pdf_text(data)
+    if data[:8] == PNG_SIGNATURE:
+        from PIL import Image
+        with Image.open(io.BytesIO(data)) as image:
+            return norm("\n".join(f"{k} {v}" for k, v in image.info.items()
+                                   if isinstance(v, str)))
+    text = data.decode("utf-8", errors="replace")
+    try:  # JSON: its "\u00a0"-style escapes undone, as a client decoding it would
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    except ValueError:
+        pass
+    return norm(text)
+
+
+def leaked(tokens: dict[str, list[str]], text: str) -> list[tuple[str, str]]:
+    """The planted (pointer, form) pairs ``text`` (from ``readable_text``) shows."""
+    return [(where, t) for where, forms in tokens.items() for t in forms if found(t, text)]
+
+
+def missing(tokens: dict[str, list[str]], text: str) -> list[str]:
+    """The planted pointers none of whose forms ``text`` shows (a positive control)."""
+    return [where for where, forms in tokens.items() if not any(found(t, text) for t in forms)]
+
+
 def all_text(data: bytes) -> str:
     """Everything readable in a file: every part of a zip (recursively, so a DOCX
     inside a bundle too), the text and metadata of a PDF (whitespace-normalised),
@@ -215,5 +271,5 @@ def all_text(data: bytes) -> str:
 
 FOI_OFFICER = bearer("foi-7", "Frances FOI", "foi")
 
-__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "all_text", "approve", "drain",
-           "planted_content", "secret_pointers"]
+__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "all_text", "approve",
+           "drain", "leaked", "missing", "planted_content", "readable_text", "secret_pointers"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -28,11 +29,12 @@ def main() -> None:
                    "secret ./infra/run.sh generated under .state/).")
 def token(sub: str, name: str, roles: tuple[str, ...], ttl: int, secret: str | None) -> None:
     """Print a bearer token that the locally run services accept."""
-    if not secret:
-        try:
-            secret = jwt_secret()
-        except SecretMissing as exc:
-            raise click.ClickException(str(exc)) from None
+    # The same checks as the services (no published test secret outside development).
+    env = {**os.environ, **({"CIA_JWT_SECRET": secret} if secret else {})}
+    try:
+        secret = jwt_secret(env)
+    except SecretMissing as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(mint_token(secret, sub=sub, name=name, roles=list(roles), ttl_seconds=ttl))
 
 
