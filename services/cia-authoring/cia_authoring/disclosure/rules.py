@@ -2,10 +2,10 @@
 
 A rule matches literal text or a regular expression, case-insensitive unless
 asked otherwise, on normalised text (``normalise``): a literal ``John Smith``
-also finds ``JOHN\u00a0SMITH`` and ``John\u200bSmith``. Every pattern runs on
-RE2, a linear-time engine, so no rule can hang a worker (``(q+)+z`` runs in
+also finds ``JOHN\u00a0SMITH`` and ``John\u200bSmith``. Every expression runs
+on RE2, a linear-time engine, so no rule can hang a worker (``(q+)+z`` runs in
 linear time); constructs RE2 refuses (back-references, look-around) are refused
-with 422. Replacements are literal.
+with 422. A literal is escaped text, safe on any engine. Replacements are literal.
 
 Rules run inside the one redaction pass (``passes.Redactor``) over every text
 of the output; markers and earlier replacements are never rewritten. Each
@@ -65,10 +65,12 @@ def compile_pattern(kind: str, pattern: str, case_sensitive: bool):
     options.log_errors = False
     options.max_mem = _MAX_MEM
     if kind == LITERAL:
+        # Escaped words joined by optional spaces cannot backtrack badly:
+        # Python's engine serves them, without RE2's per-call re-encoding.
         words = normalise(pattern).text.split()
-        source = r"\s*".join(re.escape(w) for w in words)
-    else:
-        source = pattern
+        return re.compile(r"\s*".join(re.escape(w) for w in words),
+                          0 if case_sensitive else re.IGNORECASE)
+    source = pattern
     try:
         return re2.compile(source, options)
     except re2.error as exc:
@@ -85,6 +87,7 @@ def _re2_message(exc: Exception) -> str:
 
 
 def finditer(rx, text: str) -> Iterator[tuple[int, int]]:
+    """Spans of ``rx`` (an RE2 or, for literals, a ``re`` pattern) in ``text``."""
     for m in rx.finditer(text):
         if m.end() > m.start():
             yield m.start(), m.end()
