@@ -242,3 +242,19 @@ def test_openapi_documents_the_endpoints(client):
     post = spec["paths"]["/api/v1/subscriptions"]["post"]
     assert {"201", "401", "403", "422"} <= set(post["responses"])
     assert "secret" in spec["components"]["schemas"]["SubscriptionWithSecret"]["properties"]
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::a00:1]", "[64:ff9b::7f00:1]", "[2002:a00:1::]",
+                                  "[::a00:1]", "[::ffff:10.0.0.1]", "[2001:0:4136:e378:8000:63bf:f5ff:fffe]"])
+def test_ipv6_forms_of_refused_addresses_are_refused_through_the_api(databases, host):
+    # NAT64, 6to4, IPv4-compatible, IPv4-mapped and Teredo spellings of private or
+    # loopback IPv4 addresses, with an empty allow-list.
+    app = create_app({"DATABASE_URL": databases.new("strict6"), "TESTING": True})
+    try:
+        resp = app.test_client().post(
+            "/api/v1/subscriptions", headers=token(app, "admin"),
+            json={"url": f"http://{host}/hook", "event_types": ["*"]})
+        assert resp.status_code == 422, resp.json
+        assert resp.json["errors"][0]["pointer"] == "/url"
+    finally:
+        app_db(app).dispose()
