@@ -5,7 +5,8 @@
 - ``cia_versions``: numbered versions with content, status and a ``revision``
   counter that every write bumps (the ETag is derived from it);
 - ``documents``: DOCX files rendered at approval, full and disclosure copies;
-- ``audit_entries``: a hash chain per CIA.
+- ``audit_entries``: a hash chain per CIA;
+- ``pdf_claims``: which process is converting a stored DOCX to PDF (a lease).
 """
 from __future__ import annotations
 
@@ -162,3 +163,15 @@ class AuditEntry(Base):
             "at": self.at, "content_sha256": self.content_sha256, "detail": self.detail,
             "prev_hash": self.prev_hash, "entry_hash": self.entry_hash,
         }
+
+
+class PdfClaim(Base):
+    """A process converting a stored DOCX to PDF, until ``expires_at`` (see ``pdfs``)."""
+    __tablename__ = "pdf_claims"
+
+    cia_id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(sa.String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,18 +11,33 @@ may hold up or undo an approval:
 - a request for a PDF that is not stored yet (:func:`ensure`) converts it there
   and then.
 
+One process converts a document at a time: before converting, a process
+claims it in ``pdf_claims`` (an INSERT that fails if someone else holds it, in
+its own short transaction — none is open while LibreOffice runs) and releases
+the claim once the PDF is stored or the conversion failed. The job skips
+documents claimed by others; a request for one answers "not ready yet"
+(:class:`ConversionInProgress`). A claim is a lease: a process that died while
+converting is replaced once it expires (twice the conversion timeout plus a
+minute, so a conversion waiting for a LibreOffice slot is covered too).
+
 Whichever comes first stores it; the CIA row lock decides a race, so a PDF is
 stored once. A PDF is always made from the stored DOCX, so the two formats of
 a version show the same render. Each stored PDF is recorded in the audit trail.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from dataclasses import dataclass
-from typing import Callable
+from datetime import timedelta
+from typing import Callable, ContextManager
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from cia_common.db import Database, UnitOfWork
@@ -31,11 +46,12 @@ from cia_common.config import events_topic
 from . import audit, rendering, settings
 from .documents.pdf import DEFAULT_TIMEOUT_S, PdfConversionError, docx_to_pdf
 from .domain import sha256_hex
-from .models import CiaVersion, Document
+from .models import CiaVersion, Document, PdfClaim, utcnow
 
 log = logging.getLogger(__name__)
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+SessionScope = Callable[[], ContextManager[Session]]
 
 
 class SourceChanged(Exception):
@@ -49,20 +65,103 @@ class DocKey:
     kind: str  # full | disclosure
 
 
+class ConversionInProgress(PdfConversionError):
+    """Another process is converting this document now: ask again shortly."""
+
+
+_INSTANCE: tuple[int, str] | None = None
+
+
+def instance_id() -> str:
+    """This process as a claimer: host, pid and a random part (a new one after a fork)."""
+    global _INSTANCE
+    if _INSTANCE is None or _INSTANCE[0] != os.getpid():
+        _INSTANCE = (os.getpid(), f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}")
+    return _INSTANCE[1]
+
+
+def lease_seconds(cfg: dict) -> float:
+    timeout = float(cfg.get("PDF_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_S)
+    return float(cfg.get("PDF_CLAIM_LEASE_SECONDS") or 2 * timeout + 60)
+
+
+def _key_is(key: "DocKey"):
+    return sa.and_(PdfClaim.cia_id == key.cia_id, PdfClaim.version == key.version,
+                   PdfClaim.kind == key.kind)
+
+
+def claim(sessions: SessionScope, key: "DocKey", owner: str, lease_s: float) -> bool:
+    """Claim the conversion of ``key`` for ``owner``; False if another holds it.
+
+    A new claim is an INSERT (the primary key refuses a second one); a claim
+    whose lease expired, or that ``owner`` holds already, is taken over by an
+    UPDATE that re-checks that condition under the row lock. Each in its own
+    short transaction.
+    """
+    now = utcnow()
+    expires = now + timedelta(seconds=lease_s)
+    with sessions() as session:
+        try:
+            session.add(PdfClaim(cia_id=key.cia_id, version=key.version, kind=key.kind,
+                                 claimed_by=owner, claimed_at=now, expires_at=expires))
+            session.commit()
+            return True
+        except IntegrityError:
+            session.rollback()
+    with sessions() as session:
+        taken = session.execute(
+            sa.update(PdfClaim)
+            .where(_key_is(key), sa.or_(PdfClaim.expires_at <= now, PdfClaim.claimed_by == owner))
+            .values(claimed_by=owner, claimed_at=now, expires_at=expires)
+        ).rowcount
+        session.commit()
+    return taken == 1
+
+
+def release(sessions: SessionScope, key: "DocKey", owner: str) -> None:
+    """Drop ``owner``'s claim of ``key`` (a failure only logged: the lease ends it anyway)."""
+    try:
+        with sessions() as session:
+            session.execute(sa.delete(PdfClaim).where(_key_is(key), PdfClaim.claimed_by == owner))
+            session.commit()
+    except Exception as exc:  # noqa: BLE001 - the PDF is stored or failed either way
+        log.warning("could not release the PDF claim of %s: %s", key, exc)
+
+
+def _uow_sessions(unit_of_work: UnitOfWorkFactory) -> SessionScope:
+    @contextlib.contextmanager
+    def scope():
+        with unit_of_work() as uow:
+            yield uow.session
+    return scope
+
+
 def convert(docx: bytes, cfg: dict) -> bytes:
     """DOCX → PDF with the configured binary and timeout (raises PdfConversionError)."""
     return docx_to_pdf(docx, timeout_s=float(cfg.get("PDF_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_S),
                        soffice=cfg.get("SOFFICE") or None)
 
 
-def pending(session: Session, limit: int = 50) -> list[DocKey]:
-    """Stored DOCX documents (approved versions only) that have no PDF yet, oldest first."""
+def pending(session: Session, limit: int = 50, *, available_to: str | None = None) -> list[DocKey]:
+    """Stored DOCX documents (approved versions only) that have no PDF yet, oldest first.
+
+    With ``available_to``, without those another process holds an unexpired claim on.
+    """
     pdf = aliased(Document)
-    rows = session.execute(
+    query = (
         sa.select(Document.cia_id, Document.version, Document.kind)
         .outerjoin(pdf, sa.and_(pdf.cia_id == Document.cia_id, pdf.version == Document.version,
                                 pdf.kind == Document.kind, pdf.format == rendering.PDF_FORMAT))
         .where(Document.format == rendering.DOCX_FORMAT, pdf.id.is_(None))
+    )
+    if available_to is not None:
+        busy = sa.select(PdfClaim.cia_id).where(
+            PdfClaim.cia_id == Document.cia_id, PdfClaim.version == Document.version,
+            PdfClaim.kind == Document.kind, PdfClaim.claimed_by != available_to,
+            PdfClaim.expires_at > utcnow())
+        query = query.where(~busy.exists())
+    rows = session.execute(
+        query
         .order_by(Document.created_at, Document.cia_id, Document.version, Document.kind)
         .limit(limit)
     ).all()
@@ -112,57 +211,87 @@ def ensure(unit_of_work: UnitOfWorkFactory, key: DocKey, actor, cfg: dict) -> St
     """The stored PDF of a stored DOCX, converting and storing it first if needed.
 
     ``None`` when there is no stored DOCX (the version was never approved).
-    Raises ``PdfConversionError`` when LibreOffice fails; nothing is written then.
+    Raises ``PdfConversionError`` when LibreOffice fails; nothing is written then;
+    ``ConversionInProgress`` (a ``PdfConversionError``) when another process is
+    converting it.
     """
-    for _attempt in range(2):
-        with unit_of_work() as uow:
-            pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
-                                   rendering.PDF_FORMAT)
-            if pdf is not None:
-                return StoredPdf(pdf.data, pdf.sha256, False)
-            source = rendering.stored(uow.session, key.cia_id, key.version, key.kind)
-            if source is None:
-                return None
-            docx, source_sha256 = source.data, source.sha256
-        # No transaction is open while LibreOffice runs.
-        data = convert(docx, cfg)
-        try:
+    with unit_of_work() as uow:
+        pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
+                               rendering.PDF_FORMAT)
+        if pdf is not None:
+            return StoredPdf(pdf.data, pdf.sha256, False)
+    sessions, owner = _uow_sessions(unit_of_work), instance_id()
+    if not claim(sessions, key, owner, lease_seconds(cfg)):
+        raise ConversionInProgress("Another process is converting this PDF right now.")
+    try:
+        for _attempt in range(2):
             with unit_of_work() as uow:
-                doc, created = store(uow, key, data, source_sha256, actor)
-                result = StoredPdf(doc.data, doc.sha256, created)
-                uow.commit()
-            return result
-        except SourceChanged:
-            continue  # re-rendered meanwhile: convert the new DOCX
-    raise PdfConversionError("The document was replaced twice while it was being converted.")
+                # Again under the claim: the previous claimer may have stored it.
+                pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
+                                       rendering.PDF_FORMAT)
+                if pdf is not None:
+                    return StoredPdf(pdf.data, pdf.sha256, False)
+                source = rendering.stored(uow.session, key.cia_id, key.version, key.kind)
+                if source is None:
+                    return None
+                docx, source_sha256 = source.data, source.sha256
+            # No transaction is open while LibreOffice runs.
+            data = convert(docx, cfg)
+            try:
+                with unit_of_work() as uow:
+                    doc, created = store(uow, key, data, source_sha256, actor)
+                    result = StoredPdf(doc.data, doc.sha256, created)
+                    uow.commit()
+                return result
+            except SourceChanged:
+                continue  # re-rendered meanwhile: convert the new DOCX
+        raise PdfConversionError("The document was replaced twice while it was being converted.")
+    finally:
+        release(sessions, key, owner)
 
 
 class RenderAhead:
     """The worker's periodic job: make the PDFs of newly approved versions.
 
-    One conversion per call, so the worker stops promptly; a failed one is
-    retried after 30 s, doubling up to an hour (counted in this process only: a
-    restart tries again at once). Returns the delay the worker should wait.
+    One conversion per call, so the worker stops promptly; documents another
+    process has claimed are skipped; a failed one is retried after 30 s,
+    doubling up to an hour (counted in this process only: a restart tries again
+    at once). Returns the delay the worker should wait. ``owner`` names the
+    claimer (default: this process).
     """
 
     RETRY_FIRST_S = 30.0
     RETRY_MAX_S = 3600.0
 
-    def __init__(self) -> None:
+    def __init__(self, owner: str | None = None) -> None:
         self.__name__ = "render_pdfs_ahead"
+        self.owner = owner
         self.failures: dict[DocKey, tuple[int, float]] = {}  # key -> (failures, retry at)
 
     def __call__(self, db: Database, cfg: dict) -> float:
         if not cfg.get("PDF_RENDER_AHEAD", True):
             return 60.0
         now = time.monotonic()
+        owner = self.owner or instance_id()
         with db.sessions() as session:
-            keys = pending(session)
+            keys = pending(session, available_to=owner)
         due = [k for k in keys if self.failures.get(k, (0, 0.0))[1] <= now]
         if not due:
             return 2.0
         key = due[0]
+        if not claim(db.sessions, key, owner, lease_seconds(cfg)):
+            return 0.1  # claimed by another meanwhile: take the next one
+        try:
+            return self._convert_and_store(db, cfg, key, more=len(due) > 1)
+        finally:
+            release(db.sessions, key, owner)
+
+    def _convert_and_store(self, db: Database, cfg: dict, key: DocKey, *, more: bool) -> float:
         with db.sessions() as session:
+            pdf = rendering.stored(session, key.cia_id, key.version, key.kind,
+                                   rendering.PDF_FORMAT)
+            if pdf is not None:
+                return 0.01  # stored by the previous claimer meanwhile
             source = rendering.stored(session, key.cia_id, key.version, key.kind)
             if source is None:
                 return 0.1
@@ -185,4 +314,4 @@ class RenderAhead:
         self.failures.pop(key, None)
         if created:
             log.info("stored the PDF of %s v%s (%s)", key.cia_id, key.version, key.kind)
-        return 0.01 if len(due) > 1 else 1.0
+        return 0.01 if more else 1.0

@@ -1,7 +1,9 @@
 """The authoring worker: outbox relay, ``review.completed`` from the review
 service applied to CIA versions, the PDFs of approved versions made from
 their stored DOCX (see ``pdfs``), and disclosure copies kept current
-(``foi.handlers``, ``foi.refresh``). Run with ``python -m cia_authoring.worker``."""
+(``foi.handlers``, ``foi.refresh``). LibreOffice processes: those a crashed
+worker left are killed at start-up, the running ones at shutdown
+(``documents.pdf``). Run with ``python -m cia_authoring.worker``."""
 from __future__ import annotations
 
 import functools
@@ -12,6 +14,7 @@ from cia_common.worker import WorkerSpec
 
 from . import settings
 from .app import MIGRATIONS
+from .documents.pdf import kill_running, sweep_orphans
 from .decisions import on_review_completed
 from .foi.handlers import handlers as foi_handlers
 from .foi.refresh import RefreshStaleCopies
@@ -29,6 +32,8 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         # Its own topic too: disclosure copies are re-rendered from authoring events.
         subscribe_to=[EVENT_TOPICS["review"], EVENT_TOPICS["authoring"]],
         periodic=[RenderAhead(), RefreshStaleCopies()],
+        on_start=[sweep_orphans],
+        on_stop=[kill_running],
     )
 
 

@@ -29,6 +29,10 @@ class WorkerSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     subscribe_to: list[str] = field(default_factory=list)  # event-topic names, unprefixed
     periodic: list[Callable[[Database, dict], float | None]] = field(default_factory=list)
+    # Called once before the threads start, and when stopping (before and after
+    # the threads are joined); an exception is logged and does not stop the worker.
+    on_start: list[Callable[[], object]] = field(default_factory=list)
+    on_stop: list[Callable[[], object]] = field(default_factory=list)
 
 
 class ConsumerStalled(RuntimeError):
@@ -144,9 +148,17 @@ class Worker:
             self.wake_periodic.wait(max(delay, 0.01))
             self.wake_periodic.clear()
 
+    def _hooks(self, hooks) -> None:
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("hook %s: %s", getattr(hook, "__name__", hook), exc)
+
     def run(self) -> None:
         if self.cfg.get("RUN_MIGRATIONS", True):
             upgrade(self.cfg["DATABASE_URL"], self.spec.migrations)
+        self._hooks(self.spec.on_start)
         try:
             ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], [events_topic(self.cfg)])
         except Exception as exc:  # noqa: BLE001 - the relay retries until the broker is back
@@ -158,8 +170,10 @@ class Worker:
         log.info("%s worker running", self.spec.service)
         while not self.stopping.is_set():
             time.sleep(0.2)
+        self._hooks(self.spec.on_stop)  # e.g. ends a job's child processes, so it returns
         for t in threads:
             t.join(timeout=10)
+        self._hooks(self.spec.on_stop)  # what a job started meanwhile
         self._drop_producer()
         self.db.dispose()
 
