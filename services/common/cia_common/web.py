@@ -29,7 +29,7 @@ from cia_schemas.errors import to_json_pointers
 
 from .config import load_config
 from .db import Database
-from . import json_input
+from . import docs_assets, json_input
 from .errors import PROBLEM_JSON, InvalidContent, Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
 from .migrate import upgrade
@@ -261,13 +261,14 @@ HTML_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:
 
 
 def _docs_csp(cfg: dict) -> str:
-    """The API docs pages load Swagger UI / ReDoc from their CDN and run inline set-up."""
+    """The API docs pages load Swagger UI / ReDoc (from the service itself unless
+    configured otherwise) and run inline set-up."""
     urls = (urlsplit(cfg.get(key) or "") for key in ("OPENAPI_SWAGGER_UI_URL", "OPENAPI_REDOC_URL"))
     origins = sorted({f"{u.scheme}://{u.netloc}" for u in urls if u.scheme and u.netloc})
-    cdn = " ".join(origins)
-    return (f"default-src 'none'; script-src 'self' 'unsafe-inline' {cdn}; "
-            f"style-src 'self' 'unsafe-inline' {cdn}; img-src 'self' data: {cdn}; "
-            f"font-src 'self' data: {cdn}; connect-src 'self'; worker-src blob:; "
+    cdn = "".join(f" {o}" for o in origins)
+    return (f"default-src 'none'; script-src 'self' 'unsafe-inline'{cdn}; "
+            f"style-src 'self' 'unsafe-inline'{cdn}; img-src 'self' data:{cdn}; "
+            f"font-src 'self' data:{cdn}; connect-src 'self'; worker-src blob:; "
             "frame-ancestors 'none'; base-uri 'none'")
 
 
@@ -355,9 +356,10 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by the service itself (docs_assets): nothing loads from the internet.
+        OPENAPI_SWAGGER_UI_URL=docs_assets.SWAGGER_UI_URL,
         OPENAPI_REDOC_PATH="/redoc",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc/bundles/redoc.standalone.js",
+        OPENAPI_REDOC_URL=docs_assets.REDOC_URL,
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "components": {"securitySchemes": {
@@ -384,6 +386,7 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
     app.register_error_handler(DataError, _handle_bad_value)
     app.register_error_handler(Exception, _handle_unexpected)
     app.register_blueprint(_health_blueprint())
+    app.register_blueprint(docs_assets.blueprint())
 
     metrics = _Metrics(service)
     app.extensions["cia_metrics"] = metrics

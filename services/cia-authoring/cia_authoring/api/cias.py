@@ -10,6 +10,7 @@ from cia_common.errors import InvalidContent, Problem
 
 from .. import audit, cias
 from ..documents.pdf import PdfConversionError
+from ..pdfs import ConversionInProgress
 from ..domain import verify_chain
 from ..rendering import PDF
 from . import present
@@ -236,7 +237,9 @@ def get_document(cia_id, number):
         try:
             doc = cias.full_document_pdf(unit_of_work, cia_id, number, actor(), cfg())
         except PdfConversionError as exc:
-            log.error("PDF of CIA %s v%s failed: %s", cia_id, number, exc)
+            # Another worker converting it now is no failure.
+            log.log(logging.INFO if isinstance(exc, ConversionInProgress) else logging.ERROR,
+                    "PDF of CIA %s v%s failed: %s", cia_id, number, exc)
             raise Problem(503, "Service Unavailable",
                           "The PDF could not be produced right now; try again shortly, or ask "
                           f"for the DOCX (Accept: {DOCX}).", headers={"Retry-After": "30"}) from None

@@ -14,6 +14,7 @@ from cia_common.web import db
 
 from .. import disclosures, pdfs, rendering
 from ..documents.pdf import PdfConversionError
+from ..pdfs import ConversionInProgress
 from ..disclosure.model import detectors_for
 from ..foi import bundle, copies, release
 from ..foi.schemas import (DisclosureQuerySchema, DisclosureSchema, DocumentQuerySchema,
@@ -124,7 +125,9 @@ def get_disclosure_document(query, cia_id, number):
             stored = pdfs.ensure(unit_of_work, pdfs.DocKey(cia_id, number, rendering.DISCLOSURE),
                                  actor(), cfg())
         except PdfConversionError as exc:
-            log.error("PDF of the disclosure copy %s v%s failed: %s", cia_id, number, exc)
+            # Another worker converting it now is no failure.
+            log.log(logging.INFO if isinstance(exc, ConversionInProgress) else logging.ERROR,
+                    "PDF of the disclosure copy %s v%s failed: %s", cia_id, number, exc)
             raise Problem(503, "Service Unavailable", "The PDF could not be produced right now; "
                           f"try again shortly, or take the DOCX ({DOCX}).",
                           headers={"Retry-After": "30"}) from None
