@@ -358,6 +358,8 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
         OPENAPI_SWAGGER_UI_PATH="/docs",
         # Served by the service itself (docs_assets): nothing loads from the internet.
         OPENAPI_SWAGGER_UI_URL=docs_assets.SWAGGER_UI_URL,
+        # No validity badge: Swagger UI would fetch it from validator.swagger.io.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         OPENAPI_REDOC_PATH="/redoc",
         OPENAPI_REDOC_URL=docs_assets.REDOC_URL,
         API_SPEC_OPTIONS={
