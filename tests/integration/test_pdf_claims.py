@@ -99,6 +99,7 @@ def test_a_document_claimed_by_one_worker_is_skipped_by_the_other(app, client, c
 
 def test_a_request_for_a_pdf_another_process_is_converting_is_told_to_retry(
         app, client, converter):
+    app.config["PDF_WAIT_SECONDS"] = 0  # ask once, wait for nobody
     _op, cia = approved_cia(app, client)
     key = pdfs.DocKey(cia["id"], 1, "full")
     assert pdfs.claim(db(app).sessions, key, "worker-a", lease_s=300)
@@ -114,6 +115,23 @@ def test_a_request_for_a_pdf_another_process_is_converting_is_told_to_retry(
     assert resp.status_code == 200 and resp.data == FAKE_PDF
     assert len(converter.calls) == 1
     assert _claims(app) == []
+
+
+def test_a_request_waits_for_a_conversion_that_ends_soon(app, client, converter):
+    app.config["PDF_WAIT_SECONDS"] = 60
+    _op, cia = approved_cia(app, client)
+    key = pdfs.DocKey(cia["id"], 1, "full")
+    assert pdfs.claim(db(app).sessions, key, "worker-a", lease_s=300)
+    # The other claimer lets go while the request waits (its conversion failed).
+    let_go = threading.Timer(0.5, pdfs.release, (db(app).sessions, key, "worker-a"))
+    let_go.start()
+    try:
+        resp = client.get(f"/api/v1/cias/{cia['id']}/versions/1/document",
+                          headers={**PLANNER, "Accept": PDF})
+    finally:
+        let_go.join(10)
+    assert resp.status_code == 200 and resp.data == FAKE_PDF
+    assert len(converter.calls) == 1 and _claims(app) == []
 
 
 def test_an_expired_claim_is_taken_over_and_a_live_one_is_not(app, client, converter):

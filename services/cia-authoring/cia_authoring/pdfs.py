@@ -213,7 +213,7 @@ def ensure(unit_of_work: UnitOfWorkFactory, key: DocKey, actor, cfg: dict) -> St
     ``None`` when there is no stored DOCX (the version was never approved).
     Raises ``PdfConversionError`` when LibreOffice fails; nothing is written then;
     ``ConversionInProgress`` (a ``PdfConversionError``) when another process is
-    converting it.
+    still converting it after ``PDF_WAIT_SECONDS`` (default 20).
     """
     with unit_of_work() as uow:
         pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
@@ -221,8 +221,18 @@ def ensure(unit_of_work: UnitOfWorkFactory, key: DocKey, actor, cfg: dict) -> St
         if pdf is not None:
             return StoredPdf(pdf.data, pdf.sha256, False)
     sessions, owner = _uow_sessions(unit_of_work), instance_id()
-    if not claim(sessions, key, owner, lease_seconds(cfg)):
-        raise ConversionInProgress("Another process is converting this PDF right now.")
+    # Another process converting it (the worker, right after an approval) is
+    # usually done within seconds: wait for it rather than send the client away.
+    deadline = time.monotonic() + float(cfg.get("PDF_WAIT_SECONDS", 20.0))
+    while not claim(sessions, key, owner, lease_seconds(cfg)):
+        with unit_of_work() as uow:
+            pdf = rendering.stored(uow.session, key.cia_id, key.version, key.kind,
+                                   rendering.PDF_FORMAT)
+            if pdf is not None:
+                return StoredPdf(pdf.data, pdf.sha256, False)
+        if time.monotonic() >= deadline:
+            raise ConversionInProgress("Another process is converting this PDF right now.")
+        time.sleep(0.25)
     try:
         for _attempt in range(2):
             with unit_of_work() as uow:
