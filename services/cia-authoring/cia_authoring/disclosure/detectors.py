@@ -38,6 +38,7 @@ class Hit:
 
 
 _DIGIT = re.compile(r"\d")
+_SEEN_MAX = 20_000
 
 
 def _reason(what: str) -> str:
@@ -159,8 +160,19 @@ class Detectors:
         self.cutoff_level = rank_level(rank_cutoff)
         self.cutoff_label = RANK_LABELS.get(rank_cutoff, rank_cutoff)
         self.collar_res = [re.compile(p) for p in collar_patterns]
+        self._seen: dict[str, list[Hit]] = {}
 
     def find(self, text: str) -> list[Hit]:
+        # Most texts of a copy recur in every copy (the template's wording, common
+        # phrases): what the detectors found in a text is kept, for a while.
+        hits = self._seen.get(text)
+        if hits is None:
+            if len(self._seen) >= _SEEN_MAX:
+                self._seen.clear()
+            hits = self._seen[text] = self._find(text)
+        return hits
+
+    def _find(self, text: str) -> list[Hit]:
         hits: list[Hit] = list(self.emails(text))
         if _DIGIT.search(text):
             # Every other form but a name has a digit in it.

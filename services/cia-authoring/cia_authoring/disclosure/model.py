@@ -40,8 +40,14 @@ class CopyModel:
 
 
 def detectors_for(cfg: dict) -> Detectors:
-    return Detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
-                     cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS)
+    return _detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
+                      tuple(cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS))
+
+
+@lru_cache(maxsize=8)
+def _detectors(cutoff: str, collar_patterns: tuple[str, ...]) -> Detectors:
+    # One per configuration: it keeps what it found in texts it has seen.
+    return Detectors(cutoff, collar_patterns)
 
 
 def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),

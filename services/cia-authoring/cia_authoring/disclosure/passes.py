@@ -40,6 +40,7 @@ class Redactor:
         # rendered file meets most of them again, one per paragraph.
         self._clean: set[str] = set()
         self._normalised: dict[str, object] = {}
+        self._rules_found: dict[str, list] = {}
 
     # -- collecting ------------------------------------------------------------
     def collect(self, node: Any) -> None:
@@ -53,11 +54,10 @@ class Redactor:
                 norm = self._normalise(segment)
                 for hit in self.detectors.names(norm.text):
                     self.withheld.add_name(hit.name or "", S40, _S40_NAME_REASON, "name_after_rank")
-                for rule, rx in self._compiled:
-                    for m in rules_mod.finditer(rx, norm.text):
-                        start, end = norm.span(*m)
-                        self.withheld.add(segment[start:end], rule.exemption, rule.reason,
-                                          f"rule:{rule.id}")
+                for rule, start, end in self._rule_hits(norm):
+                    o_start, o_end = norm.span(start, end)
+                    self.withheld.add(segment[o_start:o_end], rule.exemption, rule.reason,
+                                      f"rule:{rule.id}")
 
     # -- redacting ---------------------------------------------------------------
     def tree(self, node: Any, pointer: str = "") -> Any:
@@ -90,13 +90,20 @@ class Redactor:
             norm = self._normalised[text] = normalise(text)
         return norm
 
+    def _rule_hits(self, norm) -> list[tuple[rules_mod.Rule, int, int]]:
+        hits = self._rules_found.get(norm.text)
+        if hits is None:
+            hits = self._rules_found[norm.text] = [
+                (rule, start, end) for rule, rx in self._compiled
+                for start, end in rules_mod.finditer(rx, norm.text)]
+        return hits
+
     def _segment(self, text: str, pointer: str) -> str:
         norm = self._normalise(text)
         hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
-        for rule, rx in self._compiled:
-            for start, end in rules_mod.finditer(rx, norm.text):
-                hits.append((Hit(start, end, "censor_rule", rule.exemption, rule.reason),
-                             rule.marker, rule.id))
+        for rule, start, end in self._rule_hits(norm):
+            hits.append((Hit(start, end, "censor_rule", rule.exemption, rule.reason),
+                         rule.marker, rule.id))
         # Detectors before withheld values: of two hits on the same span, the
         # first is logged, and a detector says more about what was found.
         for hit in self.detectors.find(norm.text):
