@@ -10,9 +10,10 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
+from cia_schemas.content import SECTION_TITLES
 from tests.e2e.helpers import (ADMIN, PLANNER, REVIEWER, create_authorised_operation, create_cia,
                                ok, reviews_of, wait_status)
-from tests.support import wait_for
+from tests.support import is_ci, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,7 @@ def browser():
         except ImportError:
             missing = "the playwright package is not installed"
     if missing:
-        if os.environ.get("CI") == "true":
+        if is_ci():
             pytest.fail(f"browser tests are mandatory under CI: {missing}")
         pytest.skip(missing)
     with sync_playwright() as p:
@@ -45,6 +46,20 @@ def browser():
             yield browser
         finally:
             browser.close()
+
+
+def longest_text(value) -> str:
+    """The longest string inside ``value``: a value distinctive enough to look for."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return max((longest_text(v) for v in value), key=len, default="")
+    return value if isinstance(value, str) else ""
+
+
+def screenshot_dir(tmp_path):
+    """Where the page's screenshots go: CIA_SCREENSHOT_DIR (e.g. docs/) or the test's tmp."""
+    return os.environ.get("CIA_SCREENSHOT_DIR") or str(tmp_path)
 
 
 def submit_for(system, cia_id: str, reviewers: list[str]) -> dict:
@@ -88,7 +103,23 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
         system.url("authoring") + f"/api/v1/cias/{cia['id']}/versions/1/document")
     page.screenshot(path=str(tmp_path / "action-page-round-1.png"), full_page=True)
 
-    # Round 1: changes requested, with a comment typed into the page.
+    # The CIA itself is on the page: every section of the DOCX, in order, with its values
+    # (folded sections included: their text is in the page, one click away).
+    for i, title in enumerate(SECTION_TITLES.values(), start=1):
+        assert page.get_by_role("heading", name=f"{i}. {title}", exact=True).is_visible(), title
+    cia_text = page.text_content("#cia")
+    for key in SECTION_TITLES:
+        if key in cia["content"]:
+            planted = longest_text(cia["content"][key])
+            assert planted and planted in cia_text, key
+    assert "What changed" not in page.inner_text("main")  # the first round has no baseline
+
+    # Round 1: changes requested, with a comment and comments on two sections.
+    section_comments = {"engagement_log": "Add the minutes of the IAG meeting of 2 May.",
+                        "risks": "Name an owner for the disorder risk."}
+    for key, text in section_comments.items():
+        page.click(f"#section-{key} summary:has-text('Comment on this section')")
+        page.fill(f"textarea[name='section_comment.{key}']", text)
     page.fill("textarea[name=comment]", "Add the minutes of the IAG meeting of 2 May.")
     page.click("button:has-text('Request changes')")
     assert page.inner_text("h1") == "Decision recorded"
@@ -98,6 +129,8 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
     # The planner sees who asked for what.
     assert (changed["review"]["decided_by"]["sub"], changed["review"]["comment"]) == (
         "reviewer-1", "Add the minutes of the IAG meeting of 2 May.")
+    assert changed["review"]["section_comments"] == [
+        {"section": key, "comment": text} for key, text in section_comments.items()]
 
     # The planner revises and resubmits: a new round, and a new link for reviewer-1.
     patched = ok(requests.patch(
@@ -118,7 +151,21 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
     text = page.inner_text("main")
     assert patched["content"]["header"]["title"] in text
     assert "Earlier review rounds" in text and "Add the minutes of the IAG meeting" in text
-    page.screenshot(path=str(tmp_path / "action-page-round-2.png"), full_page=True)
+    # What changed since round 1: the title, old and new.
+    changes = page.inner_text("section[aria-labelledby=s-changes]")
+    assert "What changed since review round 1" in changes
+    assert cia["content"]["header"]["title"] in changes
+    assert patched["content"]["header"]["title"] in changes
+    shots = screenshot_dir(tmp_path)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=os.path.join(shots, "action-page-desktop.png"), full_page=True)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                             is_mobile=True)
+    assert phone.goto(second_link).status == 200  # opening the page does not spend the link
+    # Nothing is wider than the phone's screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=os.path.join(shots, "action-page-phone.png"), full_page=True)
+    phone.close()
     page.click("button:has-text('Approve')")
     assert page.inner_text("h1") == "Decision recorded"
     assert "The review is now approved" in page.inner_text("main")

@@ -105,7 +105,8 @@ NOTIFIER = [
 ]
 
 # Every service: health, readiness (503 when the broker is not reachable from
-# here), metrics, the OpenAPI and its docs pages, and Flask's static route.
+# here), metrics, the OpenAPI and its docs pages with their assets, and Flask's
+# static route.
 PLATFORM = [
     ("GET", "/healthz", PUBLIC, 200, {}),
     ("GET", "/readyz", PUBLIC, (200, 503), {}),
@@ -113,6 +114,8 @@ PLATFORM = [
     ("GET", "/openapi.json", PUBLIC, 200, {}),
     ("GET", "/docs", PUBLIC, 200, {}),
     ("GET", "/redoc", PUBLIC, 200, {}),
+    ("GET", "/docs-assets/<path:filename>", PUBLIC, 200,
+     {"params": {"filename": "redoc/bundles/redoc.standalone.js"}}),
     ("GET", "/static/<path:filename>", PUBLIC, 404, {}),
 ]
 

@@ -220,6 +220,7 @@ def test_submit_validates_everything_a_reviewer_needs(client):
         "submitted_by": {"sub": "planner-1", "name": "Pat Planner"},
         "requested_reviewers": ["reviewer-1", "reviewer-2"],
         "content_hash": done["content_hash"],
+        "content": edited["content"],  # the reviewer's action page shows it
     }
 
     # Under review: neither editable nor submittable again.

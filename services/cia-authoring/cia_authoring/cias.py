@@ -297,6 +297,8 @@ def submit(uow: UnitOfWork, cia_id: str, requested_reviewers: list[str], if_matc
         "submitted_by": {"sub": actor.sub, "name": actor.name},
         "requested_reviewers": reviewers,
         "content_hash": version.content_sha256,
+        # The full content, so the reviewer's action page can show what they approve.
+        "content": version.content,
     })
     return view
 

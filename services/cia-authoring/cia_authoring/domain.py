@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cia_schemas.errors import join_pointer
+from cia_schemas.diff import diff  # noqa: F401 - the version diff, shared with the review service
 
 # --------------------------------------------------------------------------
 # Errors
@@ -256,48 +256,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 def _deep_copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
-
-
-def diff(old: Any, new: Any, pointer: str = "") -> list[dict]:
-    """Field-level differences from ``old`` to ``new``.
-
-    ``[{op: added|removed|changed, pointer, old, new}]`` with RFC 6901 pointers;
-    objects and arrays are compared member by member (arrays by position), so a
-    change deep in a list entry is reported at that field, not as a new list.
-    """
-    out: list[dict] = []
-    _diff(old, new, pointer, out)
-    return out
-
-
-_ABSENT = object()
-
-
-def _diff(old: Any, new: Any, pointer: str, out: list[dict]) -> None:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new), key=str):
-            _diff(old.get(key, _ABSENT), new.get(key, _ABSENT), join_pointer(pointer, key), out)
-        return
-    if isinstance(old, list) and isinstance(new, list):
-        for i in range(max(len(old), len(new))):
-            _diff(old[i] if i < len(old) else _ABSENT, new[i] if i < len(new) else _ABSENT,
-                  join_pointer(pointer, i), out)
-        return
-    if old is _ABSENT and new is _ABSENT:
-        return
-    if old is _ABSENT:
-        out.append({"op": "added", "pointer": pointer, "old": None, "new": new})
-    elif new is _ABSENT:
-        out.append({"op": "removed", "pointer": pointer, "old": old, "new": None})
-    elif not _same(old, new):
-        out.append({"op": "changed", "pointer": pointer, "old": old, "new": new})
-
-
-def _same(a: Any, b: Any) -> bool:
-    # JSON semantics: true is not 1, 1 is 1.0.
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
 
 
 def content_reference_error(content: dict, operation_reference: str) -> str | None:

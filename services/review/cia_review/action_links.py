@@ -81,10 +81,12 @@ def resolve(session: Session, token: str, settings: ReviewSettings, now: datetim
 
 
 def decide_by_link(uow: UnitOfWork, token: str, decision: str, comment: str | None, *,
-                   settings: ReviewSettings, now: datetime) -> Review:
+                   settings: ReviewSettings, now: datetime,
+                   section_comments: list[dict] | None = None) -> Review:
     """Apply the link holder's decision; the link is spent in the same transaction."""
     row, review, claims = resolve(uow.session, token, settings, now, lock=True)
     review = record_decision(uow, review.id, Actor(sub=claims.reviewer_sub, name=claims.reviewer_sub),
-                             decision, comment, [], channel="link", settings=settings, now=now)
+                             decision, comment, section_comments or [], channel="link",
+                             settings=settings, now=now)
     row.used_at = now
     return review

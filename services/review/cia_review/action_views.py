@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from cia_common.events import utcnow
+from cia_schemas.content import SECTION_TITLES, SECTIONS
 
 from . import pages, payloads, services, tokens
 from .action_links import LinkRefused, decide_by_link, resolve
@@ -39,17 +40,43 @@ _HTML_RESPONSES = {
 
 
 def _form(session, review, claims, token: str, *, error: str | None = None, comment: str = "",
-          status: int = 200):
+          section_comments: dict[str, str] | None = None, status: int = 200):
     cfg = settings()
     nonce = tokens.new_nonce()
     links = {**payloads.links(review, cfg), "cia_document": payloads.document_url(review, cfg)}
     summary = pages.summary(review, links=links, approvals=payloads.approvals(review),
-                            earlier=services.earlier_rounds(session, review))
+                            earlier=services.earlier_rounds(session, review),
+                            baseline=services.baseline(session, review))
     return pages.decision_form(
         summary, reviewer=claims.reviewer_sub, nonce=nonce,
         csrf=tokens.csrf_token(cfg.action_link_secret, token, nonce),
         expires_at=datetime.fromtimestamp(claims.expires_at, timezone.utc),
-        error=error, comment=comment, status=status)
+        error=error, comment=comment, section_comments=section_comments, status=status)
+
+
+def _section_comments() -> dict[str, str]:
+    """The non-empty per-section comments posted with the form, {section: comment}."""
+    out = {}
+    for key in SECTIONS:
+        text = (request.form.get(f"section_comment.{key}") or "").strip()
+        if text:
+            out[key] = text
+    return out
+
+
+def _form_error(decision: str, comment: str, section_comments: dict[str, str]) -> str | None:
+    """What is wrong with the posted form, in words for the page; None when it is complete."""
+    if decision not in {d.value for d in Decision}:
+        return "Choose Approve, Request changes or Reject."
+    if decision in (Decision.REQUEST_CHANGES.value, Decision.REJECT.value) and not comment.strip():
+        return ("Requesting changes or rejecting needs a comment: say what has to change, "
+                "or why the CIA cannot be approved.")
+    if len(comment) > 20_000:
+        return "The comment is too long (at most 20,000 characters)."
+    long = [SECTION_TITLES[k] for k, text in section_comments.items() if len(text) > 10_000]
+    if long:
+        return f"A section comment is too long (at most 10,000 characters): {', '.join(long)}."
+    return None
 
 
 def _origin(url: str) -> str:
@@ -94,6 +121,10 @@ def show(token):
         "type": "object", "required": ["decision", "nonce", "csrf"],
         "properties": {"decision": {"type": "string", "enum": [d.value for d in Decision]},
                        "comment": {"type": "string"}, "nonce": {"type": "string"},
+                       "section_comment.<section>": {
+                           "type": "string",
+                           "description": "A comment on one CIA section (e.g. "
+                                          "section_comment.deployment)."},
                        "csrf": {"type": "string"}}}}}})
 def submit(token):
     """Record the decision chosen on the page; the link is spent with it."""
@@ -101,6 +132,7 @@ def submit(token):
     now = utcnow()
     decision = request.form.get("decision", "")
     comment = request.form.get("comment", "")
+    section_comments = _section_comments()
     if cross_site_post():
         log.warning("action link form posted from another site (Origin %s) refused",
                     request.headers.get("Origin"))
@@ -115,11 +147,14 @@ def submit(token):
                 return pages.message(400, "Form expired",
                                      "This form has expired or did not come from this page. "
                                      "Open the link again and choose once more.")
-            if decision not in {d.value for d in Decision}:
-                return _form(uow.session, review, claims, token,
-                             error="Choose Approve, Request changes or Reject.",
-                             comment=comment, status=400)
-            review = decide_by_link(uow, token, decision, comment, settings=cfg, now=now)
+            error = _form_error(decision, comment, section_comments)
+            if error:
+                status = 400 if decision not in {d.value for d in Decision} else 422
+                return _form(uow.session, review, claims, token, error=error, comment=comment,
+                             section_comments=section_comments, status=status)
+            review = decide_by_link(uow, token, decision, comment, settings=cfg, now=now,
+                                    section_comments=[{"section": k, "comment": v}
+                                                      for k, v in section_comments.items()])
             uow.commit()
         except LinkRefused as refused:
             return pages.message(refused.status, refused.title, refused.detail)
@@ -128,7 +163,7 @@ def submit(token):
                 uow.rollback()
                 _row, review, claims = resolve(uow.session, token, cfg, now)
                 return _form(uow.session, review, claims, token, error=refused.detail,
-                             comment=comment, status=422)
+                             comment=comment, section_comments=section_comments, status=422)
             return pages.message(refused.status, refused.title, refused.detail)
         except IntegrityError:
             return pages.message(409, "Already decided",

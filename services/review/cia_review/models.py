@@ -43,6 +43,8 @@ class Review(Base):
     approvals_required: Mapped[int]
     content_hash: Mapped[str | None] = mapped_column(sa.String(128))
     submission: Mapped[dict] = mapped_column(sa.JSON)  # the cia.submitted data, for the link page
+    # The reviewed version's content (from cia.submitted; kept out of ``submission``).
+    content: Mapped[dict | None] = mapped_column(sa.JSON)
     submitted_event_id: Mapped[str] = mapped_column(sa.String(64))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,6 +11,9 @@ from markupsafe import Markup
 
 from cia_schemas.content import SECTION_TITLES, USE_CASE_LABELS
 
+from . import content_view
+from .content_view import ContentView
+
 try:
     _UK = ZoneInfo("Europe/London")
 except ZoneInfoNotFoundError:  # no time-zone database on the host: UTC alone still reads right
@@ -65,6 +68,27 @@ _LAYOUT = """<!doctype html>
  .notice { padding: .85rem 1rem; border-left: .4rem solid #555; background: #fff; margin: 1rem 0; }
  .error { border-color: #a4262c; background: #fbeaea; }
  .ok { border-color: #00703c; background: #e8f5ec; }
+ .cia h2 { display: inline; margin: 0; }
+ .cia > details > summary { cursor: pointer; padding: .1rem 0; }
+ .cia > details[open] > summary { margin-bottom: .6rem; }
+ .cia dl dl { grid-template-columns: minmax(7rem, 30%) 1fr; }
+ .cia dd, .cia li { white-space: pre-wrap; }
+ .item { border-left: .2rem solid #d0d4d9; padding: .1rem 0 .1rem .7rem; margin: .5rem 0; }
+ .item > dl { margin: 0; }
+ .tag { display: inline-block; font-size: .8rem; font-weight: 700; padding: 0 .4rem;
+        border-radius: .2rem; background: #ffdd00; color: #0b0c0c; margin-left: .4rem;
+        vertical-align: middle; }
+ .change { border-top: 1px solid #e3e5e8; padding: .5rem 0; }
+ .change:first-of-type { border-top: 0; }
+ .change .old { background: #fbeaea; text-decoration: line-through; }
+ .change .new { background: #e8f5ec; }
+ .change .old, .change .new { padding: .1rem .3rem; white-space: pre-wrap;
+                              overflow-wrap: anywhere; }
+ details.remark { margin-top: .8rem; }
+ details.remark > summary { cursor: pointer; color: #1d4f91; font-weight: 600; }
+ details.remark textarea { min-height: 5rem; margin-top: .3rem; }
+ @media (max-width: 34rem) { .cia dl dl { grid-template-columns: 1fr; }
+                             .card { padding: .8rem .8rem; } main { padding: 0 .6rem; } }
 </style>
 </head>
 <body>
@@ -98,7 +122,7 @@ _SUMMARY = """
     <dt>Reviewers</dt><dd>{{ s.reviewers }}</dd>
     <dt>Approvals</dt><dd>{{ s.approvals }}</dd>
   </dl>
-  <h2>Read the full CIA</h2>
+  <h2>Links</h2>
   <ul class="links">
     {% for label, url in s.links %}<li><a href="{{ url }}" rel="noreferrer">{{ label }}</a></li>{% endfor %}
   </ul>
@@ -121,19 +145,77 @@ _SUMMARY = """
 {% endif %}
 """
 
+_VALUE = """{% macro show(v) -%}
+{%- if v is mapping -%}
+<dl>{% for k, x in v.items() %}<dt>{{ label(k) }}</dt><dd>{{ show(x) }}</dd>{% endfor %}</dl>
+{%- elif v is string -%}{{ v if v else "—" }}
+{%- elif v is sequence -%}
+{%- if not v %}—{% elif v | select("mapping") | list %}{% for x in v %}<div class="item">{{ show(x) }}</div>{% endfor %}
+{%- else %}<ul>{% for x in v %}<li>{{ show(x) }}</li>{% endfor %}</ul>{% endif -%}
+{%- elif v is sameas true %}Yes{% elif v is sameas false %}No{% elif v is none %}—{% else %}{{ v }}{% endif -%}
+{%- endmacro %}"""
+
+_CIA = """
+{% if cia is none %}
+<section class="card" aria-labelledby="s-cia">
+  <h2 id="s-cia">The CIA</h2>
+  <p class="notice">The content of this version did not come with the submission. Open it
+  through the links above.</p>
+</section>
+{% else %}
+{% if cia.changes is not none %}
+<section class="card" aria-labelledby="s-changes">
+  <h2 id="s-changes">What changed since {{ cia.compared_with }}</h2>
+  {% if not cia.changes %}<p>Nothing in the content changed.</p>{% endif %}
+  {% for sec in cia.changes %}
+  <h3>{{ sec.title }}</h3>
+  {% for c in sec.changes %}
+  <div class="change">
+    <strong>{{ c.field }}</strong> <span class="muted">({{ c.op }})</span>
+    {% if c.op != "added" %}<div class="old" aria-label="before">{{ show(c.old) }}</div>{% endif %}
+    {% if c.op != "removed" %}<div class="new" aria-label="after">{{ show(c.new) }}</div>{% endif %}
+  </div>
+  {% endfor %}
+  {% endfor %}
+</section>
+{% endif %}
+<div class="cia" id="cia">
+{% for sec in cia.sections %}
+<section class="card" id="section-{{ sec.key }}" aria-labelledby="h-{{ sec.key }}">
+  <details{% if not sec.folded %} open{% endif %}>
+    <summary><h2 id="h-{{ sec.key }}">{{ loop.index }}. {{ sec.title }}</h2>
+      {%- if sec.changed %}<span class="tag">Changed</span>{% endif %}
+      {%- if sec.folded %} <span class="muted">(long: open to read)</span>{% endif %}</summary>
+    {% if sec.present %}{{ show(sec.value) }}{% else %}<p class="muted">Not filled in for this version.</p>{% endif %}
+  </details>
+  {% if form %}
+  <details class="remark"{% if section_comments.get(sec.key) %} open{% endif %}>
+    <summary>Comment on this section</summary>
+    <label class="muted" for="sc-{{ sec.key }}">Your comment on “{{ sec.title }}”</label>
+    <textarea id="sc-{{ sec.key }}" name="section_comment.{{ sec.key }}" form="decide"
+              maxlength="10000">{{ section_comments.get(sec.key, "") }}</textarea>
+  </details>
+  {% endif %}
+</section>
+{% endfor %}
+</div>
+{% endif %}
+"""
+
 _FORM = """
 <h1>Review requested</h1>
 <p class="lead">{{ s.title }}</p>
 <p>You are asked to review this Community Impact Assessment as <strong>{{ reviewer }}</strong>.
 This link is yours alone and works once{% if expires %}, until {{ expires }}{% endif %}.</p>
-""" + _SUMMARY + """
+""" + _SUMMARY + _CIA + """
 <section class="card" aria-labelledby="s-decide">
   <h2 id="s-decide">Your decision</h2>
   {% if error %}<p class="notice error" role="alert">{{ error }}</p>{% endif %}
-  <form method="post" action="">
+  <form method="post" action="" id="decide">
     <input type="hidden" name="nonce" value="{{ nonce }}">
     <input type="hidden" name="csrf" value="{{ csrf }}">
-    <label for="comment">Comment <span class="muted">(required to request changes)</span></label>
+    <label for="comment">Comment <span class="muted">(required to request changes or reject;
+    comments on sections go with it)</span></label>
     <textarea id="comment" name="comment" maxlength="20000">{{ comment }}</textarea>
     <div class="actions">
       <button class="approve" type="submit" name="decision" value="approve">Approve</button>
@@ -185,6 +267,7 @@ class Summary:
     approvals: str
     links: list[tuple[str, str]]
     earlier: list[dict] = field(default_factory=list)
+    cia: ContentView | None = None
 
 
 def _person(sub, name) -> str | None:
@@ -220,8 +303,9 @@ def when(moment) -> str:
     return text
 
 
-def summary(review, *, links: dict, approvals: int, earlier=()) -> Summary:
-    """The page's summary of ``review`` (a ``Review`` row) and its earlier rounds."""
+def summary(review, *, links: dict, approvals: int, earlier=(), baseline=None) -> Summary:
+    """The page's summary of ``review`` (a ``Review`` row), its earlier rounds and its
+    content, compared with ``baseline`` (an earlier round) when there is one."""
     sub = review.submission or {}
     ward = sub.get("ward")
     borough = review.borough or "—"
@@ -262,7 +346,16 @@ def summary(review, *, links: dict, approvals: int, earlier=()) -> Summary:
                               "comment": c.get("comment")} for c in (d.section_comments or [])],
             } for d in old.decisions],
         } for old in earlier],
+        cia=content_view.build(
+            review.content, baseline.content if baseline is not None else None,
+            compared_with=_compared_with(review, baseline) if baseline is not None else None),
     )
+
+
+def _compared_with(review, baseline) -> str:
+    if baseline.version == review.version:
+        return f"review round {baseline.round}"
+    return f"approved version {baseline.version}"
 
 
 def _html(body: str, title: str, status: int) -> Response:
@@ -274,9 +367,13 @@ def _html(body: str, title: str, status: int) -> Response:
 
 
 def decision_form(s: Summary, *, reviewer: str, nonce: str, csrf: str, expires_at=None,
-                  error: str | None = None, comment: str = "", status: int = 200) -> Response:
+                  error: str | None = None, comment: str = "",
+                  section_comments: dict[str, str] | None = None,
+                  status: int = 200) -> Response:
     body = render_template_string(
-        _FORM, s=s, reviewer=reviewer, nonce=nonce, csrf=csrf, error=error, comment=comment,
+        _VALUE + _FORM, s=s, cia=s.cia, form=True, label=content_view.label, reviewer=reviewer,
+        nonce=nonce, csrf=csrf, error=error, comment=comment,
+        section_comments=section_comments or {},
         expires=when(expires_at) if expires_at else None)
     return _html(body, "Review", status)
 

@@ -44,6 +44,8 @@ class SubmittedData(Schema):
     submitted_by = fields.Nested(_PersonData, load_default=None, allow_none=True)
     requested_reviewers = fields.List(fields.String(), load_default=list, allow_none=True)
     content_hash = fields.String(load_default=None, allow_none=True)
+    content = fields.Dict(load_default=None, allow_none=True,
+                          metadata={"description": "The version's full CIA content."})
 
 
 def load_submitted(data: dict) -> dict:

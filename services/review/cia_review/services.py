@@ -165,7 +165,8 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
         reviewers_source=source.value,
         approvals_required=settings.approvals_required,
         content_hash=data["content_hash"],
-        submission=dict(event.data),
+        submission={k: v for k, v in dict(event.data).items() if k != "content"},
+        content=data["content"],
         submitted_event_id=event.id,
         opened_at=now,
         due_at=due_time(data["planned_start"], now, lead_hours=settings.lead_hours,
@@ -377,6 +378,25 @@ def earlier_rounds(session: Session, review: Review) -> list[Review]:
         .options(selectinload(Review.decisions))
         .order_by(Review.round)
     ).all())
+
+
+def baseline(session: Session, review: Review) -> Review | None:
+    """The round whose content ``review`` is compared with: the previous round of the same
+    version (a resubmission), else the last approved earlier version (an amendment).
+
+    Rounds opened before content was kept have none and give no baseline."""
+    if review.round > 1:
+        stmt = (sa.select(Review)
+                .where(Review.cia_id == review.cia_id, Review.version == review.version,
+                       Review.round < review.round)
+                .order_by(Review.round.desc()))
+    else:
+        stmt = (sa.select(Review)
+                .where(Review.cia_id == review.cia_id, Review.version < review.version,
+                       Review.state == ReviewState.APPROVED.value)
+                .order_by(Review.version.desc(), Review.round.desc()))
+    base = session.scalars(stmt.limit(1)).first()
+    return base if base is not None and base.content is not None else None
 
 
 def list_reviews(session: Session, settings: ReviewSettings, *, cia_id: str | None = None,
