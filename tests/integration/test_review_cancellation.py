@@ -3,7 +3,6 @@ cancelled: links revoked, reminders and escalations stopped, later decisions
 refused with the reason, ``review.cancelled`` emitted once — on both backends."""
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -14,36 +13,16 @@ from cia_common.auth import mint_token
 from cia_common.config import LOCAL_JWT_SECRET, events_topic
 from cia_common.consumer import handle_event
 from cia_common.events import CloudEvent, isoformat
-from cia_common.tables import outbox
 from cia_common.web import db
-from cia_review.app import create_app
 from cia_review.services import SOURCE, send_due_notifications
 from cia_review.worker import build_spec
+from tests.integration.test_review_action_links import app, client, emitted  # noqa: F401
 from tests.review_events import deliver, submitted_event
 
 pytestmark = pytest.mark.integration
 
 REVIEWER = {"Authorization": "Bearer " + mint_token(LOCAL_JWT_SECRET, sub="reviewer-1",
                                                     name="Robin Reviewer", roles=["reviewer"])}
-
-
-@pytest.fixture
-def app(databases):
-    app = create_app({"DATABASE_URL": databases.new("review"), "REVIEW_URL": "http://review.test"})
-    yield app
-    db(app).dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def emitted(app, event_type) -> list[dict]:
-    with db(app).engine.connect() as conn:
-        rows = conn.execute(sa.select(outbox.c.payload).where(outbox.c.event_type == event_type)
-                            .order_by(outbox.c.seq)).scalars().all()
-    return [json.loads(p)["data"] for p in rows]
 
 
 def withdrawn_event(cia_id: str, version: int = 1, event_id: str | None = None) -> CloudEvent:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import textwrap
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 SUPPRESSED_MARK = "[c]"
