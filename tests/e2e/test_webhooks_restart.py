@@ -9,7 +9,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from tests.e2e.helpers import ADMIN, PLANNER, create_authorised_operation, create_cia, ok
+from tests.e2e.helpers import ADMIN, PLANNER, create_authorised_operation, create_cia, ok, subscribe
 from tests.faults.loop import Databases, wait_quiet
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
@@ -24,12 +24,6 @@ def deliveries(system, sub_id: str) -> list[dict]:
                            headers=ADMIN, timeout=10))
 
 
-def subscribe(system, url: str, event_types: list[str], **extra) -> dict:
-    return ok(requests.post(system.url("notifier") + "/api/v1/subscriptions", headers=ADMIN,
-                            json={"url": url, "event_types": event_types, **extra}, timeout=10),
-              201)
-
-
 def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_databases, request):
     # PostgreSQL, the production database: SQLite keeps the same rows (the
     # delivery integration tests run on both).
@@ -40,7 +34,9 @@ def test_a_scheduled_retry_survives_a_killed_notifier_worker(make_system, pg_dat
     with WebhookReceiver([500, 200]) as flaky, WebhookReceiver([200]) as teams:
         # Both get the same event in the same pass of the delivery loop.
         retried = subscribe(system, flaky.url, ["review.requested"])
-        card_sub = subscribe(system, teams.url, ["review.requested"], format="teams")
+        # reviewer-1's own Teams chat: bound to them, so the card carries their link.
+        card_sub = subscribe(system, teams.url, ["review.requested"], format="teams",
+                             reviewer_sub="reviewer-1")
 
         cia = create_cia(system, create_authorised_operation(system))
         ok(requests.post(system.url("authoring") + f"/api/v1/cias/{cia['id']}/submit",
