@@ -250,6 +250,9 @@ class Invariants:
                          timeout, 0.5, message=f"every {event_type} at subscription {sub_id}")
         wait_for(lambda: self.pending_deliveries() == 0, timeout, 0.5,
                  message="no delivery pending")
+        # Follow-up work (a copy rendered again after a name entered the register)
+        # may still be on its way: nothing is checked until it is done.
+        wait_quiet(self.system, self.db, timeout)
 
     def check(self) -> None:
         self.wait_approvals_applied()

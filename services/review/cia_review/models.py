@@ -44,7 +44,8 @@ class Review(Base):
     content_hash: Mapped[str | None] = mapped_column(sa.String(128))
     submission: Mapped[dict] = mapped_column(sa.JSON)  # the cia.submitted data, for the link page
     # The reviewed version's content (from cia.submitted; kept out of ``submission``).
-    content: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Deferred: only the action page reads it, and lists of reviews must not load it.
+    content: Mapped[dict | None] = mapped_column(sa.JSON, deferred=True)
     submitted_event_id: Mapped[str] = mapped_column(sa.String(64))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
