@@ -8,6 +8,8 @@ documents DOCX and PDF render time per CIA, vs docxtpl rendering a one-line
           template (bench/documents.py)
 bundle    disclosure bundle of 1,000 released CIAs: export time and peak memory,
           vs zipfile writing the same files from memory (bench/bundle.py)
+legacy_pdf true redaction of a 20-page legacy PDF, vs opening and saving it with
+          the same library, PyMuPDF (bench/legacy_pdf.py)
 load      50 planners create, edit and submit 1,000 CIAs while reviewers approve:
           throughput and latency percentiles, vs a bare Flask endpoint under the
           same concurrency (bench/load.py)
@@ -33,6 +35,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bench.bundle import bundle_benchmark
 from bench.documents import document_benchmarks
+from bench.legacy_pdf import legacy_pdf_benchmark
 from bench.load import load_benchmark
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
@@ -174,6 +177,7 @@ def main(argv=None) -> int:
                                     "worker_class": "gthread"}}
     results["documents"] = document_benchmarks()
     results["bundle"] = bundle_benchmark()
+    results["legacy_pdf"] = legacy_pdf_benchmark()
     if args.load_cias:
         results["load"] = load_benchmark(bootstrap, args.backend, args.load_cias,
                                          args.web_workers)

@@ -20,6 +20,7 @@ from ..foi import bundle, copies, release
 from ..foi.schemas import (DisclosureQuerySchema, DisclosureSchema, DocumentQuerySchema,
                            FormatQuerySchema, RangeQuerySchema, RedactionSchema, ReleaseSchema)
 from ..foi.views import BINARY, CSV, REF, negotiate, ok_doc
+from ..legacy.schemas import LegacyDisclosureSchema
 from .common import DISCLOSURE_READERS, DOCX, PROBLEM_JSON, actor, cfg, guarded, unit_of_work
 from .schemas import ProblemSchema
 
@@ -39,10 +40,12 @@ blp = Blueprint("disclosures", __name__, url_prefix="/api/v1/disclosures",
 @blp.route("", methods=["GET"])
 @guarded(blp, *DISCLOSURE_READERS)
 @blp.arguments(DisclosureQuerySchema, location="query")
-@blp.response(200, DisclosureSchema(many=True))
+@blp.response(200, LegacyDisclosureSchema(many=True))
 @blp.paginate()
 def list_disclosures(query, pagination_parameters):
-    """Disclosure copies, newest approval first; filter by state, approval date and borough."""
+    """Disclosure copies, newest approval first, then the released legacy documents (kind
+    legacy; from/to filter them by the date they bear); filter by state, approval date and
+    borough."""
     with unit_of_work() as uow:
         items, total = disclosures.list_(
             uow.session, approved_from=query.get("from_"), approved_to=query.get("to"),
@@ -68,12 +71,14 @@ def get_bundle(query):
     with unit_of_work() as uow:
         items, left_out = bundle.released_copies(uow.session, start_from, start_to,
                                                  detectors_for(cfg()))
+        legacy = bundle.released_legacy(uow.session, start_from, start_to, detectors_for(cfg()))
     sessions = db().sessions
-    body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to)
+    body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to, legacy=legacy)
     span = "-".join(d.date().isoformat() for d in (start_from, start_to) if d) or "all"
     return Response(stream_with_context(body), mimetype=ZIP, headers={
         "Content-Disposition": f'attachment; filename="disclosures-{span}.zip"',
-        "X-Bundle-Copies": str(len(items)), "X-Bundle-Left-Out": str(left_out)})
+        "X-Bundle-Copies": str(len(items)), "X-Bundle-Legacy-Documents": str(len(legacy)),
+        "X-Bundle-Left-Out": str(left_out)})
 
 
 @blp.route("/<string:cia_id>/versions/<int:number>", methods=["GET"])

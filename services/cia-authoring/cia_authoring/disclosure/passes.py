@@ -98,7 +98,30 @@ class Redactor:
                 for start, end in rules_mod.finditer(rx, norm.text)]
         return hits
 
+    def spans(self, text: str, pointer: str = "/") -> list[tuple[int, int, str]]:
+        """Where ``text`` would be redacted: ``(start, end, marker)`` in ``text``, in order,
+        each logged as ``text`` would log it (for outputs that cannot hold a marker in
+        place, such as a PDF page, whose words are removed by area)."""
+        out, offset = [], 0
+        for i, part in enumerate(self._splitter.split(text)):
+            if i % 2 == 0 and part:
+                out.extend((offset + s, offset + e, m) for s, e, m in self._spans(part, pointer or "/"))
+            offset += len(part)
+        return out
+
     def _segment(self, text: str, pointer: str) -> str:
+        spans = self._spans(text, pointer)
+        if not spans:
+            return text
+        out, pos = [], 0
+        for start, end, marker in spans:
+            out.append(text[pos:start])
+            out.append(marker)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
+
+    def _spans(self, text: str, pointer: str) -> list[tuple[int, int, str]]:
         norm = self._normalise(text)
         hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
         for rule, start, end in self._rule_hits(norm):
@@ -111,25 +134,22 @@ class Redactor:
         for hit in self.withheld.find(norm, compact_normalised(norm.text)) if len(self.withheld) else ():
             hits.append((hit, MARKERS[hit.exemption], None))
         if not hits:
-            return text
+            return []
         spans = []
         for hit, marker, rule_id in hits:
             start, end = norm.span(hit.start, hit.end)
             if end > start:
                 spans.append((start, end, marker, hit, rule_id))
         spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-        out, pos = [], 0
+        out: list[list] = []
         for start, end, marker, hit, rule_id in spans:
-            if start < pos:
-                if end > pos:  # overlaps the previous one: extend it
-                    pos = end
+            if out and start < out[-1][1]:
+                if end > out[-1][1]:  # overlaps the previous one: extend it
+                    out[-1][1] = end
                 continue
-            out.append(text[pos:start])
-            out.append(marker)
-            pos = end
+            out.append([start, end, marker])
             self._record(pointer, hit, rule_id)
-        out.append(text[pos:])
-        return "".join(out)
+        return [(s, e, m) for s, e, m in out]
 
     def _record(self, pointer: str, hit: Hit, rule_id: str | None) -> None:
         key = (pointer, hit.detector, rule_id, hit.reason)

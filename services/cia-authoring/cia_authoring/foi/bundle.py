@@ -9,7 +9,13 @@ Layout::
     LFR-2026-0042-v1/redaction-log.csv
     LFR-2026-0042-v1/redaction-log.json
     ...
-    index.csv      one row per file: reference, borough, dates, version, SHA-256
+    LFR-2019-0007-legacy-1a2b3c4d/LFR-2019-0007-legacy-1a2b3c4d-disclosure.pdf
+    LFR-2019-0007-legacy-1a2b3c4d/redaction-log.csv
+    ...
+    index.csv      one row per file: reference, borough, dates, version, SHA-256;
+                   kind (cia or legacy) and, for a legacy document, its source; a
+                   legacy document published elsewhere is one row with no file,
+                   exemption s.21 and its url
 
 The zip is written into a pipe that the generator drains after every file, and
 documents are read from the database one copy at a time, each in its own short
@@ -20,7 +26,8 @@ the SHA-256 of the bytes actually written. The same generator serves
 
 Only copies that are released and still current are bundled: a copy whose
 censor rules changed is left out until the worker has re-rendered it and an
-FOI officer has released it again.
+FOI officer has released it again. Released legacy documents
+(``legacy.released``) of the same operations follow the CIAs' copies.
 """
 from __future__ import annotations
 
@@ -43,10 +50,12 @@ from . import copies
 from . import rules as rules_service
 from ..disclosure.detectors import Detectors
 from ..disclosure.passes import Redactor
+from ..legacy import released as legacy_released
 from .models import RELEASED, DisclosureCopy
 
 INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
-                 "approved_at", "released_at", "file", "format", "sha256", "bytes")
+                 "approved_at", "released_at", "file", "format", "sha256", "bytes",
+                 "kind", "source", "exemption", "url")
 LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
 
 
@@ -109,6 +118,30 @@ def released_copies(session: Session, start_from: datetime | None = None,
     return items, stale
 
 
+@dataclass(frozen=True)
+class LegacyItem:
+    document: legacy_released.ReleasedDocument
+    reference: str  # redacted, as the CIAs' folders
+    borough: str
+
+    @property
+    def folder(self) -> str:
+        return f"{self.reference}-legacy-{self.document.id[:8]}"
+
+
+def released_legacy(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None,
+                    detectors: Detectors | None = None) -> list[LegacyItem]:
+    """Released legacy documents of operations planned to start in [from, to)."""
+    detectors = detectors or Detectors()
+    docs = legacy_released.released_legacy_documents(session, date_from=start_from, date_to=start_to)
+    if not docs:
+        return []
+    redactor = Redactor(detectors, rules=rules_service.applicable(session, None))
+    return [LegacyItem(d, _safe_name(redactor.text(d.operation_reference)),
+                       redactor.text(d.borough or "")) for d in docs]
+
+
 def _safe_name(text: str) -> str:
     # A marker in a reference must not make a path inside the zip.
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:120] or "redacted"
@@ -155,7 +188,8 @@ def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
 
 def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
            start_from: datetime | None = None, start_to: datetime | None = None,
-           progress: Callable[[BundleItem], None] | None = None) -> Iterator[bytes]:
+           progress: Callable[[BundleItem], None] | None = None,
+           legacy: list[LegacyItem] = ()) -> Iterator[bytes]:
     """Yield the zip's bytes. ``sessions`` opens a short read session per copy."""
     pipe = _Pipe()
     now = datetime.now(timezone.utc)
@@ -172,6 +206,9 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
             "Each folder holds one copy (DOCX and PDF) and its redaction log; index.csv lists "
             "every file with its SHA-256.\n"
             "Redacted text is shown in place as [Redacted — s.40(2)] or [Redacted — s.31(1)(a)(b)].\n"
+            "Legacy documents (written before the system, redacted the same way) are in folders "
+            "named <reference>-legacy-<id>; one already published elsewhere is listed in "
+            "index.csv under s.21 with its url instead of a file.\n"
         )
         zf.writestr(_info("README.txt", now, zipfile.ZIP_DEFLATED), readme.encode("utf-8"))
         yield pipe.drain()
@@ -189,10 +226,28 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
                     "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
                     "version": item.version, "approved_at": _iso(item.approved_at),
                     "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
-                    "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+                    "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                    "kind": "cia"})
                 yield pipe.drain()
             if progress is not None:
                 progress(item)
+        for item in legacy:
+            doc = item.document
+            row = {"reference": item.reference, "borough": item.borough,
+                   "planned_start": _iso(doc.planned_start), "planned_end": _iso(doc.planned_end),
+                   "released_at": _iso(doc.released_at), "kind": "legacy", "source": doc.source}
+            if doc.published_url:
+                # Reasonably accessible elsewhere (FOIA s.21): cited, not attached.
+                index_writer.writerow({**row, "exemption": legacy_released.PUBLISHED_EXEMPTION,
+                                       "url": doc.published_url})
+                continue
+            with sessions() as session:
+                files = _read_legacy(session, item)
+            for fmt, name, data, compress in files or ():
+                zf.writestr(_info(f"{item.folder}/{name}", doc.released_at, compress), data)
+                index_writer.writerow({**row, "file": f"{item.folder}/{name}", "format": fmt,
+                                       "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+                yield pipe.drain()
         zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED), index.getvalue().encode("utf-8"))
     yield pipe.drain()
 
@@ -221,3 +276,16 @@ def _read(session: Session, item: BundleItem):
     files.append(("redaction-log-json", "redaction-log.json",
                   copies.dumps_log(docx.redaction_log).encode("utf-8"), zipfile.ZIP_DEFLATED))
     return files
+
+
+def _read_legacy(session: Session, item: LegacyItem):
+    doc = item.document
+    data = legacy_released.released_data(session, doc.id, doc.sha256)
+    if data is None:
+        return None
+    redaction_log = legacy_released.released_log(session, doc.id)
+    entries = copies.log_rows(redaction_log)
+    return [(doc.format, f"{item.folder}-disclosure.{doc.format}", data, zipfile.ZIP_STORED),
+            ("redaction-log-csv", "redaction-log.csv", _csv(entries, LOG_COLUMNS), zipfile.ZIP_DEFLATED),
+            ("redaction-log-json", "redaction-log.json",
+             copies.dumps_log(redaction_log).encode("utf-8"), zipfile.ZIP_DEFLATED)]

@@ -1,0 +1,68 @@
+"""The redacted copy of a legacy document: the same pass as the born-digital copies.
+
+One ``Redactor`` per copy holds the detectors (rank cut-off and collar forms of
+the configuration), the force-wide name register, the global censor rules and
+the document's own terms (each a literal rule, logged with its id); areas are
+given to the PDF pass. A DOCX goes through ``disclosure.docx.redact_document``,
+a PDF through ``disclosure.pdf.redact_pdf``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cia_schemas.disclosure import S40
+
+from ..disclosure import docx as docx_pass
+from ..disclosure import pdf as pdf_pass
+from ..disclosure.model import REGISTER_REASON, detectors_for
+from ..disclosure.passes import Redactor
+from ..disclosure.rules import LITERAL, Rule
+from ..disclosure.withheld import WithheldSet
+from .models import DOCX
+
+TERM_PREFIX = "term:"
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str
+    text: str
+    exemption: str
+    reason: str
+
+
+@dataclass
+class Redacted:
+    data: bytes
+    log: list[dict]
+    pages: int | None = None
+    scan_pages: list[int] = field(default_factory=list)
+    withheld_names: list[str] = field(default_factory=list)
+
+
+def term_rule(term: Term) -> Rule:
+    return Rule(id=f"{TERM_PREFIX}{term.id}", kind=LITERAL, pattern=term.text,
+                exemption=term.exemption, reason=term.reason)
+
+
+def redactor_for(cfg: dict, rules: list[Rule], terms: list[Term], register: list[str]) -> Redactor:
+    withheld = WithheldSet()
+    for name in register:
+        withheld.add_name(name, S40, REGISTER_REASON, "register")
+    return Redactor(detectors_for(cfg), withheld, [*rules, *(term_rule(t) for t in terms)])
+
+
+def redact(fmt: str, data: bytes, title: str, cfg: dict, *, rules: list[Rule] = (),
+           terms: list[Term] = (), areas: list[pdf_pass.Area] = (),
+           register: list[str] = ()) -> Redacted:
+    redactor = redactor_for(cfg, list(rules), list(terms), list(register))
+    if fmt == DOCX:
+        out = docx_pass.redact_document(data, redactor, redactor.text(title, "/title"))
+        return Redacted(out, list(redactor.log), withheld_names=_names(redactor))
+    result = pdf_pass.redact_pdf(data, redactor, list(areas))
+    return Redacted(result.data, result.log, result.pages, result.scan_pages, _names(redactor))
+
+
+def _names(redactor: Redactor) -> list[str]:
+    return list(dict.fromkeys(redactor.withheld.names))
+
