@@ -88,10 +88,16 @@ def test_line_numbers_follow_the_file_with_multiline_cells():
 
 
 def test_header_problems_stop_the_file():
-    records, errors, rows = importer.read("Location,Date,Colour\nX,2021-01-01,red\n")
+    records, errors, rows = importer.read("Location,Colour\nX,red\n")
     assert records == [] and rows == 0
     assert errors[0].line == 1
-    assert "Missing column(s)" in errors[0].reason and "Unknown column(s): Colour" in errors[0].reason
+    assert "Missing column(s): Date" in errors[0].reason
+    # An unknown column alone is a warning, and an error only when strict.
+    parsed = importer.read_lines(importer.csv_lines("Location,Date,Colour\nX,2021-01-01,red\n"))
+    assert parsed.errors == [] and len(parsed.records) == 1
+    assert parsed.warnings == ["Unknown column(s): Colour (ignored)."]
+    records, errors, rows = importer.read("Location,Date,Colour\nX,2021-01-01,red\n", strict=True)
+    assert records == [] and "Unknown column(s): Colour." in errors[0].reason
 
 
 def test_the_same_deployment_twice_in_a_file_is_an_error():

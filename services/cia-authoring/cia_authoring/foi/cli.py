@@ -60,11 +60,12 @@ def export_disclosures(start_from, start_to, database_url, out: Path) -> None:
     try:
         with db.sessions() as session:
             items, left_out = bundle.released_copies(session, lower, upper)
+            legacy = bundle.released_legacy(session, lower, upper)
         with partial.open("wb") as fh, click.progressbar(
                 length=len(items), label="Disclosure copies", file=sys.stderr,
                 show_pos=True) as bar:
             for chunk in bundle.stream(db.sessions, items, start_from=lower, start_to=upper,
-                                       progress=lambda _item: bar.update(1)):
+                                       progress=lambda _item: bar.update(1), legacy=legacy):
                 fh.write(chunk)
         partial.replace(out)  # a half-written bundle never carries the final name
     finally:
@@ -81,26 +82,38 @@ def export_disclosures(start_from, start_to, database_url, out: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True,
               help="Import the valid rows and report the bad ones (default: a bad row imports nothing).")
+@click.option("--strict", is_flag=True,
+              help="Refuse a file with unknown columns (default: warn and ignore them).")
 @click.option("--source", default=None,
               help="Where the records come from, recorded on each (default: the file name).")
 @click.option("--by", "by", default=lambda: getpass.getuser(), show_default="the OS user",
               help="Who runs the import (recorded in the audit trail).")
 @_DATABASE
-def import_deployments(file: Path, skip_invalid: bool, source: str | None, by: str,
+def import_deployments(file: Path, skip_invalid: bool, strict: bool, source: str | None, by: str,
                        database_url: str | None) -> None:
-    """Import historic deployments from a deployment-grid CSV as completed operations with
-    approved CIAs whose post-deployment review is the outcome record."""
-    text = file.read_text(encoding="utf-8-sig")
+    """Import historic deployments from a deployment grid (.csv, or the first sheet of an
+    .xlsx) as completed operations with approved CIAs whose post-deployment review is the
+    outcome record.
+
+    Headers are matched ignoring case, spaces and dashes, against the grid as the MPS
+    publishes it ("Deployment Location, Date, Duration, LFR Use Case, ...") and the
+    export of GET /api/v1/statistics/deployments. Dates are DD/MM/YYYY or YYYY-MM-DD,
+    durations H:MM. A blank cell is a figure not recorded, never 0; only Location and
+    Date are required."""
+    data = file.read_bytes()
     source = source or file.name
     db, cfg = _database(database_url)
     try:
         with db.unit_of_work(source=settings.SOURCE, topic=events_topic(cfg)) as uow:
-            report = importer.import_csv(uow, text, source=source,
-                                         actor=Actor(sub=by, name=by), skip_invalid=skip_invalid)
+            report = importer.import_file(uow, data, file.name, source=source,
+                                          actor=Actor(sub=by, name=by),
+                                          skip_invalid=skip_invalid, strict=strict)
             if report.ok:
                 uow.commit()
     finally:
         db.dispose()
+    for warning in report.warnings:
+        click.echo(f"{file.name}: warning: {warning}", err=True)
     for error in report.errors:
         click.echo(f"{file.name}: {error}", err=True)
     if not report.ok:
@@ -109,7 +122,9 @@ def import_deployments(file: Path, skip_invalid: bool, source: str | None, by: s
         sys.exit(1)
     click.echo(f"Imported {len(report.imported)} deployment(s) from {file.name} "
                f"(source: {source}); {len(report.already_imported)} already imported"
-               + (f"; {len(report.errors)} bad row(s) skipped" if report.errors else "") + ".")
+               + (f"; {len(report.errors)} bad row(s) skipped" if report.errors else "")
+               + (f"; {report.with_figures_not_recorded} with figures not recorded"
+                  if report.with_figures_not_recorded else "") + ".")
 
 
 commands = [export_disclosures, import_deployments]

@@ -5,7 +5,8 @@
   and which censor rules its stored files were rendered with. A copy without a
   row was rendered at approval without censor rules and is pending release;
 - ``imported_deployments``: historic records imported from a deployment grid,
-  keyed by a hash of the deployment's identity so a re-import adds nothing.
+  keyed by a hash of the deployment's identity (and of its site, date and time)
+  so a re-import adds nothing.
 """
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ class ImportedDeployment(Base):
     __tablename__ = "imported_deployments"
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # The identity without the reference (0006): finds the same deployment again
+    # in a file that gives references (an export) or not (the published grid).
+    site_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     operation_id: Mapped[str] = mapped_column(sa.ForeignKey("operations.id"), unique=True)
     cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), unique=True)
     source: Mapped[str] = mapped_column(sa.String(200))

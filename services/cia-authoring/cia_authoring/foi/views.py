@@ -13,7 +13,8 @@ from ..api.schemas import ProblemSchema
 from ..disclosure.model import detectors_for
 from . import rules, statistics
 from .schemas import (AlertsQuerySchema, AlertStatisticsSchema, CensorRuleCreateSchema,
-                      CensorRulePatchSchema, CensorRuleSchema, RangeQuerySchema, RuleQuerySchema)
+                      CensorRulePatchSchema, CensorRuleSchema, DeploymentsQuerySchema,
+                      DeploymentSummarySchema, RuleQuerySchema)
 
 FOI = ("foi",)
 FOI_READERS = ("foi", "admin")
@@ -30,7 +31,8 @@ rules_blp = Blueprint(
 stats_blp = Blueprint(
     "statistics", __name__, url_prefix="/api/v1/statistics",
     description="Outcome statistics from the approved post-deployment reviews (the latest approved "
-                "version of each CIA). Roles foi and admin.")
+                "version of each CIA). A figure a deployment did not record is left out of the "
+                "totals and counted in not_recorded. Roles foi and admin.")
 
 
 def negotiate(offered: list[str], query_format: str | None, names: dict[str, str]) -> str:
@@ -151,6 +153,11 @@ def alert_statistics(query):
     cells where needed so that none can be worked out from a total (see ``suppression.rule`` in
     the answer). JSON by default; CSV with ``Accept: text/csv`` or ``format=csv`` (suppressed
     cells: ``[c]``); a PNG chart with ``format=png`` or ``Accept: image/png``.
+
+    A deployment without a per-IC breakdown (a historic record whose grid had none) is in no
+    cell: ``not_recorded`` counts it per measure. ``figures`` totals the grid's own figures over
+    the deployments that recorded them and says per figure how many did not (a blank cell of an
+    imported grid is not recorded, never 0).
     """
     media = negotiate(["application/json", CSV, PNG], query.get("format"),
                       {"json": "application/json", "csv": CSV, "png": PNG})
@@ -170,15 +177,33 @@ def alert_statistics(query):
 
 @stats_blp.route("/deployments", methods=["GET"])
 @guarded(stats_blp, *FOI_READERS)
-@stats_blp.arguments(RangeQuerySchema, location="query")
-@stats_blp.doc(**ok_doc("One row per deployment, the columns of the MPS deployment grid (then "
-                        "reference, borough, start and end time).", {CSV: {"type": "string"}}))
+@stats_blp.arguments(DeploymentsQuerySchema, location="query")
+@stats_blp.response(200, DeploymentSummarySchema)
+@stats_blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                        description="Neither CSV nor JSON is acceptable.")
+@stats_blp.doc(**ok_doc(
+    "CSV (default): one row per deployment, the columns of the MPS deployment grid (then "
+    "reference, borough, start and end time); a figure not recorded is a blank cell. JSON: the "
+    "same rows (blank: null) with the totals over recorded figures and, per measure, "
+    "not_recorded, the number of deployments without a figure.",
+    {CSV: {"type": "string"}, "application/json": {"$ref": REF + "DeploymentSummary"}}))
 def deployment_statistics(query):
-    """Per-deployment outcomes in the deployment-grid layout (CSV), the same layout
-    ``cia import-deployments`` reads."""
+    """Per-deployment outcomes in the deployment-grid layout, the same layout
+    ``cia import-deployments`` reads back.
+
+    CSV by default; JSON with ``format=json`` or ``Accept: application/json``, adding the
+    totals of each figure over the deployments that recorded it and ``not_recorded`` counts
+    (a figure not recorded is never counted as 0).
+    """
+    media = negotiate([CSV, "application/json"], query.get("format"),
+                      {"csv": CSV, "json": "application/json"})
     with unit_of_work() as uow:
-        body = statistics.deployments_csv(uow.session, query.get("from_"), query.get("to"),
-                                           detectors_for(current_app.config))
+        if media == CSV:
+            body = statistics.deployments_csv(uow.session, query.get("from_"), query.get("to"),
+                                               detectors_for(current_app.config))
+        else:
+            return statistics.deployments_summary(uow.session, query.get("from_"),
+                                                  query.get("to"), detectors_for(current_app.config))
     return Response(body, mimetype=CSV, headers={
         "Content-Disposition": 'attachment; filename="lfr-deployments.csv"'})
 
