@@ -20,6 +20,10 @@ _TITLES = {
     "cia.updated": "CIA updated",
     "cia.amended": "CIA amendment opened",
     "subscription.disabled": "Webhook subscription disabled",
+    "foi.request.received": "FOI request received",
+    "foi.request.due_soon": "FOI request due soon",
+    "foi.request.overdue": "FOI request overdue",
+    "foi.request.sent": "FOI response sent",
 }
 
 
@@ -107,6 +111,8 @@ def simple_card(event: dict) -> dict:
             ("Operation", _operation(data) if (data.get("operation_reference")
                                                or data.get("operation_name")) else None),
             ("CIA", data.get("cia_id")),
+            ("FOI request", data.get("reference") if etype.startswith("foi.") else None),
+            ("Due on", data.get("due_on")),
             ("Version", data.get("version")),
             ("Outcome", data.get("outcome")),
             ("Decided by", (data.get("decided_by") or {}).get("name")),

@@ -1,0 +1,11 @@
+"""FOI request cases answered end to end.
+
+- ``clock``: the FOIA s.10 statutory clock (pure);
+- ``models``: the tables of migration 0008_foi_requests;
+- ``service``: the case's use cases (receipt, clarification, extension, answers,
+  approval, sending); ``answers``: the kinds of answer and what they resolve to;
+- ``letter``: the response letter (docxtpl); ``disclosure_log``: the public log;
+  ``timeliness``: answered within 20 working days, per month;
+- ``jobs``: the worker's due-soon and overdue notices;
+- ``views`` / ``schemas``: thin flask-smorest views; ``cli``: ``cia foi-requests``.
+"""

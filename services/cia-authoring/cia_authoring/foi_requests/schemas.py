@@ -1,0 +1,241 @@
+"""Request and response schemas of the FOI request endpoints (they document the OpenAPI)."""
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from ..api.schemas import PersonSchema
+from . import answers as kinds
+from .clock import MAX_EXTENSION_WORKING_DAYS
+from .models import STATES
+
+
+class Day(fields.Date):
+    """A date the statutory clock can count from: deadlines run weeks past it, and
+    bank-holiday calendars are only meaningful within a few centuries."""
+    EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not self.EARLIEST <= day <= self.LATEST:
+            raise ValidationError(f"The date must fall between {self.EARLIEST} and {self.LATEST}.")
+        return day
+
+
+TEXT = validate.Length(min=1, max=10_000)
+REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
+                            error="A reference is letters, digits and . / _ - (at most 64).")
+
+
+class RequesterSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+
+
+class QuestionSchema(Schema):
+    number = fields.Integer(required=True, validate=validate.Range(min=1, max=999))
+    text = fields.String(required=True, validate=TEXT)
+
+
+class FoiRequestCreateSchema(Schema):
+    reference = fields.String(required=True, validate=REFERENCE,
+                              metadata={"example": "01.FOI.26.012345"})
+    received_on = Day(required=True, metadata={"description": "Date of receipt (s.10(1))."})
+    requester = fields.Nested(RequesterSchema, required=True, metadata={
+        "description": "Personal data: shown to FOI officers, never in the letter, the "
+                       "attachments or the disclosure log."})
+    questions = fields.List(fields.Nested(QuestionSchema), required=True,
+                            validate=validate.Length(min=1, max=200))
+
+
+class PeriodSchema(Schema):
+    from_ = Day(data_key="from", load_default=None,
+                        metadata={"description": "Operations planned to start on or after."})
+    to = Day(load_default=None, metadata={"description": "... on or before (inclusive)."})
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["to"] < data["from_"]:
+            raise ValidationError("Must not be before from.", "to")
+
+
+class PublishedCopySchema(Schema):
+    operation_reference = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    url = fields.Url(required=True, schemes={"http", "https"})
+
+
+_KIND_DOC = (
+    "disclosed: from/to and/or operation_references, published [{operation_reference, url}] "
+    "(s.21, not attached); statistics: from/to (alerts by IC code, suppressed); published: url "
+    "(s.21); not_held: reason; exempt: exemptions [s21|s31|s40] and reasoning; text: text. "
+    "note: optional text for disclosed, statistics and published.")
+
+
+class AnswerSchema(PeriodSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(kinds.KINDS),
+                         metadata={"description": _KIND_DOC})
+    operation_references = fields.List(fields.String(validate=validate.Length(min=1, max=32)),
+                                       load_default=None, validate=validate.Length(max=500))
+    published = fields.List(fields.Nested(PublishedCopySchema), load_default=None,
+                            validate=validate.Length(max=500))
+    url = fields.Url(load_default=None, schemes={"http", "https"})
+    reason = fields.String(load_default=None, validate=TEXT)
+    exemptions = fields.List(fields.String(validate=validate.OneOf(kinds.EXEMPTION_KEYS)),
+                             load_default=None)
+    reasoning = fields.String(load_default=None, validate=TEXT)
+    text = fields.String(load_default=None, validate=TEXT)
+    note = fields.String(load_default=None, validate=TEXT)
+
+    REQUIRED = {kinds.PUBLISHED: ("url",), kinds.NOT_HELD: ("reason",),
+                kinds.EXEMPT: ("exemptions", "reasoning"), kinds.TEXT: ("text",),
+                kinds.STATISTICS: ("from_", "to")}
+    ALLOWED = {kinds.DISCLOSED: ("from_", "to", "operation_references", "published", "note"),
+               kinds.STATISTICS: ("from_", "to", "note"), kinds.PUBLISHED: ("url", "note"),
+               kinds.NOT_HELD: ("reason",), kinds.EXEMPT: ("exemptions", "reasoning"),
+               kinds.TEXT: ("text",)}
+
+    @validates_schema
+    def _by_kind(self, data, **kwargs):
+        kind = data.get("kind")
+        if kind not in self.ALLOWED:
+            return
+        errors = {}
+        for name in self.REQUIRED.get(kind, ()):
+            if not data.get(name):
+                errors[self.fields[name].data_key or name] = [f"Required for a {kind} answer."]
+        for name, field in self.fields.items():
+            if name != "kind" and name not in self.ALLOWED[kind] and data.get(name) is not None:
+                errors[field.data_key or name] = [f"Not part of a {kind} answer."]
+        if kind == kinds.DISCLOSED and not (data.get("from_") or data.get("to")
+                                            or data.get("operation_references")):
+            errors["operation_references"] = ["A disclosed answer names a period or operations."]
+        if errors:
+            raise ValidationError(errors)
+
+
+def answer_body(data: dict) -> dict:
+    """The answer as stored: its kind and the parameters given (dates as ISO text)."""
+    out = {}
+    for name, value in data.items():
+        if value is None:
+            continue
+        key = "from" if name == "from_" else name
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+class AnswerOutSchema(Schema):
+    kind = fields.String()
+    answered_by = fields.Nested(PersonSchema)
+    answered_at = fields.DateTime()
+
+    class Meta:
+        unknown = "include"
+
+
+class ClockSchema(Schema):
+    started_on = fields.Date()
+    extension_working_days = fields.Integer()
+    extension_reason = fields.String(allow_none=True)
+    clarification_requested_on = fields.Date(allow_none=True)
+    clarification_note = fields.String(allow_none=True)
+    clarified_on = fields.Date(allow_none=True)
+
+
+class QuestionOutSchema(QuestionSchema):
+    answer = fields.Raw(allow_none=True, metadata={"description": "The kind and its parameters."})
+
+
+class FoiRequestSchema(Schema):
+    id = fields.String()
+    reference = fields.String()
+    state = fields.String(metadata={"enum": list(STATES)})
+    received_on = fields.Date()
+    due_on = fields.Date(metadata={"description": "The 20th working day after receipt (or the "
+                                                  "clarification), plus any extension."})
+    statutory_due_on = fields.Date(metadata={"description": "Without the extension."})
+    working_days_left = fields.Integer()
+    requester = fields.Nested(RequesterSchema)
+    questions = fields.List(fields.Nested(QuestionOutSchema))
+    clock = fields.Nested(ClockSchema)
+    approved_by = fields.Nested(PersonSchema, allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    sent_on = fields.Date(allow_none=True)
+    within_deadline = fields.Boolean(allow_none=True)
+    within_statutory_period = fields.Boolean(allow_none=True)
+    history = fields.List(fields.Dict())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    proposal = fields.Dict(metadata={"description": "On a statistics answer with no figures by IC "
+                                                    "code: the not_held answer it suggests."})
+
+
+class FoiRequestQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(STATES))
+    due_before = Day(metadata={"description": "Due before this date."})
+
+
+class ClarificationRequestSchema(Schema):
+    note = fields.String(required=True, validate=TEXT)
+    requested_on = Day(load_default=None, metadata={"description": "Default: today."})
+
+
+class ClarificationSchema(Schema):
+    received_on = Day(required=True, metadata={"description": "When the clarification "
+                                                                      "arrived: the clock restarts."})
+
+
+class ExtensionSchema(Schema):
+    working_days = fields.Integer(required=True,
+                                  validate=validate.Range(min=1, max=MAX_EXTENSION_WORKING_DAYS))
+    reason = fields.String(required=True, validate=TEXT)
+
+
+class SendSchema(Schema):
+    sent_on = Day(load_default=None, metadata={"description": "Default: today."})
+
+
+class DocumentQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(["docx", "pdf"]))
+
+
+class TimelinessQuerySchema(Schema):
+    from_ = Day(data_key="from", load_default=None)
+    to = Day(load_default=None)
+
+
+class TimelinessRowSchema(Schema):
+    month = fields.String()
+    received = fields.Integer()
+    answered = fields.Integer()
+    within_20_working_days = fields.Integer()
+    within_deadline = fields.Integer(metadata={"description": "Extensions allowed."})
+    answered_late = fields.Integer()
+    open_overdue = fields.Integer()
+    open_in_time = fields.Integer()
+    percent_within_20_working_days = fields.Float(allow_none=True)
+    below_ico_threshold = fields.Boolean()
+
+
+class TimelinessSchema(Schema):
+    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
+    to = fields.Date(allow_none=True)
+    ico_threshold_percent = fields.Float()
+    months = fields.List(fields.Nested(TimelinessRowSchema))
+    total = fields.Nested(TimelinessRowSchema)
+
+
+class LogQuestionSchema(Schema):
+    number = fields.Integer()
+    text = fields.String()
+
+
+class LogEntrySchema(Schema):
+    reference = fields.String()
+    received_on = fields.Date()
+    sent_on = fields.Date()
+    questions = fields.List(fields.Nested(LogQuestionSchema))
+    exemptions = fields.List(fields.String())
+    attachments = fields.Integer()
+    links = fields.Dict(keys=fields.String(), values=fields.String())

@@ -1,0 +1,326 @@
+"""/api/v1/foi-requests (FOI request cases, roles foi and admin; foi writes),
+/api/v1/statistics/foi-timeliness and /public/disclosure-log (no token, read-only,
+rate-limited per client address): thin views over the service functions."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask, Response, request, stream_with_context
+from flask_smorest import Api, Blueprint
+
+from cia_common.errors import Problem, problem_response
+from cia_common.ratelimit import TokenBucketLimiter, parse_rate, retry_after_header
+from cia_common.web import db
+
+from ..api.common import DOCX, actor, cfg, guarded, unit_of_work
+from ..documents.pdf import PdfConversionError, docx_to_pdf
+from ..foi import bundle
+from ..foi.views import BINARY, negotiate, ok_doc
+from ..rendering import PDF
+from . import disclosure_log, letter, service, timeliness
+from .schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,
+                      DocumentQuerySchema, ExtensionSchema, FoiRequestCreateSchema,
+                      FoiRequestQuerySchema, FoiRequestSchema, LogEntrySchema, SendSchema,
+                      TimelinessQuerySchema, TimelinessSchema, answer_body)
+
+log = logging.getLogger(__name__)
+
+OFFICERS = ("foi",)
+READERS = ("foi", "admin")
+ZIP = "application/zip"
+PUBLIC_PREFIX = "/public/disclosure-log"
+
+blp = Blueprint(
+    "foi_requests", __name__, url_prefix="/api/v1/foi-requests",
+    description="FOI request cases: the statutory clock (FOIA s.10), answers per question, the "
+                "response letter and its attachments, approval by a second officer, sending. "
+                "Role foi writes; foi and admin read.")
+timeliness_blp = Blueprint(
+    "foi_timeliness", __name__, url_prefix="/api/v1/statistics",
+    description="How promptly FOI requests are answered. Roles foi and admin.")
+public_blp = Blueprint(
+    "disclosure_log", __name__, url_prefix=PUBLIC_PREFIX,
+    description="The public disclosure log: sent FOI responses, their letters and attachments "
+                "(released disclosure copies only). No authentication; read-only; rate-limited.")
+
+
+def _present(uow, req, **extra) -> dict:
+    return {**service.present(req, service.get_answers(uow.session, req.id)), **extra}
+
+
+@blp.route("", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(FoiRequestCreateSchema)
+@blp.response(201, FoiRequestSchema)
+def create_request(data):
+    """Log a request received: its due date is the 20th working day after receipt."""
+    with unit_of_work() as uow:
+        req = service.create(uow, data, actor())
+        uow.commit()
+        return _present(uow, req), 201, {"Location": f"/api/v1/foi-requests/{req.id}"}
+
+
+@blp.route("", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.arguments(FoiRequestQuerySchema, location="query")
+@blp.response(200, FoiRequestSchema(many=True))
+@blp.paginate()
+def list_requests(query, pagination_parameters):
+    """Requests, earliest due first; filter by state and due date."""
+    with unit_of_work() as uow:
+        items, total = service.list_(uow.session, state=query.get("state"),
+                                     due_before=query.get("due_before"),
+                                     page=pagination_parameters.page,
+                                     page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return [_present(uow, r) for r in items]
+
+
+@blp.route("/<string:request_id>", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, FoiRequestSchema)
+def get_request(request_id):
+    """One request: its clock, answers, approval and history."""
+    with unit_of_work() as uow:
+        return _present(uow, service.get(uow.session, request_id))
+
+
+@blp.route("/<string:request_id>/questions/<int:number>/answer", methods=["PUT"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(AnswerSchema)
+@blp.response(200, FoiRequestSchema)
+def put_answer(data, request_id, number):
+    """Answer one question (replaces its answer; a submitted or approved draft reopens)."""
+    with unit_of_work() as uow:
+        req, _row, proposal = service.answer(uow, request_id, number, answer_body(data), actor(),
+                                             cfg())
+        uow.commit()
+        return _present(uow, req, **({"proposal": proposal} if proposal else {}))
+
+
+def _transition(fn, request_id, *args):
+    with unit_of_work() as uow:
+        req = fn(uow, request_id, *args)
+        uow.commit()
+        return _present(uow, req)
+
+
+@blp.route("/<string:request_id>/clarification-request", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(ClarificationRequestSchema)
+@blp.response(200, FoiRequestSchema)
+def ask_clarification(data, request_id):
+    """s.1(3): ask the requester to clarify; the clock stops (awaiting_clarification)."""
+    return _transition(service.request_clarification, request_id, data["note"],
+                       data.get("requested_on"), actor())
+
+
+@blp.route("/<string:request_id>/clarification", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(ClarificationSchema)
+@blp.response(200, FoiRequestSchema)
+def record_clarification(data, request_id):
+    """The clarification arrived: the clock restarts from its date."""
+    return _transition(service.clarified, request_id, data["received_on"], actor())
+
+
+@blp.route("/<string:request_id>/extension", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(ExtensionSchema)
+@blp.response(200, FoiRequestSchema)
+def extend(data, request_id):
+    """s.10(3): extend for the public interest test, at most 20 working days in all."""
+    return _transition(service.extend, request_id, data["working_days"], data["reason"], actor())
+
+
+@blp.route("/<string:request_id>/submit-for-approval", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.response(200, FoiRequestSchema)
+def submit(request_id):
+    """Every question answered: ask a second FOI officer to approve."""
+    return _transition(service.submit, request_id, actor())
+
+
+@blp.route("/<string:request_id>/approve", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.response(200, FoiRequestSchema)
+def approve(request_id):
+    """Approve the response (403 for an officer who drafted it)."""
+    return _transition(service.approve, request_id, actor())
+
+
+@blp.route("/<string:request_id>/send", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.arguments(SendSchema)
+@blp.response(200, FoiRequestSchema)
+def send(data, request_id):
+    """Record the approved response as sent (today unless ``sent_on``): the letter is stored
+    as sent and the case enters the disclosure log."""
+    return _transition(service.send, request_id, actor(), cfg(), data.get("sent_on"))
+
+
+def _pdf(docx: bytes) -> bytes:
+    try:
+        return docx_to_pdf(docx, timeout_s=float(cfg().get("PDF_TIMEOUT_SECONDS") or 120),
+                           soffice=cfg().get("SOFFICE"))
+    except PdfConversionError as exc:
+        log.error("PDF of an FOI response letter failed: %s", exc)
+        raise Problem(503, "Service Unavailable", "The PDF could not be produced right now; try "
+                      f"again shortly, or take the DOCX ({DOCX}).",
+                      headers={"Retry-After": "30"}) from None
+
+
+def _letter_response(request_id: str, query: dict, *, public_reference: str | None = None):
+    media = negotiate([DOCX, PDF], query.get("format"), {"docx": DOCX, "pdf": PDF})
+    fmt = "pdf" if media == PDF else "docx"
+    with unit_of_work() as uow:
+        if public_reference is not None:
+            req = disclosure_log.sent(uow.session, public_reference)
+        else:
+            req = service.get(uow.session, request_id)
+        reference, req_id, sent = req.reference, req.id, req.sent_on is not None
+        data = None
+        if sent:  # the letter as sent
+            stored = service.stored_letter(uow.session, req_id, fmt)
+            data = stored.data if stored is not None else None
+            docx = service.stored_letter(uow.session, req_id, "docx").data if data is None else None
+        else:  # a draft: rendered from the answers as they are now
+            resolved = letter.resolve(uow.session, req, service.get_answers(uow.session, req_id),
+                                      cfg())
+            docx = service.render_letter(uow.session, req, resolved, cfg())
+    if data is None:
+        data = _pdf(docx) if fmt == "pdf" else docx
+        if sent and fmt == "pdf":  # the letter as sent never changes: convert it once
+            with unit_of_work() as uow:
+                service.store_letter_pdf(uow, req_id, data)
+                uow.commit()
+    return Response(data, mimetype=media, headers={
+        "Vary": "Accept", "Content-Disposition": f'attachment; filename="{reference}-response.{fmt}"'})
+
+
+_LETTER_DOC = ok_doc("The response letter: DOCX, or PDF with Accept: application/pdf or format=pdf. "
+                     "Before sending, the draft; after, the letter as sent.",
+                     {DOCX: BINARY, PDF: BINARY})
+
+
+@blp.route("/<string:request_id>/response", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.arguments(DocumentQuerySchema, location="query")
+@blp.doc(**_LETTER_DOC)
+def get_response(query, request_id):
+    """The response letter (reference, questions, decision, exemptions applied with their
+    reasoning, answers with counts and statistics tables, internal review and ICO rights)."""
+    return _letter_response(request_id, query)
+
+
+def _zip(items, legacy, name: str) -> Response:
+    body = bundle.stream(db().sessions, items, legacy=legacy)
+    return Response(stream_with_context(body), mimetype=ZIP, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Bundle-Copies": str(len(items) + len(legacy))})
+
+
+@blp.route("/<string:request_id>/attachments", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.doc(**ok_doc("A zip of the released disclosure copies the answers attach.", {ZIP: BINARY}))
+def get_attachments(request_id):
+    """The attachments of the response: the released copies and legacy documents of the
+    ``disclosed`` answers (those cited as published under s.21 left out); after sending,
+    those sent."""
+    with unit_of_work() as uow:
+        req = service.get(uow.session, request_id)
+        if req.sent_on is not None:
+            items, legacy = disclosure_log.attachment_items(uow.session, req, cfg())
+        else:
+            resolved = letter.resolve(uow.session, req, service.get_answers(uow.session, req.id),
+                                      cfg())
+            items = [c.item for c in resolved.attached_copies]
+            legacy = [d.item for d in resolved.attached_legacy]
+        reference = req.reference
+    return _zip(items, legacy, f"{reference}-attachments.zip")
+
+
+@timeliness_blp.route("/foi-timeliness", methods=["GET"])
+@guarded(timeliness_blp, *READERS)
+@timeliness_blp.arguments(TimelinessQuerySchema, location="query")
+@timeliness_blp.response(200, TimelinessSchema)
+def foi_timeliness(query):
+    """Requests answered within 20 working days, per month of receipt (ICO threshold 90%)."""
+    with unit_of_work() as uow:
+        return timeliness.report(uow.session, query.get("from_"), query.get("to"), service.today())
+
+
+# -- the public disclosure log --------------------------------------------------------------
+
+@public_blp.route("", methods=["GET"])
+@public_blp.response(200, LogEntrySchema(many=True))
+@public_blp.paginate()
+@public_blp.doc(security=[])
+def public_log(pagination_parameters):
+    """Sent responses, newest first."""
+    with unit_of_work() as uow:
+        items, total = disclosure_log.list_(uow.session, cfg(), page=pagination_parameters.page,
+                                            page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return items
+
+
+@public_blp.route("/<string:reference>", methods=["GET"])
+@public_blp.response(200, LogEntrySchema)
+@public_blp.doc(security=[])
+def public_entry(reference):
+    """One sent response: its questions, the exemptions applied and links to the letter and
+    the attachments."""
+    with unit_of_work() as uow:
+        return disclosure_log.entry(disclosure_log.sent(uow.session, reference), cfg())
+
+
+@public_blp.route("/<string:reference>/letter", methods=["GET"])
+@public_blp.arguments(DocumentQuerySchema, location="query")
+@public_blp.doc(security=[], **_LETTER_DOC)
+def public_letter(query, reference):
+    """The response letter as sent (it never names the requester)."""
+    return _letter_response("", query, public_reference=reference)
+
+
+@public_blp.route("/<string:reference>/attachments", methods=["GET"])
+@public_blp.doc(security=[], **ok_doc("A zip of the released disclosure copies sent.",
+                                      {ZIP: BINARY}))
+def public_attachments(reference):
+    """The attachments sent, as long as each copy is still released and current."""
+    with unit_of_work() as uow:
+        req = disclosure_log.sent(uow.session, reference)
+        items, legacy = disclosure_log.attachment_items(uow.session, req, cfg())
+    return _zip(items, legacy, f"{reference}-attachments.zip")
+
+
+def _public_limiter(app: Flask) -> None:
+    """Per client address, as the review service limits its action pages (one bucket
+    per app, so that each app made in a process counts on its own)."""
+    rate = parse_rate(app.config.get("FOI_PUBLIC_RATE_LIMIT")
+                      or os.environ.get("CIA_FOI_PUBLIC_RATE_LIMIT", "60/60"))
+    if rate is None:
+        return
+    limiter = TokenBucketLimiter(rate)
+
+    @app.before_request
+    def _limit_public_log():
+        if not request.path.startswith(PUBLIC_PREFIX):
+            return None
+        allowed, wait = limiter.allow((PUBLIC_PREFIX, request.remote_addr))
+        if allowed:
+            return None
+        log.warning("rate limit: %s %s from %s refused", request.method, request.path,
+                    request.remote_addr)
+        return problem_response(429, "Too Many Requests", "Too many requests from this client; "
+                                f"try again in {retry_after_header(wait)} s.",
+                                headers={"Retry-After": retry_after_header(wait)})
+
+
+def register(app: Flask, api: Api) -> None:
+    letter.check_template(app.config)
+    api.register_blueprint(blp)
+    api.register_blueprint(timeliness_blp)
+    _public_limiter(app)
+    api.register_blueprint(public_blp)

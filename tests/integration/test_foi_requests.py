@@ -1,0 +1,349 @@
+"""FOI request cases through the authoring API: receipt and the statutory clock,
+answers of every kind, the response letter and its attachments, approval by a
+second officer, sending, the public disclosure log, the deadline notices of the
+worker, timeliness and ``cia foi-requests due``. Outputs are read as a reader
+would (``tests.leaks``) for planted exempt values and for the requester."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cia_authoring.foi_requests import jobs
+from cia_notifier import domain as notifier_domain
+from cia_notifier.teams import teams_message
+from cia_common.cli import main as cia
+from cia_common.web import db
+
+from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, authorise, bearer,
+                                                      client, content_for, create_operation,
+                                                      deliver, make_app, ok, outbox_events,
+                                                      problem, review_completed)
+from tests.integration.test_foi_support import (FOI_OFFICER, approve, leaked, planted_content,
+                                                readable_text)
+from tests.leaks import found
+
+pytestmark = pytest.mark.integration
+__all__ = ["app", "client"]
+
+FOI2 = bearer("foi-2", "Felix Second", "foi")
+BASE = "/api/v1/foi-requests"
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deployments-sample.csv"
+REQUESTER = {"name": "Zebedee Quarrington-Requester", "email": "zebedee.requester@leak.example.net"}
+MAY, JUNE = "LFR-2026-0042", "LFR-2026-0043"
+PUBLISHED_URL = "https://www.met.police.uk/foi-ai/lfr/cia-lfr-2026-0043"
+
+
+def grid_2024(tmp_path: Path) -> Path:
+    """The sample deployment grid's rows with figures by IC code, dated 2024."""
+    rows = list(csv.DictReader(io.StringIO(SAMPLE.read_text())))
+    with_ic = [r for r in rows if r["IC1 true alerts"].strip()]
+    for i, row in enumerate(with_ic):
+        row["Date"] = f"2024-0{i + 3}-1{i}"
+    out = tmp_path / "grid-2024.csv"
+    with out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(with_ic)
+    return out
+
+
+def seed(app, client, tmp_path) -> dict:
+    """Two released copies (May planted, June published elsewhere) and 2024 IC figures."""
+    planted, tokens = planted_content(MAY)
+    _op, may = approve(app, client, planted, reference=MAY)
+    june_op = create_operation(client, reference=JUNE, planned_start="2026-06-10T10:00:00+01:00",
+                               planned_end="2026-06-10T18:00:00+01:00")
+    authorise(client, june_op["id"])
+    june = ok(client.post("/api/v1/cias", json={"operation_id": june_op["id"],
+                                                "content": content_for(JUNE)}, headers=PLANNER), 201)
+    ok(client.post(f"/api/v1/cias/{june['id']}/submit", json={}, headers=PLANNER))
+    assert deliver(app, review_completed(june["id"], 1, "approved"))
+    for cia_id in (may["id"], june["id"]):
+        ok(client.post(f"/api/v1/disclosures/{cia_id}/versions/1/release", headers=FOI_OFFICER))
+    # A legacy CIA of the May operation written before the system, and one published elsewhere.
+    legacy = ok(upload_legacy(client, _op["id"], legacy_docx("May"), "Legacy CIA May 2026"), 201)
+    ok(client.post(f"/api/v1/documents/{legacy['id']}/release", json={}, headers=FOI_OFFICER))
+    cited = ok(upload_legacy(client, _op["id"], legacy_docx("Addendum"), "Legacy CIA addendum"), 201)
+    ok(client.post(f"/api/v1/documents/{cited['id']}/release", headers=FOI_OFFICER,
+                   json={"published_url": LEGACY_URL}))
+    result = CliRunner().invoke(cia, ["import-deployments", str(grid_2024(tmp_path)),
+                                      "--database-url", app.config["DATABASE_URL"]])
+    assert result.exit_code == 0, result.output
+    return {"tokens": {**{k: v for k, v in tokens.items() if not k.startswith("censor")},
+                       "legacy document": list(LEGACY_SECRETS)}}
+
+
+LEGACY_URL = "https://www.met.police.uk/foi-ai/lfr/legacy-addendum"
+LEGACY_SECRETS = ("Quentin Zarkovsky", "Zarkovsky", "07700 900777")
+
+
+def legacy_docx(title: str) -> bytes:
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph(f"{title}: a Community Impact Assessment written before the system.")
+    doc.add_paragraph("Bronze community officer PC Quentin Zarkovsky, on 07700 900777.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def upload_legacy(client, operation_id: str, data: bytes, title: str):
+    return client.post(f"/api/v1/operations/{operation_id}/documents", headers=FOI,
+                       data={"file": (io.BytesIO(data), "legacy.docx"), "title": title,
+                             "dated": "2026-05-01"}, content_type="multipart/form-data")
+
+
+def new_request(client, reference="01.FOI.26.024139", received_on="2026-10-01", **extra) -> dict:
+    body = {"reference": reference, "received_on": received_on, "requester": REQUESTER,
+            "questions": [
+                {"number": 1, "text": "Copies of the Community Impact Assessments of all LFR "
+                                      "deployments in May and June 2026. Reply to Zebedee "
+                                      "Quarrington-Requester at zebedee.requester@leak.example.net."},
+                {"number": 2, "text": "True and false alerts and engagements by IC code, 2024."},
+                {"number": 3, "text": "True and false alerts and engagements by IC code for all "
+                                      "deployments 2016-2022."}], **extra}
+    return ok(client.post(BASE, json=body, headers=FOI), 201)
+
+
+def requester_shown(text: str) -> list[str]:
+    return [v for v in ("Zebedee", "Quarrington", REQUESTER["email"], "requester@leak")
+            if found(v, text)]
+
+
+def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
+    seeded = seed(app, client, tmp_path)
+    req = new_request(client)
+    assert req["state"] == "open"
+    assert req["due_on"] == "2026-10-29" and req["requester"] == REQUESTER
+    url = f"{BASE}/{req['id']}"
+
+    q1 = ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={
+        "kind": "disclosed", "from": "2026-05-01", "to": "2026-06-30",
+        "published": [{"operation_reference": JUNE, "url": PUBLISHED_URL}]}))
+    assert q1["questions"][0]["answer"]["kind"] == "disclosed" and "proposal" not in q1
+    q2 = ok(client.put(f"{url}/questions/2/answer", headers=FOI,
+                       json={"kind": "statistics", "from": "2024-01-01", "to": "2024-12-31"}))
+    assert "proposal" not in q2
+    q3 = ok(client.put(f"{url}/questions/3/answer", headers=FOI,
+                       json={"kind": "statistics", "from": "2016-01-01", "to": "2022-12-31"}))
+    assert q3["proposal"]["kind"] == "not_held" and "IC code" in q3["proposal"]["reason"]
+    ok(client.put(f"{url}/questions/3/answer", headers=FOI, json=q3["proposal"]))
+
+    letter = client.get(f"{url}/response", headers=FOI)
+    assert letter.status_code == 200 and letter.mimetype.endswith("wordprocessingml.document")
+    text = readable_text(letter.data)
+    for phrase in ("I note you seek access to the following information", "01.FOI.26.024139",
+                   "Section 21", "Section 31(1)(a)(b)", "public interest test",
+                   "Section 40(2)&(3)", "refusal notice under section 17", PUBLISHED_URL,
+                   "4 Community Impact Assessment(s) located", "2 attached, of which 2 redacted",
+                   "Legacy CIA May 2026 (a document written before the system)", LEGACY_URL,
+                   "Black", "The information is not held", "Information Commissioner",
+                   "internal review"):
+        assert found(phrase, text), phrase
+    assert leaked(seeded["tokens"], text) == []
+    assert requester_shown(text) == []
+    assert found("[Redacted — s.40(2)]", text)  # the requester's name in question 1, withheld
+
+    attachments = client.get(f"{url}/attachments", headers=FOI)
+    assert attachments.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(attachments.data)) as zf:
+        folders = {n.split("/")[0] for n in zf.namelist() if "/" in n}
+    # June and the addendum are cited as published (s.21), not attached.
+    assert {f.split("-legacy-")[0] + ("-legacy" if "-legacy-" in f else "") for f in folders} \
+        == {f"{MAY}-v1", f"{MAY}-legacy"} and len(folders) == 2
+    zipped = readable_text(attachments.data)
+    assert found("[Redacted — s.31(1)(a)(b)]", zipped)
+    assert leaked(seeded["tokens"], zipped) == [] and requester_shown(zipped) == []
+
+    problem(client.post(f"{url}/approve", headers=FOI2), 409)  # not submitted yet
+    assert ok(client.post(f"{url}/submit-for-approval", headers=FOI))["state"] == "awaiting_approval"
+    assert "drafted" in problem(client.post(f"{url}/approve", headers=FOI), 403)["detail"]
+    assert ok(client.post(f"{url}/approve", headers=FOI2))["state"] == "approved"
+    sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-10-28"}))
+    assert sent["state"] == "sent" and sent["within_deadline"] is True
+    problem(client.put(f"{url}/questions/2/answer", headers=FOI,
+                       json={"kind": "text", "text": "Changed."}), 409)
+
+    events = [e for e in outbox_events(app) if e["type"].startswith("foi.request.")]
+    assert [e["type"] for e in events] == ["foi.request.received", "foi.request.sent"]
+    assert all(e["subject"] == req["id"] for e in events)
+    assert requester_shown(json.dumps(events)) == []
+
+    listing = ok(client.get("/public/disclosure-log"))  # no token
+    assert [e["reference"] for e in listing] == ["01.FOI.26.024139"]
+    entry = ok(client.get("/public/disclosure-log/01.FOI.26.024139"))
+    assert entry["exemptions"] == ["s.21", "s.31(1)(a)(b)", "s.40(2)&(3)"]
+    public_letter = client.get(entry["links"]["letter"])
+    public_zip = client.get(entry["links"]["attachments"])
+    assert public_letter.status_code == public_zip.status_code == 200
+    assert public_zip.headers["X-Bundle-Copies"] == "2" and entry["attachments"] == 2
+    assert public_letter.data == client.get(f"{url}/response", headers=ADMIN).data  # as sent
+    for data in (json.dumps(listing).encode(), json.dumps(entry).encode(), public_letter.data,
+                 public_zip.data):
+        shown = readable_text(data)
+        assert requester_shown(shown) == [] and leaked(seeded["tokens"], shown) == []
+    assert found("true alerts", readable_text(public_letter.data))
+
+    stats = ok(client.get("/api/v1/statistics/foi-timeliness", headers=ADMIN,
+                          query_string={"from": "2026-10-01", "to": "2026-10-31"}))
+    assert stats["months"] == [{**stats["months"][0], "month": "2026-10", "received": 1,
+                                "answered": 1, "within_20_working_days": 1,
+                                "percent_within_20_working_days": 100.0,
+                                "below_ico_threshold": False}]
+
+
+def test_roles_validation_and_nothing_half_stored(app, client):
+    body = {"reference": "01.FOI.26.000001", "received_on": "2026-11-02",
+            "requester": REQUESTER, "questions": [{"number": 1, "text": "Anything?"}]}
+    problem(client.post(BASE, json=body, headers=PLANNER), 403)
+    problem(client.post(BASE, json=body, headers=ADMIN), 403)
+    problem(client.post(BASE, json=body), 401)
+    bad = problem(client.post(BASE, json={**body, "received_on": "tomorrow"}, headers=FOI), 422)
+    assert "received_on" in json.dumps(bad)
+    twice = problem(client.post(BASE, headers=FOI, json={
+        **body, "questions": [{"number": 1, "text": "a"}, {"number": 1, "text": "b"}]}), 422)
+    assert "/questions/1/number" in json.dumps(twice)
+    assert ok(client.get(BASE, headers=FOI)) == []
+    req = ok(client.post(BASE, json=body, headers=FOI), 201)
+    problem(client.post(BASE, json=body, headers=FOI), 409)
+    url = f"{BASE}/{req['id']}"
+    wrong = problem(client.put(f"{url}/questions/1/answer", headers=FOI,
+                               json={"kind": "exempt", "reasoning": "Because."}), 422)
+    assert "exemptions" in json.dumps(wrong)
+    problem(client.put(f"{url}/questions/1/answer", headers=FOI,
+                       json={"kind": "text", "text": "x", "url": "https://example.org"}), 422)
+    unknown = problem(client.put(f"{url}/questions/1/answer", headers=FOI, json={
+        "kind": "disclosed", "operation_references": ["LFR-1999-0001"]}), 422)
+    assert "LFR-1999-0001" in json.dumps(unknown)
+    problem(client.put(f"{url}/questions/9/answer", headers=FOI,
+                       json={"kind": "text", "text": "x"}), 404)
+    missing = problem(client.post(f"{url}/submit-for-approval", headers=FOI), 422)
+    assert missing["errors"][0]["pointer"] == "/questions/0"
+    after = ok(client.get(url, headers=ADMIN))
+    assert after["state"] == "open" and after["questions"][0]["answer"] is None
+    problem(client.get("/public/disclosure-log/01.FOI.26.000001"), 404)  # not sent
+    assert ok(client.get(BASE, headers=FOI, query_string={"state": "sent"})) == []
+    assert len(ok(client.get(BASE, headers=FOI, query_string={"due_before": "2026-12-02"}))) == 1
+    # Due 1 December: 30 November is St Andrew's Day, a bank holiday in Scotland.
+    assert ok(client.get(BASE, headers=FOI, query_string={"due_before": "2026-12-01"})) == []
+
+    # Answered, approved and sent a day late: recorded so, and the month falls below 90%.
+    ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={"kind": "text", "text": "No."}))
+    ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+    ok(client.post(f"{url}/approve", headers=FOI2))
+    problem(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-01"}), 422)
+    late = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-12-02"}))
+    assert late["within_deadline"] is False and late["within_statutory_period"] is False
+    month = ok(client.get("/api/v1/statistics/foi-timeliness", headers=FOI))["months"][0]
+    assert (month["month"], month["answered_late"], month["percent_within_20_working_days"],
+            month["below_ico_threshold"]) == ("2026-11", 1, 0.0, True)
+
+
+def test_clarification_extension_and_restart_safe_notices(app, client):
+    req = new_request(client, reference="01.FOI.26.000002", received_on="2026-11-02")
+    url = f"{BASE}/{req['id']}"
+    assert req["due_on"] == "2026-12-01"
+    paused = ok(client.post(f"{url}/clarification-request", headers=FOI,
+                            json={"note": "Which deployments?", "requested_on": "2026-11-04"}))
+    assert paused["state"] == "awaiting_clarification"
+    problem(client.put(f"{url}/questions/1/answer", headers=FOI,
+                       json={"kind": "text", "text": "x"}), 409)
+    problem(client.post(f"{url}/clarification", headers=FOI, json={"received_on": "2026-11-03"}), 422)
+    resumed = ok(client.post(f"{url}/clarification", headers=FOI, json={"received_on": "2026-12-21"}))
+    assert resumed["state"] == "open" and resumed["due_on"] == "2027-01-22"
+    extended = ok(client.post(f"{url}/extension", headers=FOI,
+                              json={"working_days": 5, "reason": "Public interest test (s.31)."}))
+    assert extended["due_on"] == "2027-01-29" and extended["statutory_due_on"] == "2027-01-22"
+    problem(client.post(f"{url}/extension", headers=FOI,
+                        json={"working_days": 16, "reason": "More."}), 422)
+
+    cfg = dict(app.config)
+    database = db(app)
+    assert jobs.send_notices(database, cfg, date(2027, 1, 21)) == 0
+    assert jobs.send_notices(database, cfg, date(2027, 1, 22)) == 1  # 5 working days before
+    assert jobs.send_notices(database, cfg, date(2027, 1, 22)) == 0  # never twice
+    assert jobs.send_notices(database, cfg, date(2027, 1, 25)) == 0
+    assert jobs.send_notices(database, cfg, date(2027, 2, 1)) == 1   # overdue
+    assert jobs.send_notices(database, cfg, date(2027, 2, 2)) == 0
+    types = [e["type"] for e in outbox_events(app) if e["type"].startswith("foi.request.")]
+    assert types == ["foi.request.received", "foi.request.due_soon", "foi.request.overdue"]
+    overdue = outbox_events(app, "foi.request.overdue")[0]
+    assert overdue["data"]["due_on"] == "2027-01-29" and overdue["data"]["working_days_late"] == 1
+    # A further extension moves the deadline: it is announced afresh, once.
+    ok(client.post(f"{url}/extension", headers=FOI, json={"working_days": 15, "reason": "More."}))
+    assert jobs.send_notices(database, cfg, date(2027, 2, 12)) == 1
+    assert jobs.send_notices(database, cfg, date(2027, 2, 12)) == 0
+    assert [e["type"] for e in outbox_events(app, "foi.request.due_soon")] == ["foi.request.due_soon"] * 2
+
+    result = CliRunner().invoke(cia, ["foi-requests", "due", "--within", "100",
+                                      "--database-url", app.config["DATABASE_URL"]])
+    assert result.exit_code == 0 and "01.FOI.26.000002\tdue 2027-02-19" in result.output
+    none = CliRunner().invoke(cia, ["foi-requests", "due", "--within", "0",
+                                    "--database-url", app.config["DATABASE_URL"]])
+    assert none.exit_code == 0 and "No FOI request is due" in none.output
+
+
+def test_the_public_log_is_rate_limited(databases):
+    limited = make_app(databases.new("authoring"), FOI_PUBLIC_RATE_LIMIT="2/60")
+    try:
+        client = limited.test_client()
+        assert client.get("/public/disclosure-log").status_code == 200
+        assert client.get("/public/disclosure-log").status_code == 200
+        refused = problem(client.get("/public/disclosure-log/anything"), 429)
+        assert int(client.get("/public/disclosure-log").headers["Retry-After"]) >= 1
+        assert "Too many requests" in refused["detail"]
+        assert client.get("/healthz").status_code == 200  # only the public log is limited
+    finally:
+        db(limited).dispose()
+
+
+def test_the_notifier_routes_foi_events_to_subscriptions_that_ask_for_them(app, client):
+    new_request(client, reference="01.FOI.26.000003", received_on="2026-11-02")
+    event = outbox_events(app, "foi.request.received")[0]
+    assert notifier_domain.wants(["foi.request.*"], None, event["type"], event["data"])
+    assert notifier_domain.wants(["foi.request.received"], None, event["type"], event["data"])
+    assert not notifier_domain.wants(["review.*"], None, event["type"], event["data"])
+    card = json.dumps(teams_message(event))
+    assert "FOI request received" in card and "01.FOI.26.000003" in card and "2026-12-01" in card
+    assert requester_shown(card) == []
+
+
+def test_a_force_replaces_the_letter_template_by_configuration(databases, tmp_path):
+    from docx import Document
+
+    custom = Document()
+    custom.add_paragraph("Northshire Constabulary reply {{ reference }}")
+    custom.add_paragraph("{%p for q in questions %}")
+    custom.add_paragraph("Q{{ q.number }}: {{ q.text }}")
+    custom.add_paragraph("{%p endfor %}")
+    custom.core_properties.author = "Jane Templatewriter"
+    path = tmp_path / "northshire.docx"
+    custom.save(str(path))
+    url = databases.new("authoring")
+    broken = Document()
+    broken.add_paragraph("{% for q in questions %}{{ q.text }")  # never closed
+    broken.save(str(tmp_path / "broken.docx"))
+    for bad in ("missing.docx", "broken.docx"):  # refused at start-up, not at the first letter
+        with pytest.raises(ValueError, match="FOI_RESPONSE_TEMPLATE"):
+            make_app(url, FOI_RESPONSE_TEMPLATE=str(tmp_path / bad))
+    app = make_app(url, FOI_RESPONSE_TEMPLATE=str(path))
+    try:
+        client = app.test_client()
+        req = new_request(client, reference="01.FOI.26.000004", received_on="2026-11-02")
+        letter = client.get(f"{BASE}/{req['id']}/response", headers=FOI)
+        assert letter.status_code == 200
+        text = readable_text(letter.data)
+        assert found("Northshire Constabulary reply 01.FOI.26.000004", text)
+        assert found("Q2: True and false alerts and engagements by IC code, 2024.", text)
+        assert not found("I note you seek access", text)  # not the default template
+        assert not found("Templatewriter", text) and requester_shown(text) == []
+    finally:
+        db(app).dispose()
