@@ -1,4 +1,4 @@
-"""The layout of the CIA template (documents/build_template.py): what makes the
+"""The layout of the default CIA template (tools/build_cia_template.py): what makes the
 document read like one a force would publish, checked in the rendered DOCX."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import docx
 import pytest
 from docx.shared import Cm
 
-from cia_authoring.documents.build_template import SECTION_HEADINGS, TEXT_WIDTH_CM
+from tools.build_cia_template import SECTION_HEADINGS, TEXT_WIDTH_CM
 from cia_authoring.documents.render import TEMPLATE_PATH, f_span, render_docx
 from tests.support import planted_content
 

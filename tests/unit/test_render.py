@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from cia_authoring.documents import build_template
+from tools import build_cia_template as build_template
 from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact
 from cia_authoring.documents.render import TEMPLATE_PATH, render_docx
 from tests.support import planted_content

@@ -4,7 +4,8 @@
 - ``cias``: one per operation; the row writers lock to serialise a CIA's changes;
 - ``cia_versions``: numbered versions with content, status and a ``revision``
   counter that every write bumps (the ETag is derived from it);
-- ``documents``: DOCX files rendered at approval, full and disclosure copies;
+- ``documents``: DOCX files rendered at approval, full and disclosure copies,
+  with the template (kind, version, SHA-256) that produced them;
 - ``audit_entries``: a hash chain per CIA;
 - ``pdf_claims``: which process is converting a stored DOCX to PDF (a lease).
 """
@@ -34,13 +35,14 @@ class Operation(Base):
     location_name: Mapped[str] = mapped_column(sa.String(200))
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
-    use_case: Mapped[str] = mapped_column(sa.String(32))
+    # Null only on a historic record imported from a grid that did not record it (0006).
+    use_case: Mapped[str | None] = mapped_column(sa.String(32))
     planned_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     planned_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    watchlist_size: Mapped[int] = mapped_column(sa.Integer)
+    watchlist_size: Mapped[int | None] = mapped_column(sa.Integer)
     watchlist_categories: Mapped[list] = mapped_column(sa.JSON)
-    match_threshold: Mapped[float] = mapped_column(sa.Float)
-    camera_count: Mapped[int] = mapped_column(sa.Integer)
+    match_threshold: Mapped[float | None] = mapped_column(sa.Float)
+    camera_count: Mapped[int | None] = mapped_column(sa.Integer)
     status: Mapped[str] = mapped_column(sa.String(16), index=True)
 
     # The authorisation (null until recorded).
@@ -120,6 +122,12 @@ class CiaVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Its stored documents (approved versions only), for reading: loaded when asked for.
+    documents: Mapped[list["Document"]] = relationship(
+        primaryjoin="and_(CiaVersion.cia_id == foreign(Document.cia_id), "
+                    "CiaVersion.number == foreign(Document.version))",
+        viewonly=True, lazy="select", order_by="(Document.kind, Document.format)")
+
 
 class Document(Base):
     __tablename__ = "documents"
@@ -135,6 +143,10 @@ class Document(Base):
     size: Mapped[int] = mapped_column(sa.Integer)
     data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     redaction_log: Mapped[list | None] = mapped_column(sa.JSON)
+    # The template that produced it (a PDF: its DOCX's); null before templates were recorded.
+    template_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    template_version: Mapped[int | None] = mapped_column(sa.Integer)
+    template_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

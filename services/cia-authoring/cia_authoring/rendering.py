@@ -3,7 +3,11 @@
 The disclosure copy is rendered from the redacted model of the whole copy
 (``disclosure.model``): withheld values are replaced before the template sees
 them, so they never enter the file; the rendered file then goes through the
-same pass once more (``disclosure.docx``).
+same pass once more (``disclosure.docx``), whatever the template prints.
+
+Documents are rendered with the CIA template in force (``templates.service``)
+unless a given template version is asked for; a stored document records the
+template kind, version and SHA-256 that produced it.
 """
 from __future__ import annotations
 
@@ -59,9 +63,31 @@ def _title(op: Operation, version: CiaVersion, disclosure: bool) -> str:
     return f"Community Impact Assessment {op.reference} v{version.number}{suffix}"
 
 
-def render_full(op: Operation, version: CiaVersion, cfg: dict) -> bytes:
+def template_for(op: Operation, template=None):
+    """``template`` if given, else the CIA template in force in the session ``op``
+    belongs to (the shipped default for an operation outside any session)."""
+    if template is not None:
+        return template
+    from .templates import service as templates  # the templates feature renders through us
+    state = sa.inspect(op, raiseerr=False)  # None for a plain object (tests, previews)
+    session = state.session if state is not None else None
+    if session is None:
+        return templates.default_template(templates.CIA)
+    return templates.active(session, templates.CIA)
+
+
+def provenance(doc: Document) -> dict:
+    """What a stored document records of the template that produced it."""
+    return {"template": None if doc.template_sha256 is None else {
+        "kind": doc.template_kind, "version": doc.template_version,
+        "sha256": doc.template_sha256}}
+
+
+def render_full(op: Operation, version: CiaVersion, cfg: dict, template=None) -> bytes:
+    template = template_for(op, template)
     return render_docx(_context(op, version, version.content, cfg["FORCE_NAME"]),
-                       title=_title(op, version, False), author_label=cfg["FORCE_NAME"])
+                       title=_title(op, version, False), author_label=cfg["FORCE_NAME"],
+                       template=template.data)
 
 
 def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
@@ -73,9 +99,14 @@ def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
     return ctx, model
 
 
-def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dict) -> bytes:
+def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dict,
+                              template=None) -> bytes:
+    template = template_for(op, template)
     data = render_docx(ctx, title=model.redactor.text(_title(op, version, True), "/title"),
-                       author_label=model.redactor.text(cfg["FORCE_NAME"], "/author"))
+                       author_label=model.redactor.text(cfg["FORCE_NAME"], "/author"),
+                       template=template.data)
+    # The whole-document pass runs on every copy, so no template can print a
+    # withheld value, not even one it writes into its own fixed text.
     return scrub_docx(data, model.redactor)
 
 
@@ -85,11 +116,11 @@ def context_hash(ctx: dict) -> str:
 
 
 def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg: dict,
-                      rules: list[Rule]) -> tuple[bytes, list, str]:
+                      rules: list[Rule], template=None) -> tuple[bytes, list, str]:
     """The disclosure DOCX, its log and its context's hash; the names it withholds
     join the register."""
     ctx, model = disclosure_context(op, version, cfg, rules, register.names(session))
-    data = render_disclosure_context(op, version, ctx, model, cfg)
+    data = render_disclosure_context(op, version, ctx, model, cfg, template)
     register.add(session, version.cia_id, model.withheld_names)
     return data, model.log, context_hash(ctx)
 
@@ -107,17 +138,21 @@ def store_approved_documents(session: Session, op: Operation, version: CiaVersio
     """Render the full and disclosure DOCX of an approved version, once.
 
     Their PDFs are made later from these stored files (see ``pdfs``): LibreOffice
-    is slow and may fail, and neither may hold up or undo an approval."""
+    is slow and may fail, and neither may hold up or undo an approval. Both are
+    rendered with the CIA template in force, which each records."""
     docs = []
+    template = None
     for kind in (FULL, DISCLOSURE):
         existing = stored(session, version.cia_id, version.number, kind)
         if existing is not None:
             docs.append(existing)
             continue
+        template = template or template_for(op)
         if kind == FULL:
-            data, log = render_full(op, version, cfg), None
+            data, log = render_full(op, version, cfg, template), None
         else:
-            data, log, ctx_hash = render_disclosure(session, op, version, cfg, rules or [])
+            data, log, ctx_hash = render_disclosure(session, op, version, cfg, rules or [],
+                                                    template)
             # The copy's row records what it was rendered from, so a later
             # change (rules, the name register) can tell whether it changes it.
             now = utcnow()
@@ -126,7 +161,9 @@ def store_approved_documents(session: Session, op: Operation, version: CiaVersio
                 rules_fingerprint=rules_fingerprint(rules or []), context_sha256=ctx_hash,
                 rendered_at=now, render_count=1, updated_at=now))
         doc = Document(cia_id=version.cia_id, version=version.number, kind=kind, format=DOCX_FORMAT,
-                       sha256=sha256_hex(data), size=len(data), data=data, redaction_log=log)
+                       sha256=sha256_hex(data), size=len(data), data=data, redaction_log=log,
+                       template_kind=template.kind, template_version=template.version,
+                       template_sha256=template.sha256)
         session.add(doc)
         docs.append(doc)
     session.flush()

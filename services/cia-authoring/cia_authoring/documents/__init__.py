@@ -1,3 +1,4 @@
 """Document generation for CIAs: redaction of the disclosure copy, DOCX rendering
-(``render``, from the template ``build_template`` writes) and DOCX → PDF with
+(``render``, from a force's template — the shipped default is
+``templates/cia.docx``, see ``cia_authoring.templates``) and DOCX → PDF with
 LibreOffice headless (``pdf``)."""

@@ -354,15 +354,20 @@ def render_docx(
     title: str,
     author_label: str,
     template_path: Path | str = TEMPLATE_PATH,
+    template: bytes | None = None,
 ) -> bytes:
-    """Render the CIA template with ``context`` and return the DOCX bytes.
+    """Render a CIA template with ``context`` and return the DOCX bytes.
 
-    ``author_label`` (the force name, never a person) becomes the document's
-    author and last-modified-by; ``title`` its title. No comments, keywords or
-    other free-text properties are carried over from anywhere.
+    ``template`` is the DOCX of the template (a force's upload); without it,
+    the file at ``template_path`` (the shipped default). ``author_label`` (the
+    force name, never a person) becomes the document's author and
+    last-modified-by; ``title`` its title. No comments, keywords or other
+    free-text properties are carried over from anywhere.
     """
     ctx = _prepare(context)
-    tpl = _Template(str(template_path))
+    # docxtpl renders a loaded document in place, so each render loads its own
+    # copy; the patched and compiled XML of each part are cached by source.
+    tpl = _Template(io.BytesIO(template) if template is not None else str(template_path))
     tpl.render(ctx, jinja_env=_ENV, autoescape=True)
 
     cp = tpl.docx.core_properties

@@ -13,6 +13,10 @@ released and bundles leave it out until the worker has caught up.
 When the new rendering differs from the stored one, a released copy goes back
 to ``pending_release``: what the FOI officer released is no longer what is
 stored, so they decide again (the audit trail keeps both).
+
+A re-rendered copy uses the template version its stored file was rendered with,
+so that a censor rule changes only what it withholds; the FOI officer may ask
+for the template in force instead (``template=ACTIVE``).
 """
 from __future__ import annotations
 
@@ -58,8 +62,26 @@ def build(op: Operation, version: CiaVersion, cfg: dict, rules: list[censor.Rule
 context_hash = rendering.context_hash
 
 
-def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict) -> bytes:
-    return rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg)
+def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict,
+           template=None) -> bytes:
+    return rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg,
+                                               template)
+
+
+# Which template a re-render uses.
+ORIGINAL, ACTIVE = "original", "active"
+
+
+def template_of(session: Session, doc: Document, which: str = ORIGINAL):
+    """The template to re-render ``doc`` with: the version that produced it (the
+    shipped default for a copy stored before templates were recorded), or the
+    one in force."""
+    from ..templates import service as templates  # renders through rendering, as we do
+    if which == ACTIVE:
+        return templates.active(session, templates.CIA)
+    if doc.template_kind is None or doc.template_version is None:
+        return templates.default_template(templates.CIA)
+    return templates.template_version(session, doc.template_kind, doc.template_version)
 
 
 # A copy without a row was rendered before copies recorded what they were
@@ -91,21 +113,24 @@ class Outcome:
 
 
 def _upsert(session: Session, cia_id: str, number: int, fmt: str, data: bytes,
-            redaction_log: list) -> Document:
+            redaction_log: list, template) -> Document:
     doc = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, fmt)
     if doc is None:
         doc = Document(cia_id=cia_id, version=number, kind=rendering.DISCLOSURE, format=fmt)
         session.add(doc)
     doc.data, doc.sha256, doc.size = data, domain.sha256_hex(data), len(data)
     doc.redaction_log = redaction_log
+    doc.template_kind, doc.template_version = template.kind, template.version
+    doc.template_sha256 = template.sha256
     doc.created_at = utcnow()
     return doc
 
 
 def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
-                   reason: str, force: bool = False) -> Outcome:
+                   reason: str, force: bool = False, template: str = ORIGINAL) -> Outcome:
     """Make the stored disclosure copy of (CIA, version) match the rules that apply now
-    (and, with ``force``, the name register as it is now)."""
+    (and, with ``force``, the name register as it is now), rendered with the template
+    version of the stored copy, or with ``template=ACTIVE`` the one in force."""
     session = uow.session
     cia = audit.lock_cia(session, cia_id)
     if cia is None:
@@ -131,6 +156,9 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     ctx, model = build(op, version, cfg, rules, names)
     redaction_log = model.log
     after = context_hash(ctx)
+    chosen = template_of(session, docx, template)
+    same_template = chosen.sha256 == docx.template_sha256 or (
+        template == ORIGINAL and docx.template_sha256 is None)
     now = utcnow()
     if copy is None:
         copy = DisclosureCopy(cia_id=cia_id, version=number, state=PENDING_RELEASE,
@@ -138,19 +166,19 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
         session.add(copy)
     copy.rules_fingerprint = wanted
     copy.context_sha256 = after
-    if after == before:
+    if after == before and same_template:
         # The rules change nothing in this copy: the stored files stay as they are.
         copy.updated_at = now
         session.flush()
         return Outcome("unchanged", docx.sha256)
 
-    previous = {"docx": docx.sha256}
+    previous = {"docx": docx.sha256, **rendering.provenance(docx)}
     old_pdf = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, PDF)
     if old_pdf is not None:
         previous["pdf"] = old_pdf.sha256
-    data = render(op, version, ctx, model, cfg)
+    data = render(op, version, ctx, model, cfg, chosen)
     register.add(session, cia_id, model.withheld_names)
-    new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log)
+    new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log, chosen)
     if old_pdf is not None:
         # Never leave a PDF behind that lacks the new redactions; the PDF job
         # converts the new DOCX.
@@ -165,7 +193,8 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     session.flush()
     detail = {"kind": rendering.DISCLOSURE, "format": DOCX, "reason": reason,
               "docx_sha256": new_docx.sha256, "previous": previous,
-              "rules": [r.id for r in rules], "release_withdrawn": was_released}
+              "rules": [r.id for r in rules], "release_withdrawn": was_released,
+              **rendering.provenance(new_docx)}
     audit.append(session, cia_id, actor=audit.SYSTEM, action=RERENDERED, version=number,
                  content_sha256=version.content_sha256, detail=detail)
     uow.emit(RERENDERED, cia_id, {"cia_id": cia_id, "version": number,

@@ -1,7 +1,11 @@
-"""Build the CIA DOCX template (``templates/cia.docx``) with python-docx.
+"""Build the default CIA DOCX template with python-docx.
 
-Run ``python -m cia_authoring.documents.build_template`` to rewrite the
-committed template. The template is rendered by docxtpl (see ``render.py``):
+The template ships as an ordinary file
+(``services/cia-authoring/cia_authoring/documents/templates/cia.docx``) that a
+force edits in Word or LibreOffice and uploads (``PUT /api/v1/templates/cia``);
+this script only rebuilds that default from code. Run it from the repository
+root: ``python -m tools.build_cia_template [OUT.docx]``. The template is rendered
+by docxtpl (see ``cia_authoring/documents/render.py``):
 
 - plain ``{{ }}`` / ``{% %}`` tags sit in a single run;
 - ``{%p ... %}`` tags sit alone in their paragraph, ``{%tr ... %}`` tags alone
@@ -30,7 +34,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-TEMPLATE_PATH = Path(__file__).with_name("templates") / "cia.docx"
+TEMPLATE_PATH = (Path(__file__).resolve().parents[1] / "services" / "cia-authoring" / "cia_authoring"
+                 / "documents" / "templates" / "cia.docx")
 
 C = "c"  # the content alias set at the top of the body
 DISCLOSURE_TEST = "redaction_log is defined and redaction_log is not none"

@@ -1,0 +1,297 @@
+"""Templates as data (plain functions, no HTTP).
+
+A kind of document (``cia``: the full and disclosure copies of a CIA;
+``foi-response``: the FOI response letter) has numbered template versions. The
+default file shipped with the service is version 0 and is in force until an
+upload is activated; uploads are numbered from 1, kept forever, and checked
+(``validate``) before they are kept. Uploading activates the new version;
+activating an older one rolls back.
+
+:func:`active_template` is what a renderer asks for: (version, sha256, bytes).
+Template bytes are cached by SHA-256, so a render after the first does not
+read the template from the database again.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cia_common.errors import Conflict, InvalidContent, NotFound
+
+from .. import rendering
+from ..domain import sha256_hex
+from ..models import utcnow
+from . import fields, validate
+from .models import ActiveTemplate, TemplateVersion
+
+CIA = "cia"
+FOI_RESPONSE = "foi-response"
+DEFAULT_DIR = Path(__file__).resolve().parents[1] / "documents" / "templates"
+DEFAULT_FILES = {CIA: DEFAULT_DIR / "cia.docx", FOI_RESPONSE: DEFAULT_DIR / "foi-response.docx"}
+DESCRIPTIONS = {
+    CIA: "The full document and the disclosure copy of a CIA version.",
+    FOI_RESPONSE: "The response letter to an FOI request.",
+}
+DEFAULT_VERSION = 0
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class Template:
+    kind: str
+    version: int
+    sha256: str
+    data: bytes
+
+    def provenance(self) -> dict:
+        return {"template_kind": self.kind, "template_version": self.version,
+                "template_sha256": self.sha256}
+
+
+def kinds() -> list[str]:
+    """The kinds whose default file ships with this service (``foi-response``
+    appears once its default letter template exists)."""
+    return [k for k, path in DEFAULT_FILES.items() if path.is_file()]
+
+
+def _known(kind: str) -> None:
+    if kind not in kinds():
+        raise NotFound(f"Template kind {kind!r}")
+
+
+_CACHE: dict[str, bytes] = {}
+_DEFAULT_CACHE: dict[str, tuple[float, Template]] = {}
+_LOCK = threading.Lock()
+_MAX_CACHED = 16
+
+
+def default_template(kind: str) -> Template:
+    """The shipped default file (version 0), re-read only when the file changes."""
+    path = DEFAULT_FILES[kind]
+    mtime = path.stat().st_mtime
+    cached = _DEFAULT_CACHE.get(kind)
+    if cached is None or cached[0] != mtime:
+        data = path.read_bytes()
+        cached = (mtime, Template(kind, DEFAULT_VERSION, sha256_hex(data), data))
+        _DEFAULT_CACHE[kind] = cached
+    return cached[1]
+
+
+def _stored(session: Session, kind: str, number: int) -> Template:
+    row = session.execute(
+        sa.select(TemplateVersion.sha256).where(TemplateVersion.kind == kind,
+                                                TemplateVersion.number == number)
+    ).first()
+    if row is None:
+        raise NotFound(f"Version {number} of the {kind} template")
+    data = _CACHE.get(row.sha256)
+    if data is None:
+        data = session.execute(
+            sa.select(TemplateVersion.data).where(TemplateVersion.kind == kind,
+                                                  TemplateVersion.number == number)
+        ).scalar_one()
+        with _LOCK:
+            if len(_CACHE) >= _MAX_CACHED:
+                _CACHE.clear()
+            _CACHE[row.sha256] = data
+    return Template(kind, number, row.sha256, data)
+
+
+def template_version(session: Session, kind: str, number: int) -> Template:
+    """A given version of a kind's template (0: the shipped default)."""
+    _known(kind)
+    if number == DEFAULT_VERSION:
+        return default_template(kind)
+    return _stored(session, kind, number)
+
+
+def active_number(session: Session, kind: str) -> int:
+    number = session.execute(
+        sa.select(ActiveTemplate.number).where(ActiveTemplate.kind == kind)).scalar()
+    return DEFAULT_VERSION if number is None else number
+
+
+def active(session: Session, kind: str) -> Template:
+    """The template in force for ``kind``."""
+    return template_version(session, kind, active_number(session, kind))
+
+
+def active_template(session: Session, kind: str) -> tuple[int, str, bytes]:
+    """(version, sha256, DOCX bytes) of the template in force for ``kind``; the
+    shipped default file (version 0) when none was uploaded and activated."""
+    t = active(session, kind)
+    return t.version, t.sha256, t.data
+
+
+# --------------------------------------------------------------------------
+# Validation and preview
+# --------------------------------------------------------------------------
+
+
+def _example_version():
+    ex = fields.example()
+    return SimpleNamespace(number=1, status="approved", content=ex["content"], cia_id="example")
+
+
+def _example_operation():
+    op = dict(fields.example()["operation"])
+    op["planned_start"] = datetime.fromisoformat(op["planned_start"])
+    op["planned_end"] = datetime.fromisoformat(op["planned_end"])
+    return SimpleNamespace(**op)
+
+
+def _letter():
+    from ..foi_requests import letter  # the FOI letter renders through its own module
+    return letter
+
+
+def render_example(kind: str, data: bytes, cfg: dict, *, disclosure: bool = False) -> bytes:
+    """The example rendered with template ``data``: for a CIA the full document, or
+    the disclosure copy (redacted context and the whole-document pass); for an FOI
+    letter, the letter's sample case."""
+    if kind == FOI_RESPONSE:
+        letter = _letter()
+        return letter.render(data, letter.SAMPLE_CONTEXT, force_name=cfg["FORCE_NAME"],
+                             reference=letter.SAMPLE_CONTEXT["reference"])
+    op, version = _example_operation(), _example_version()
+    template = Template(kind, -1, sha256_hex(data), data)
+    if not disclosure:
+        return rendering.render_full(op, version, cfg, template=template)
+    ctx, model = rendering.disclosure_context(op, version, cfg, [], [])
+    return rendering.render_disclosure_context(op, version, ctx, model, cfg, template=template)
+
+
+def check(kind: str, data: bytes, cfg: dict) -> None:
+    """Raise ``InvalidContent`` (422) naming every problem of the template ``data``."""
+    def both(d: bytes) -> None:
+        render_example(kind, d, cfg)
+        render_example(kind, d, cfg, disclosure=True)
+
+    if kind == CIA:
+        problems = validate.check(data, both)
+    else:
+        # The letter's context is its own: its top-level names, not followed further.
+        names = set(_letter().SAMPLE_CONTEXT) | {"force_name", "reference"}
+        problems = validate.check(data, lambda d: render_example(kind, d, cfg),
+                                  known=dict.fromkeys(names, validate.UNKNOWN))
+    if problems:
+        raise InvalidContent([p.as_error() for p in problems],
+                             detail=f"The {kind} template cannot be used: "
+                                    f"{len(problems)} problem(s).")
+
+
+def preview(kind: str, data: bytes, cfg: dict) -> bytes:
+    """The example CIA rendered with an uploaded template (checked first); nothing is stored."""
+    _known(kind)
+    check(kind, data, cfg)
+    return render_example(kind, data, cfg)
+
+
+# --------------------------------------------------------------------------
+# Versions
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    kind: str
+    version: int
+    sha256: str
+    size: int
+    active: bool
+    filename: str | None = None
+    note: str | None = None
+    uploaded_by: dict | None = None
+    uploaded_at: datetime | None = None
+
+
+def versions(session: Session, kind: str) -> list[VersionInfo]:
+    """Every version of a kind, the shipped default (0) first."""
+    _known(kind)
+    current = active_number(session, kind)
+    default = default_template(kind)
+    out = [VersionInfo(kind, DEFAULT_VERSION, default.sha256, len(default.data),
+                       current == DEFAULT_VERSION, "default", "The default shipped with the service.")]
+    rows = session.execute(
+        sa.select(TemplateVersion.number, TemplateVersion.sha256, TemplateVersion.size,
+                  TemplateVersion.filename, TemplateVersion.note, TemplateVersion.uploaded_by_sub,
+                  TemplateVersion.uploaded_by_name, TemplateVersion.uploaded_at)
+        .where(TemplateVersion.kind == kind).order_by(TemplateVersion.number))
+    for r in rows:
+        out.append(VersionInfo(kind, r.number, r.sha256, r.size, r.number == current, r.filename,
+                               r.note, {"sub": r.uploaded_by_sub, "name": r.uploaded_by_name},
+                               r.uploaded_at))
+    return out
+
+
+def version_info(session: Session, kind: str, number: int) -> VersionInfo:
+    for v in versions(session, kind):
+        if v.version == number:
+            return v
+    raise NotFound(f"Version {number} of the {kind} template")
+
+
+def summary(session: Session, kind: str) -> dict:
+    return {"kind": kind, "description": DESCRIPTIONS[kind],
+            "active": version_info(session, kind, active_number(session, kind))}
+
+
+def _lock_kind(session: Session, kind: str) -> ActiveTemplate | None:
+    """Serialises uploads and activations of a kind (the row lock on PostgreSQL)."""
+    return session.execute(
+        sa.select(ActiveTemplate).where(ActiveTemplate.kind == kind).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def _activate(session: Session, kind: str, number: int, actor) -> None:
+    row = _lock_kind(session, kind)
+    now = utcnow()
+    if row is None:
+        session.add(ActiveTemplate(kind=kind, number=number, activated_by_sub=actor.sub,
+                                   activated_by_name=actor.name, activated_at=now))
+    else:
+        row.number, row.activated_by_sub, row.activated_by_name = number, actor.sub, actor.name
+        row.activated_at = now
+    session.flush()
+
+
+def upload(uow, kind: str, data: bytes, filename: str | None, note: str | None, actor,
+           cfg: dict) -> VersionInfo:
+    """Check, keep and activate a new version of ``kind``'s template."""
+    _known(kind)
+    if note is not None and len(note) > MAX_NOTE:
+        raise InvalidContent([{"pointer": "/note", "location": "body",
+                               "detail": f"At most {MAX_NOTE} characters."}])
+    check(kind, data, cfg)  # before anything is written
+    session = uow.session
+    _lock_kind(session, kind)
+    number = (session.execute(sa.select(sa.func.max(TemplateVersion.number))
+                              .where(TemplateVersion.kind == kind)).scalar() or 0) + 1
+    digest = sha256_hex(data)
+    session.add(TemplateVersion(kind=kind, number=number, sha256=digest, size=len(data),
+                                data=data, filename=(filename or None) and filename[:255],
+                                note=note, uploaded_by_sub=actor.sub,
+                                uploaded_by_name=actor.name, uploaded_at=utcnow()))
+    session.flush()
+    _activate(session, kind, number, actor)
+    return version_info(session, kind, number)
+
+
+def activate(uow, kind: str, number: int, actor) -> VersionInfo:
+    """Put version ``number`` (0: the shipped default) back in force."""
+    _known(kind)
+    template_version(uow.session, kind, number)  # 404 for an unknown version
+    if active_number(uow.session, kind) == number:
+        raise Conflict(f"Version {number} of the {kind} template is already in force.")
+    _activate(uow.session, kind, number, actor)
+    return version_info(uow.session, kind, number)
+
+
+__all__ = ["CIA", "FOI_RESPONSE", "Template", "activate", "active", "active_template", "check",
+           "default_template", "kinds", "preview", "template_version", "upload", "versions"]
