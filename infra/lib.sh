@@ -97,8 +97,9 @@ stop_started_postgres() {
 }
 
 # Debian packages the system needs beside Python: LibreOffice converts DOCX to
-# PDF, Chromium drives the browser tests. Installed when missing (as root).
-CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core fonts-liberation2 chromium)
+# PDF, Chromium drives the browser tests, prometheus brings promtool, which
+# checks and unit-tests the alert rules. Installed when missing (as root).
+CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core fonts-liberation2 chromium prometheus)
 
 ensure_debian_packages() {
     local missing=() pkg

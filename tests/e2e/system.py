@@ -49,12 +49,18 @@ class System:
         default_factory=lambda: {s: listening_socket() for s in SERVICES})
     procs: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
     ports: dict[str, int] = field(init=False)
+    # One metrics socket per worker slot of a service, kept across restarts, so a
+    # restarted worker serves its metrics where its predecessor did.
+    worker_sockets: dict[str, list[socket.socket]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ports = {s: sock.getsockname()[1] for s, sock in self.sockets.items()}
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def worker_metrics_url(self, service: str, index: int = 0) -> str:
+        return f"http://127.0.0.1:{self.worker_sockets[service][index].getsockname()[1]}"
 
     def env(self) -> dict:
         env = dict(os.environ)
@@ -76,10 +82,11 @@ class System:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, name: str, argv: list[str], pass_fds=()) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], pass_fds=(), env=None) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
-        return subprocess.Popen(argv, cwd=REPO, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, pass_fds=pass_fds)
+        return subprocess.Popen(argv, cwd=REPO, env={**self.env(), **(env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                pass_fds=pass_fds)
 
     def start_web(self, service: str) -> None:
         fd = self.sockets[service].fileno()
@@ -91,8 +98,13 @@ class System:
 
     def start_worker(self, service: str) -> None:
         argv = [sys.executable, "-m", f"{SERVICES[service]}.worker"]
-        self.procs.setdefault(f"{service}-worker", []).append(
-            self._spawn(f"{service}-worker", argv))
+        procs = self.procs.setdefault(f"{service}-worker", [])
+        sockets = self.worker_sockets.setdefault(service, [])
+        if len(sockets) <= len(procs):
+            sockets.append(listening_socket())
+        fd = sockets[len(procs)].fileno()
+        procs.append(self._spawn(f"{service}-worker", argv, pass_fds=(fd,),
+                                 env={"CIA_WORKER_METRICS_BIND": f"fd://{fd}"}))
 
     def start(self) -> "System":
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -146,6 +158,8 @@ class System:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
         for sock in self.sockets.values():
+            sock.close()
+        for sock in (s for slots in self.worker_sockets.values() for s in slots):
             sock.close()
 
     def logs(self) -> str:

@@ -23,7 +23,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from cia_common.events import CloudEvent
 from tests.conftest import PG_URL
 from tests.e2e.helpers import REVIEWER, subscribe
-from tests.faults.loop import Invariants, Loop, worker_specs
+from tests.e2e.metrics import value, web, worker
+from tests.faults.loop import SERVICES, Invariants, Loop, worker_specs
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
 
@@ -32,6 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 FAULT_ENV = {
     "CIA_PDF_RENDER_AHEAD": "false",      # not under test here; seconds of CPU per approval
     "CIA_CONSUMER_MAX_ATTEMPTS": "3",     # the DLQ error header below names it
+    "CIA_METRICS_LAG_INTERVAL_SECONDS": "1",
 }
 
 
@@ -114,10 +116,18 @@ def _broker_outage(system, loop: Loop, invariants: Invariants, broker_control) -
         assert loop.approve_open() == 4
         assert set(loop.submit_all(drafts).values()) == {200}
         assert system.procs["authoring-web"][0].poll() is None
+        # /metrics shows the backlog, and its oldest row getting older.
+        for service in ("authoring", "review"):
+            assert value(web(system, service), "cia_outbox_pending") > 0, service
+        age = value(web(system, "authoring"), "cia_outbox_oldest_age_seconds")
+        wait_for(lambda: value(web(system, "authoring"), "cia_outbox_oldest_age_seconds") > age,
+                 30, 0.2, message="the oldest outbox row getting older on /metrics")
     finally:
         broker_control("start")
 
     invariants.check()
+    for service in SERVICES:
+        assert value(web(system, service), "cia_outbox_pending") == 0, service
     assert loop.approve_open() == 4
     invariants.check()
 
@@ -250,6 +260,21 @@ def _duplicates_and_poison(system, loop: Loop, invariants: Invariants) -> None:
             else:
                 assert error.startswith("handler failed after 3 attempts"), error
             assert headers_of(record)["dlq-source"].startswith(topic[:-4])
+
+    # Each worker counted what it dead-lettered, and each service's /metrics shows
+    # the dead letters of its topic as pending.
+    dead_lettered_by = {s: sum(c == s for entries in expected.values() for c, _ in entries)
+                        for s in SERVICES}
+    wait_for(lambda: {s: value(worker(system, s), "cia_dlq_messages_total")
+                      for s in SERVICES} == dead_lettered_by, 30, 0.2,
+             message="each worker's count of what it dead-lettered")
+    assert value(worker(system, "notifier"), "cia_dlq_messages_total",
+                 topic=f"{authoring_topic}.dlq") == 1  # the garbage, once
+    wait_for(lambda: all(value(web(system, service), "cia_dlq_messages", topic=topic)
+                         == len(expected[topic]) for service, topic in
+                         (("authoring", f"{authoring_topic}.dlq"),
+                          ("review", f"{review_topic}.dlq"))), 30, 0.5,
+             message="the dead letters pending on /metrics")
 
     # The consumers moved on: a new CIA still goes all the way round. And the
     # duplicates changed nothing: still one review per submission, every webhook

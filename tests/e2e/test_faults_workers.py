@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.helpers import subscribe
+from tests.e2e.metrics import value, web
 from tests.faults.loop import Invariants, Loop, consumer_lag
 from tests.receiver import WebhookReceiver
 from tests.support import wait_for
@@ -32,6 +33,7 @@ FAULT_ENV = {
     # A claimed webhook attempt whose worker died is retried once its lease
     # (this timeout + 30 s) has passed: keep that short.
     "CIA_DELIVERY_TIMEOUT_SECONDS": "3",
+    "CIA_METRICS_LAG_INTERVAL_SECONDS": "1",
 }
 
 
@@ -89,6 +91,9 @@ def test_workers_killed_mid_batch_lose_nothing_and_repeat_nothing(make_system, p
             freeze(system, "review")
             wait_for(lambda: consumer_lag(system, "review") > 0, 30, 0.1,
                      message="events the killed review worker had not got past")
+            # The review service's /metrics shows that lag too.
+            wait_for(lambda: value(web(system, "review"), "cia_consumer_lag") > 0, 30, 0.2,
+                     message="the frozen review worker's lag on /metrics")
             kill_and_restart(system, "review")
             invariants.settle()
 
@@ -112,6 +117,7 @@ def test_workers_killed_mid_batch_lose_nothing_and_repeat_nothing(make_system, p
                 "notifier", "SELECT event_id FROM deliveries "
                             "WHERE status = 'pending' AND claim_token IS NOT NULL")}
             assert in_flight, "no webhook attempt in flight at the kill"
+            assert value(web(system, "notifier"), "cia_webhook_pending") >= len(in_flight)
             invariants.may_repeat |= in_flight
             kill_and_restart(system, "notifier")
 

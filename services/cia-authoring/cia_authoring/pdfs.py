@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cia_common.db import Database, UnitOfWork
 from cia_common.config import events_topic
+from cia_common.metrics import PDF_CONVERSION, timed
 
 from . import audit, rendering, settings
 from .documents.pdf import DEFAULT_TIMEOUT_S, PdfConversionError, docx_to_pdf
@@ -138,8 +139,9 @@ def _uow_sessions(unit_of_work: UnitOfWorkFactory) -> SessionScope:
 
 def convert(docx: bytes, cfg: dict) -> bytes:
     """DOCX → PDF with the configured binary and timeout (raises PdfConversionError)."""
-    return docx_to_pdf(docx, timeout_s=float(cfg.get("PDF_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_S),
-                       soffice=cfg.get("SOFFICE") or None)
+    return timed(PDF_CONVERSION, docx_to_pdf, docx,
+                 timeout_s=float(cfg.get("PDF_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_S),
+                 soffice=cfg.get("SOFFICE") or None)
 
 
 def pending(session: Session, limit: int = 50, *, available_to: str | None = None) -> list[DocKey]:
@@ -186,7 +188,9 @@ def store(uow: UnitOfWork, key: DocKey, pdf: bytes, source_sha256: str,
     digest = sha256_hex(pdf)
     doc = Document(cia_id=key.cia_id, version=key.version, kind=key.kind,
                    format=rendering.PDF_FORMAT, sha256=digest, size=len(pdf), data=pdf,
-                   redaction_log=source.redaction_log)
+                   redaction_log=source.redaction_log, template_kind=source.template_kind,
+                   template_version=source.template_version,
+                   template_sha256=source.template_sha256)
     session.add(doc)
     session.flush()
     content_sha256 = session.execute(

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .db import Database, UnitOfWork
 from .events import CloudEvent, EnvelopeError, utcnow
+from .metrics import DLQ_MESSAGES, EVENTS_HANDLED
 from .tables import inbox
 
 log = logging.getLogger(__name__)
@@ -109,15 +110,19 @@ class EventConsumer:
             event = CloudEvent.from_json(record.value)
         except EnvelopeError as exc:
             self._dead_letter(record, f"unparseable: {exc}")
+            EVENTS_HANDLED.labels(self.name, "unparseable", "dead_lettered").inc()
             return
         handler = self.handlers.get(event.type) or self.handlers.get("*")
         if handler is None:
+            EVENTS_HANDLED.labels(self.name, event.type, "ignored").inc()
             return
         error = None
         for attempt in range(1, self.max_attempts + 1):
             try:
-                handle_event(self.db, self.name, handler, event,
-                             source=self.source, topic=self.events_topic)
+                new = handle_event(self.db, self.name, handler, event,
+                                   source=self.source, topic=self.events_topic)
+                EVENTS_HANDLED.labels(self.name, event.type,
+                                      "handled" if new else "duplicate").inc()
                 return
             except sa.exc.OperationalError as exc:
                 if "locked" in str(exc).lower():
@@ -128,9 +133,12 @@ class EventConsumer:
                 error = exc
                 log.warning("handler %s failed for %s (attempt %d/%d): %s",
                             event.type, event.id, attempt, self.max_attempts, exc)
+            if attempt < self.max_attempts:
+                EVENTS_HANDLED.labels(self.name, event.type, "retried").inc()
             time.sleep(self.retry_backoff_s * attempt)
         self._dead_letter(record, f"handler failed after {self.max_attempts} attempts: "
                                   f"{type(error).__name__}: {error}")
+        EVENTS_HANDLED.labels(self.name, event.type, "dead_lettered").inc()
 
     def _dead_letter(self, record, error: str) -> None:
         producer = self.producer_factory()
@@ -141,6 +149,7 @@ class EventConsumer:
         ]
         producer.send(f"{record.topic}.dlq", key=record.key, value=record.value,
                       headers=headers).get(timeout=15)
+        DLQ_MESSAGES.labels(self.name, f"{record.topic}.dlq").inc()
         log.error("sent %s/%s@%s to DLQ: %s", record.topic, record.partition, record.offset, error)
 
     def group_state(self) -> str:

@@ -7,12 +7,14 @@ import sqlalchemy as sa
 
 from .db import Database
 from .events import utcnow
+from .metrics import OUTBOX_PUBLISHED
 from .tables import outbox
 
 log = logging.getLogger(__name__)
 
 
-def publish_pending(db: Database, producer, batch_size: int = 200, timeout_s: float = 15.0) -> int:
+def publish_pending(db: Database, producer, batch_size: int = 200, timeout_s: float = 15.0,
+                    service: str = "") -> int:
     """Publish up to ``batch_size`` unpublished rows in order; return how many.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several
@@ -39,6 +41,8 @@ def publish_pending(db: Database, producer, batch_size: int = 200, timeout_s: fl
         published, failed = _send(producer, rows, timeout_s)
         with db.engine.begin() as conn:
             _mark(conn, published, failed)
+    if published:
+        OUTBOX_PUBLISHED.labels(service).inc(len(published))
     if failed:
         raise failed[1]
     return len(published)

@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .config import events_topic, topic
+from .config import event_source, events_topic, topic
 from .consumer import EventConsumer, Handler
 from .db import Database, outbox_signal
 from .kafka_clients import ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
+from .metrics import CONSUMER_RESTARTS, serve_worker_metrics, worker_metrics_bind
 from .migrate import upgrade
 from .outbox import publish_pending
 
@@ -71,7 +72,7 @@ class Worker:
         backoff = 0.5
         while not self.stopping.is_set():
             try:
-                sent = publish_pending(self.db, self.producer())
+                sent = publish_pending(self.db, self.producer(), service=self.spec.service)
                 backoff = 0.5
                 if sent:
                     continue
@@ -117,7 +118,7 @@ class Worker:
                         name=self.spec.service,
                         handlers=self.spec.handlers,
                         topics=topics,
-                        source=f"/cia-workflow/{self.spec.service}",
+                        source=event_source(self.spec.service),
                         events_topic=events_topic(self.cfg),
                         max_attempts=self.cfg["CONSUMER_MAX_ATTEMPTS"],
                     )
@@ -126,6 +127,9 @@ class Worker:
             except Exception as exc:  # noqa: BLE001 - keep consuming whatever happens
                 log.warning("consumer: %s", exc)
                 if consumer is not None:
+                    CONSUMER_RESTARTS.labels(
+                        self.spec.service,
+                        "stalled" if isinstance(exc, ConsumerStalled) else "error").inc()
                     try:
                         consumer.close()
                     except Exception:  # noqa: BLE001
@@ -189,6 +193,7 @@ def main(spec: WorkerSpec, cfg: dict) -> None:
     # can be diagnosed without stopping it.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     worker = Worker(spec, cfg)
+    serve_worker_metrics(spec.service, worker_metrics_bind(spec.service, cfg))
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     worker.run()

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from urllib3.exceptions import HTTPError, TimeoutError as ReceiverTimeout
 
-from cia_common.config import events_topic
+from cia_common.config import event_source, events_topic
 from cia_common.db import Database
+from cia_common.metrics import WEBHOOK_DELIVERIES
 
 from . import domain, egress
 from .destinations import DestinationRefused, check_url
@@ -30,7 +31,7 @@ from .teams import teams_message
 
 log = logging.getLogger(__name__)
 
-SOURCE = "/cia-workflow/notifier"
+SOURCE = event_source("notifier")
 USER_AGENT = "cia-workflow-notifier/1"
 BUSY_DELAY = 0.05
 MAX_IDLE_DELAY = 0.25
@@ -209,6 +210,8 @@ def record(db: Database, cfg: dict, settings: Settings, job: Job, outcome: Attem
         if verdict.disable_subscription:
             disable_subscription(uow, sub, verdict.disable_subscription)
         uow.commit()
+        WEBHOOK_DELIVERIES.labels(
+            "retrying" if verdict.status == "pending" else verdict.status).inc()
         log.info("delivery %s of %s to subscription %s: %s (%s)", delivery.id, job.event_id,
                  sub.id, verdict.status, outcome.status_code or outcome.error)
         return verdict.status
@@ -219,6 +222,7 @@ def attempt(db: Database, cfg: dict, settings: Settings, job: Job) -> str:
         return record(db, cfg, settings, job, send(job, settings))
     except Exception:  # noqa: BLE001 - the lease makes the delivery due again later
         log.exception("delivery %s: could not complete the attempt", job.delivery_id)
+        WEBHOOK_DELIVERIES.labels("error").inc()
         return "error"
 
 
