@@ -13,7 +13,9 @@ from standardwebhooks import Webhook
 
 from tests.e2e.helpers import (ADMIN, FOI, PLANNER, create_authorised_operation, create_cia, decide,
                                ok, submit, subscribe, wait_review, wait_status)
+from tests.asyncapi_events import problems
 from tests.leaks import docx_texts, found
+from tests.receiver import WebhookReceiver
 from tests.support import planted_content, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -32,9 +34,17 @@ def planted_s40_values() -> list[str]:
     return sorted(set(S40_TOKEN.findall(text)) | set(UK_PHONE.findall(text)))
 
 
-def test_the_loop_end_to_end(make_system, databases, receiver):
+@pytest.fixture
+def every_event():
+    """A second endpoint, subscribed to every event type."""
+    with WebhookReceiver() as r:
+        yield r
+
+
+def test_the_loop_end_to_end(make_system, databases, receiver, every_event):
     system = make_system(databases)
     sub = subscribe(system, receiver.url, ["review.requested", "cia.approved"])
+    subscribe(system, every_event.url, ["*"])
     assert sub["secret"].startswith("whsec_")
 
     op = create_authorised_operation(system)
@@ -98,6 +108,13 @@ def test_the_loop_end_to_end(make_system, databases, receiver):
     wait_for(lambda: receiver.of_type("cia.approved"), 60, message="cia.approved webhook")
     assert len(receiver.of_type("review.requested")) == 1
 
+    # Every event of the loop is a message of docs/asyncapi.json, data and envelope.
+    wait_for(lambda: every_event.of_type("cia.approved"), 60, message="cia.approved, to all")
+    events = [hook.json() for hook in every_event.requests]
+    assert {"cia.created", "cia.submitted", "review.requested", "review.completed",
+            "cia.approved"} <= {e["type"] for e in events}
+    assert [p for e in events for p in problems(e)] == []
+
 
 def test_services_expose_health_metrics_and_openapi(make_system, databases):
     system = make_system(databases)
@@ -107,6 +124,8 @@ def test_services_expose_health_metrics_and_openapi(make_system, databases):
         ready = requests.get(base + "/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
         assert "http_requests_total" in requests.get(base + "/metrics", timeout=5).text
+        events = requests.get(base + "/asyncapi.json", timeout=5).json()
+        assert events["asyncapi"] == "3.0.0" and events["channels"]
         spec = requests.get(base + "/openapi.json", timeout=5).json()
         assert spec["openapi"].startswith("3.")
         assert any(p.startswith("/api/v1/") for p in spec["paths"])

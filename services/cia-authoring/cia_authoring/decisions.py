@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cia_common.db import UnitOfWork
 from cia_common.events import CloudEvent
+from cia_schemas import contracts
 
 from . import audit, domain, rendering
 from .audit import Actor
@@ -20,9 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def on_review_completed(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
-    data = event.data
-    cia_id, number, outcome = str(data["cia_id"]), int(data["version"]), data["outcome"]
-    new_status = domain.review_outcome_status(outcome)  # unknown outcome: retried, then DLQ
+    data = contracts.load("review.completed", event.data)  # unknown outcome: retried, then DLQ
+    cia_id, number, outcome = data["cia_id"], data["version"], data["outcome"]
+    new_status = domain.review_outcome_status(outcome)
     cia = audit.lock_cia(uow.session, cia_id)
     if cia is None:
         log.warning("review.completed %s names unknown CIA %s; ignored", event.id, cia_id)
@@ -133,7 +134,7 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
         audit.append(uow.session, cia.id, actor=audit.SYSTEM, action=audit.DOCUMENT_RENDERED,
                      version=version.number, content_sha256=version.content_sha256,
                      detail={"kind": doc.kind, "format": doc.format, "sha256": doc.sha256,
-                             "stored": True})
+                             "stored": True, **rendering.provenance(doc)})
     uow.emit("cia.approved", cia.id, {
         "cia_id": cia.id, "version": version.number, "operation_reference": op.reference,
         "review_id": version.review_id,

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
 
+from cia_schemas.contracts import check_emitted
+
 from .events import CloudEvent, utcnow
 from .tables import outbox
 
@@ -130,7 +132,11 @@ class UnitOfWork:
             self.session.close()
 
     def emit(self, type: str, subject: str, data: dict, *, key: str | None = None) -> CloudEvent:
-        """Record an event to be published once this unit of work commits."""
+        """Record an event to be published once this unit of work commits.
+
+        The data must meet the event type's contract (:mod:`cia_schemas.contracts`):
+        raises ``EventDataError`` otherwise, before anything is written."""
+        check_emitted(self.source, type, data)
         event = CloudEvent(type=type, source=self.source, subject=subject, data=data)
         self.session.execute(
             outbox.insert().values(
