@@ -2,9 +2,14 @@
 headless Chromium (Debian's) through Playwright, against the whole system."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
 import os
 import shutil
+import zipfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -99,8 +104,11 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
                      cia["content"]["header"]["title"], "reviewer-1", "Planned start",
                      "Review due", "0 of 1 needed"):
         assert expected in summary, expected
-    assert page.get_attribute("a:has-text('document')", "href") == (
-        system.url("authoring") + f"/api/v1/cias/{cia['id']}/versions/1/document")
+    # The documents are linked for this reviewer alone, without a bearer token.
+    docx_link = page.get_attribute("a:has-text('Word document')", "href")
+    pdf_link = page.get_attribute("a:has-text('as a PDF')", "href")
+    for link in (docx_link, pdf_link):
+        assert link.startswith(system.url("review") + "/review/documents/")
     page.screenshot(path=str(tmp_path / "action-page-round-1.png"), full_page=True)
 
     # The CIA itself is on the page: every section of the DOCX, in order, with its values
@@ -114,6 +122,24 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
             assert planted and planted in cia_text, key
     assert "What changed" not in page.inner_text("main")  # the first round has no baseline
 
+    # The DOCX downloads from the page: version 1's document, as the review service recorded it.
+    with page.expect_download() as downloading:
+        page.click("a:has-text('Word document')")
+    docx = Path(downloading.value.path()).read_bytes()
+    digest = hashlib.sha256(docx).hexdigest()
+    with zipfile.ZipFile(io.BytesIO(docx)) as z:
+        assert cia["content"]["header"]["title"] in z.read("word/document.xml").decode()
+    round_one = reviews_of(system, cia["id"])[0]
+    assert [(d["reviewer"], d["version"], d["format"], d["sha256"]) for d in ok(requests.get(
+        system.url("review") + f"/api/v1/reviews/{round_one['id']}", headers=ADMIN,
+        timeout=10))["document_downloads"]] == [("reviewer-1", 1, "docx", digest)]
+    # The link is for version 1 and reviewer-1 only: an altered link gets 403.
+    body, mac = docx_link.rsplit("/", 1)[1].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps({**claims, "v": 2}).encode()).rstrip(b"=")
+    assert requests.get(docx_link.rsplit("/", 1)[0] + f"/{forged.decode()}.{mac}",
+                        timeout=10).status_code == 403
+
     # Round 1: changes requested, with a comment and comments on two sections.
     section_comments = {"engagement_log": "Add the minutes of the IAG meeting of 2 May.",
                         "risks": "Name an owner for the disorder risk."}
@@ -124,6 +150,8 @@ def test_a_reviewer_decides_through_the_webhook_link_in_a_browser(make_system, d
     page.click("button:has-text('Request changes')")
     assert page.inner_text("h1") == "Decision recorded"
     assert "requested changes to version 1" in page.inner_text("main")
+    # Deciding ended the page's document links.
+    assert requests.get(docx_link, timeout=10).status_code == 403
     changed = wait_status(system, cia["id"], "changes_requested")
     assert changed["version"] == 1
     # The planner sees who asked for what.

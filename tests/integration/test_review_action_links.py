@@ -232,6 +232,9 @@ def test_page_shows_what_a_reviewer_needs_and_the_earlier_rounds(app, client):
         "Robin Reviewer (reviewer-1) — requested changes", "Two gaps.",
         "Engagement log:", "No IAG meeting &lt;recorded&gt;.")
     cia_api = f'{review_settings(app.config).authoring_url}/api/v1/cias/{event.data["cia_id"]}'
-    assert f'href="{cia_api}"' in page and f'href="{cia_api}/versions/1/document"' in page
+    assert f'href="{cia_api}"' in page
+    # The document itself through signed links for this reviewer, not the token-only API.
+    assert f'href="{cia_api}/versions/1/document"' not in page
+    assert page.count('href="http://review.test/review/documents/') == 2
     assert f'href="http://review.test/api/v1/reviews/{second["review_id"]}"' in page
     assert '<meta name="referrer" content="no-referrer">' in page

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cia_common.web import db
+from cia_review.dates import when
 from cia_schemas.content import SECTION_TITLES
 from tests.integration.test_review_action_links import (app, assert_html, client, emitted,  # noqa: F401
                                                         form_fields, open_with_links, review_state)
@@ -68,8 +69,13 @@ def test_page_shows_every_section_in_the_sop_order_with_its_values(app, client):
     assert page.index('id="s-review"') < positions[0] < page.index('id="s-decide"')
     for key, value in planted.items():
         assert value in page, key
-    # Lists of records and nested records are rendered, not dumped as JSON.
-    assert content["engagement_log"][0]["body"] in page
+    # Lists of records and nested records are rendered, not dumped as JSON; choices,
+    # dates and times read as words, not as stored codes.
+    body = content["engagement_log"][0]["body"]
+    assert body == "independent_advisory_group"
+    assert "Independent advisory group" in page and body not in page
+    start = content["deployment"]["start"]
+    assert start not in page and when(start) in page
     assert "{&#39;" not in page and "{'" not in page
     # First time round there is nothing to compare with.
     assert "What changed" not in page

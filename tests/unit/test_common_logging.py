@@ -35,6 +35,12 @@ def test_action_link_tokens_in_paths_are_redacted_and_the_path_kept():
     assert LINK_TOKEN not in redact_secrets(url)
 
 
+def test_document_links_in_paths_are_redacted_too():
+    line = f'127.0.0.1 "GET /review/documents/{LINK_TOKEN}" 200 81234 40ms'
+    out = redact_secrets(line)
+    assert LINK_TOKEN not in out and f'"GET /review/documents/{SECRET}" 200' in out
+
+
 def test_ordinary_text_is_left_alone():
     text = "opened review 6f1c for CIA 9a2b v1 round 1 (pool reviewers)"
     assert redact_secrets(text) == text

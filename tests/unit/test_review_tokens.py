@@ -144,3 +144,44 @@ def test_settings_defaults_and_overrides():
 def test_settings_refuse_bad_values(bad):
     with pytest.raises(SettingsError):
         review_settings({"JWT_SECRET": "jwt", **bad})
+
+
+def document_claims(**kw):
+    base = dict(token_id="tok-1", review_id="rev-1", reviewer_sub="alice", cia_id="cia-1",
+                version=2, format="docx", expires_at=int(NOW) + 600)
+    base.update(kw)
+    return tokens.DocumentClaims(**base)
+
+
+def test_document_link_round_trip_and_expiry():
+    c = document_claims()
+    signed = tokens.sign_document(SECRET, c)
+    assert tokens.read_document(SECRET, signed, now=NOW + 599) == c
+    with pytest.raises(tokens.TokenError) as exc:
+        tokens.read_document(SECRET, signed, now=NOW + 600)
+    assert exc.value.reason == "expired"
+
+
+@pytest.mark.parametrize("changes", [{"v": 3}, {"s": "bob"}, {"c": "cia-2"}, {"f": "pdf"},
+                                     {"x": int(NOW) + 10**6}, {"j": "tok-2"}])
+def test_a_document_link_with_any_claim_changed_is_refused(changes):
+    body, mac = tokens.sign_document(SECRET, document_claims()).split(".")
+    doc = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    doc.update(changes)
+    forged = base64.urlsafe_b64encode(json.dumps(doc).encode()).rstrip(b"=").decode()
+    with pytest.raises(tokens.TokenError) as exc:
+        tokens.read_document(SECRET, f"{forged}.{mac}", now=NOW)
+    assert exc.value.reason == "malformed"
+
+
+def test_document_and_action_link_keys_do_not_cross():
+    """An action link is not a document link, nor the other way round."""
+    c = claims()
+    action = tokens.sign(SECRET, c)
+    with pytest.raises(tokens.TokenError):
+        tokens.read_document(SECRET, action, now=NOW)
+    document = tokens.sign_document(SECRET, document_claims())
+    with pytest.raises(tokens.TokenError):
+        tokens.read(SECRET, document, now=NOW)
+    with pytest.raises(tokens.TokenError):
+        tokens.read_document(b"x" * 32, document, now=NOW)

@@ -15,8 +15,9 @@ _SECRET_PATTERNS = [
     (re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), SECRET),
     # Standard Webhooks secrets.
     (re.compile(r"whsec_[A-Za-z0-9+/=]+"), SECRET),
-    # A one-time action link is its own credential: the access log must not replay it.
-    (re.compile(r"(/review/actions/)[^\s\"'?#/]+"), r"\1" + SECRET),
+    # A one-time action link, and a document link from its page, are their own
+    # credentials: the access log must not replay them.
+    (re.compile(r"(/review/(?:actions|documents)/)[^\s\"'?#/]+"), r"\1" + SECRET),
 ]
 
 

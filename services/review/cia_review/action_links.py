@@ -62,22 +62,29 @@ def resolve(session: Session, token: str, settings: ReviewSettings, now: datetim
     row = session.get(ActionToken, claims.token_id, with_for_update=lock)
     if row is None or not hmac.compare_digest(row.token_hash, tokens.digest(token)):
         raise LinkRefused(*_NOT_RECOGNISED)
+    return row, check_row(session, row, claims.reviewer_sub, settings, lock=lock), claims
+
+
+def check_row(session: Session, row: ActionToken, reviewer_sub: str, settings: ReviewSettings,
+              *, lock: bool = False) -> Review:
+    """The open review behind a link row that is neither spent nor revoked, and whose
+    holder still reviews it; ``LinkRefused`` otherwise."""
     if row.used_at is not None:
         raise LinkRefused(410, "Link already used",
                           "This link has already been used; each link works once.")
     if row.revoked_at is not None:
         raise LinkRefused(*_REVOKED.get(row.revoked_reason or "", _REVOKED["closed"]))
     try:
-        review = load_review(session, claims.review_id, lock=lock)
+        review = load_review(session, row.review_id, lock=lock)
     except Exception:  # noqa: BLE001 - a vanished review reads as an unusable link
         raise LinkRefused(*_NOT_RECOGNISED) from None
     if review.state != ReviewState.OPEN:
         raise LinkRefused(*_REVOKED.get(review.state, _REVOKED["closed"]))
-    if review.reviewers and claims.reviewer_sub not in review.reviewers:
+    if review.reviewers and reviewer_sub not in review.reviewers:
         raise LinkRefused(*_REVOKED["reassigned"])
-    if claims.reviewer_sub not in reviewers.active_subs(session, [claims.reviewer_sub], settings):
+    if reviewer_sub not in reviewers.active_subs(session, [reviewer_sub], settings):
         raise LinkRefused(*_REVOKED["deactivated"])
-    return row, review, claims
+    return review
 
 
 def decide_by_link(uow: UnitOfWork, token: str, decision: str, comment: str | None, *,

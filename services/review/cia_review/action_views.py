@@ -9,14 +9,14 @@ import logging
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from cia_common.events import utcnow
 from cia_schemas.content import SECTION_TITLES, SECTIONS
 
-from . import pages, payloads, services, tokens
+from . import authoring_client, document_links, pages, payloads, services, tokens
 from .action_links import LinkRefused, decide_by_link, resolve
 from .domain import Decision, PolicyError
 from .views import settings, unit_of_work
@@ -43,7 +43,12 @@ def _form(session, review, claims, token: str, *, error: str | None = None, comm
           section_comments: dict[str, str] | None = None, status: int = 200):
     cfg = settings()
     nonce = tokens.new_nonce()
-    links = {**payloads.links(review, cfg), "cia_document": payloads.document_url(review, cfg)}
+    links = payloads.links(review, cfg)
+    if authoring_client.can_fetch(current_app.config):
+        links.update({f"document_{fmt}": url for fmt, url in
+                      document_links.urls(review, claims, cfg, utcnow()).items()})
+    else:
+        links["cia_document"] = payloads.document_url(review, cfg)
     summary = pages.summary(review, links=links, approvals=payloads.approvals(review),
                             earlier=services.earlier_rounds(session, review),
                             baseline=services.baseline(session, review))

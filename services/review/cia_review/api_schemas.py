@@ -67,6 +67,15 @@ class ReassignmentSchema(Schema):
     at = fields.DateTime()
 
 
+class DocumentDownloadSchema(Schema):
+    reviewer = fields.String(metadata={"description": "The sub of the link's holder."})
+    version = fields.Integer()
+    format = fields.String(metadata={"enum": ["docx", "pdf"]})
+    sha256 = fields.String()
+    size = fields.Integer()
+    at = fields.DateTime()
+
+
 class ReviewLinksSchema(Schema):
     review_api = fields.String()
     cia_api = fields.String()
@@ -104,6 +113,9 @@ class ReviewSchema(Schema):
     escalated_at = fields.DateTime(allow_none=True)
     decisions = fields.List(fields.Nested(DecisionSchema))
     reassignments = fields.List(fields.Nested(ReassignmentSchema))
+    document_downloads = fields.List(fields.Nested(DocumentDownloadSchema), metadata={
+        "description": "Downloads of the version's document through the action page's "
+                       "signed links (GET /api/v1/reviews/{id} only)."})
     links = fields.Nested(ReviewLinksSchema)
 
 

@@ -8,7 +8,8 @@ from flask import Flask
 from cia_common.errors import problem_response
 from cia_common.web import create_service_app
 
-from . import action_views, inbound_views, reviewer_views, views
+from . import action_views, document_views, inbound_views, reviewer_views, views
+from . import metrics
 from .domain import PolicyError
 from .settings import review_settings
 
@@ -39,7 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_error_handler(PolicyError, _policy_problem)
     api.register_blueprint(views.blp)
     api.register_blueprint(action_views.blp)
+    api.register_blueprint(document_views.blp)
     api.register_blueprint(inbound_views.blp)
     api.register_blueprint(reviewer_views.blp)
+    metrics.register(app)
     return app
 

@@ -9,10 +9,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from cia_schemas.content import SECTION_TITLES, CiaContentSchema
+from cia_schemas.content import (IC_CODE_LABELS, PROTECTED_CHARACTERISTIC_LABELS, SECTION_TITLES,
+                                 USE_CASE_LABELS, WATCHLIST_CATEGORY_LABELS, CiaContentSchema)
 from cia_schemas.diff import diff
+
+from .dates import day, when
 
 # A section whose text is longer than this starts folded on the page.
 FOLD_CHARS = 1200
@@ -29,9 +32,28 @@ def label(key) -> str:
     return text[:1].upper() + text[1:] if text else str(key)
 
 
+_CHOICE_LABELS = {**USE_CASE_LABELS, **WATCHLIST_CATEGORY_LABELS,
+                  **PROTECTED_CHARACTERISTIC_LABELS, **IC_CODE_LABELS}
+
+
+def _readable_leaf(value, schema_field):
+    """A date, time or choice as words (``crime_hotspot`` → ``Crime hotspot``); free
+    text as it is."""
+    if not isinstance(value, str) or schema_field is None:
+        return value
+    if isinstance(schema_field, fields.Date):
+        return day(value)
+    if isinstance(schema_field, fields.DateTime):
+        return when(value)
+    if any(isinstance(v, validate.OneOf) for v in schema_field.validators):
+        return _CHOICE_LABELS.get(value) or label(value)
+    return value
+
+
 def in_schema_order(value, schema_field=None):
     """``value`` with every object's keys in the order its schema declares them (the
-    order of the SOP and the DOCX); keys the schema does not know come last."""
+    order of the SOP and the DOCX), keys the schema does not know last, and dates,
+    times and choices in words."""
     if isinstance(schema_field, fields.List):
         inner = schema_field.inner
         return [in_schema_order(v, inner) for v in value] if isinstance(value, list) else value
@@ -42,7 +64,7 @@ def in_schema_order(value, schema_field=None):
         return {k: in_schema_order(value[k], declared.get(k)) for k in keys}
     if isinstance(value, list):
         return [in_schema_order(v) for v in value]
-    return value
+    return _readable_leaf(value, schema_field if isinstance(schema_field, fields.Field) else None)
 
 
 _CONTENT_SCHEMA = CiaContentSchema()

@@ -161,3 +161,21 @@ class Reviewer(Base):
     source: Mapped[str] = mapped_column(sa.String(16))  # admin | token | settings
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DocumentDownload(Base):
+    """One download of the reviewed version's document through an action page's
+    signed link: who, which version and format, the file's SHA-256, when."""
+    __tablename__ = "document_downloads"
+    __table_args__ = (sa.Index("ix_document_downloads_review", "review_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    review_id: Mapped[str] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"))
+    token_id: Mapped[str] = mapped_column(sa.String(36))
+    reviewer_sub: Mapped[str] = mapped_column(sa.String(200))
+    cia_id: Mapped[str] = mapped_column(sa.String(36))
+    version: Mapped[int]
+    format: Mapped[str] = mapped_column(sa.String(8))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

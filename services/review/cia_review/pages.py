@@ -3,8 +3,6 @@ nothing from an event or a form can inject markup."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Response, render_template_string
 from markupsafe import Markup
@@ -13,11 +11,7 @@ from cia_schemas.content import SECTION_TITLES, USE_CASE_LABELS
 
 from . import content_view
 from .content_view import ContentView
-
-try:
-    _UK = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # no time-zone database on the host: UTC alone still reads right
-    _UK = None
+from .dates import when
 
 # No scripts at all; inline styles only; the form may post only to this origin.
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -126,7 +120,9 @@ _SUMMARY = """
   <ul class="links">
     {% for label, url in s.links %}<li><a href="{{ url }}" rel="noreferrer">{{ label }}</a></li>{% endfor %}
   </ul>
-  <p class="muted">These open with your usual sign-in to CIA Workflow.</p>
+  <p class="muted">The document links are yours alone: they stop working when you decide, and
+  after a short time (open this page again for fresh ones). The API links need your usual
+  sign-in token.</p>
 </section>
 {% if s.earlier %}
 <section class="card" aria-labelledby="s-earlier">
@@ -276,31 +272,6 @@ def _person(sub, name) -> str | None:
     return f"{name} ({sub})" if name and name != sub else sub
 
 
-def _parse(value) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def when(moment) -> str:
-    """UK local time with its zone, and UTC beside it when they differ (BST)."""
-    moment = _parse(moment)
-    if moment is None:
-        return "—"
-    utc = moment.astimezone(timezone.utc)
-    if _UK is None:
-        return utc.strftime("%a %d %b %Y, %H:%M UTC")
-    local = moment.astimezone(_UK)
-    text = local.strftime("%a %d %b %Y, %H:%M %Z")
-    if local.utcoffset():
-        text += utc.strftime(" (%H:%M UTC)")
-    return text
 
 
 def summary(review, *, links: dict, approvals: int, earlier=(), baseline=None) -> Summary:
@@ -330,9 +301,12 @@ def summary(review, *, links: dict, approvals: int, earlier=(), baseline=None) -
         reviewers=", ".join(review.reviewers) or "Any reviewer",
         approvals=f"{approvals} of {review.approvals_required} needed",
         links=[(label, url) for label, url in (
-            ("The CIA, version by version (API)", links.get("cia_api")),
-            (f"Version {review.version} as a document (DOCX)", links.get("cia_document")),
-            ("This review and its decisions (API)", links.get("review_api")),
+            (f"Version {review.version} as a Word document (DOCX)", links.get("document_docx")),
+            (f"Version {review.version} as a PDF", links.get("document_pdf")),
+            (f"Version {review.version} as a document (API, needs a token)",
+             links.get("cia_document")),
+            ("The CIA, version by version (API, needs a token)", links.get("cia_api")),
+            ("This review and its decisions (API, needs a token)", links.get("review_api")),
         ) if url],
         earlier=[{
             "round": old.round,

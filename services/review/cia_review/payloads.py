@@ -1,78 +1,13 @@
-"""Event payloads the review service reads (``cia.submitted``, ``cia.withdrawn``) and
-writes (``review.*``)."""
+"""Event payloads the review service writes (``review.*``); their contracts, and those
+of the ``cia.*`` events it reads, are in :mod:`cia_schemas.contracts`."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from marshmallow import EXCLUDE, Schema, fields, validate
+from datetime import datetime
 
 from cia_common.events import isoformat
 
 from .models import Reassignment, Review, ReviewDecision
 from .settings import ReviewSettings
-
-# --------------------------------------------------------------------------
-# In: cia.submitted
-# --------------------------------------------------------------------------
-
-
-class _PersonData(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    sub = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name = fields.String(load_default=None, allow_none=True)
-
-
-class SubmittedData(Schema):
-    """``cia.submitted`` data; unknown keys are ignored so authoring can add fields."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    cia_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    operation_id = fields.String(load_default=None, allow_none=True)
-    operation_reference = fields.String(load_default=None, allow_none=True)
-    operation_name = fields.String(load_default=None, allow_none=True)
-    title = fields.String(load_default=None, allow_none=True)
-    borough = fields.String(load_default=None, allow_none=True)
-    use_case = fields.String(load_default=None, allow_none=True)
-    planned_start = fields.DateTime(load_default=None, allow_none=True)
-    author = fields.Nested(_PersonData, load_default=None, allow_none=True)
-    last_editor = fields.Nested(_PersonData, load_default=None, allow_none=True)
-    submitted_by = fields.Nested(_PersonData, load_default=None, allow_none=True)
-    requested_reviewers = fields.List(fields.String(), load_default=list, allow_none=True)
-    content_hash = fields.String(load_default=None, allow_none=True)
-    content = fields.Dict(load_default=None, allow_none=True,
-                          metadata={"description": "The version's full CIA content."})
-
-
-def load_submitted(data: dict) -> dict:
-    """Validated ``cia.submitted`` data (raises ``marshmallow.ValidationError``)."""
-    loaded = SubmittedData().load(data or {})
-    start = loaded.get("planned_start")
-    if start is not None and start.tzinfo is None:
-        loaded["planned_start"] = start.replace(tzinfo=timezone.utc)  # the contract says UTC
-    loaded["requested_reviewers"] = loaded.get("requested_reviewers") or []
-    return loaded
-
-
-class WithdrawnData(Schema):
-    """``cia.withdrawn`` data: a version taken out of review (e.g. its operation cancelled)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    cia_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
-    operation_reference = fields.String(load_default=None, allow_none=True)
-    reason = fields.String(load_default=None, allow_none=True)
-
-
-def load_withdrawn(data: dict) -> dict:
-    return WithdrawnData().load(data or {})
-
 
 # --------------------------------------------------------------------------
 # Out: review.*

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from cia_common.config import events_topic
+from cia_common.actors import Actor  # noqa: F401 - callers import it from here
+from cia_common.config import event_source, events_topic
 from cia_common.db import Database, UnitOfWork
 from cia_common.events import CloudEvent, utcnow
+from cia_schemas import contracts
 
 from . import payloads, reviewers as register, tokens
 from .domain import (
@@ -36,18 +37,13 @@ from .domain import (
     reminder_time,
     state_after,
 )
-from .models import ActionToken, Reassignment, Review, ReviewAssignee, ReviewDecision
+from .models import (ActionToken, DocumentDownload, Reassignment, Review, ReviewAssignee,
+                     ReviewDecision)
 from .settings import ReviewSettings, review_settings
 
 log = logging.getLogger(__name__)
 
-SOURCE = "/cia-workflow/review"
-
-
-@dataclass(frozen=True)
-class Actor:
-    sub: str
-    name: str
+SOURCE = event_source("review")
 
 
 def unit_of_work(db: Database, cfg: dict) -> UnitOfWork:
@@ -124,7 +120,8 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
                          now: datetime | None = None) -> Review | None:
     """Open a review round for the submitted version; None when nothing was opened."""
     now = now or utcnow()
-    data = payloads.load_submitted(event.data)
+    data = contracts.load("cia.submitted", event.data)
+    data["requested_reviewers"] = data["requested_reviewers"] or []
     session = uow.session
     latest = session.scalars(
         sa.select(Review)
@@ -210,7 +207,7 @@ def handle_cia_withdrawn(uow: UnitOfWork, event: CloudEvent, *, settings: Review
     reminders and escalations stop (they only look at open reviews), and a later
     decision is refused with the reason. A replay finds nothing open and does nothing."""
     now = now or utcnow()
-    data = payloads.load_withdrawn(event.data)
+    data = contracts.load("cia.withdrawn", event.data)
     reason = cancellation_reason(data.get("operation_reference"), data.get("reason"))
     open_reviews = uow.session.scalars(
         sa.select(Review).where(Review.cia_id == data["cia_id"], Review.state == ReviewState.OPEN,
@@ -366,7 +363,13 @@ def describe(review: Review, settings: ReviewSettings) -> dict:
 
 
 def get_review(session: Session, review_id: str, settings: ReviewSettings) -> dict:
-    return describe(load_review(session, review_id), settings)
+    downloads = session.scalars(sa.select(DocumentDownload)
+                                .where(DocumentDownload.review_id == review_id)
+                                .order_by(DocumentDownload.at)).all()
+    return {**describe(load_review(session, review_id), settings),
+            "document_downloads": [{"reviewer": d.reviewer_sub, "version": d.version,
+                                    "format": d.format, "sha256": d.sha256, "size": d.size,
+                                    "at": d.at} for d in downloads]}
 
 
 def earlier_rounds(session: Session, review: Review) -> list[Review]:

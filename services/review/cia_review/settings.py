@@ -22,6 +22,8 @@ DEFAULTS = {
     "ACTION_LINK_TTL_HOURS": 72.0,
     "INBOUND_SECRETS": "{}",
     "INBOUND_TOLERANCE_SECONDS": 300,
+    # How long a document link on the action page works (never past the action link).
+    "DOCUMENT_LINK_TTL_MINUTES": 30.0,
 }
 
 
@@ -40,6 +42,7 @@ class ReviewSettings:
     action_link_ttl_hours: float
     inbound_secrets: dict[str, str] = field(default_factory=dict)
     inbound_tolerance_seconds: int = 300
+    document_link_ttl_minutes: float = 30.0
     review_url: str = "http://127.0.0.1:8002"
     authoring_url: str = "http://127.0.0.1:8001"
     # Registered as active reviewers when first needed (local run, tests); the
@@ -114,6 +117,7 @@ def review_settings(cfg: dict) -> ReviewSettings:
         action_link_ttl_hours=_number(cfg, "ACTION_LINK_TTL_HOURS", float, 0.01),
         inbound_secrets=_inbound_secrets(cfg),
         inbound_tolerance_seconds=_number(cfg, "INBOUND_TOLERANCE_SECONDS", int, 1),
+        document_link_ttl_minutes=_number(cfg, "DOCUMENT_LINK_TTL_MINUTES", float, 0.01),
         review_url=str(cfg.get("REVIEW_URL") or "http://127.0.0.1:8002").rstrip("/"),
         authoring_url=str(cfg.get("AUTHORING_URL") or "http://127.0.0.1:8001").rstrip("/"),
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 _LINK_CONTEXT = b"cia-review/action-link/v1."
 _CSRF_CONTEXT = b"cia-review/action-page-csrf/v1."
+_DOCUMENT_CONTEXT = b"cia-review/document-link/v1."
 
 
 class TokenError(Exception):
@@ -63,30 +64,97 @@ def new_claims(*, review_id: str, reviewer_sub: str, version: int, round: int,
                         expires_at=int(now + ttl_hours * 3600))
 
 
+def _seal(secret: bytes, context: bytes, compact: dict) -> str:
+    body = _b64(json.dumps(compact, separators=(",", ":"), sort_keys=True).encode())
+    return f"{body}.{_b64(_mac(secret, context, body))}"
+
+
+def _open(secret: bytes, context: bytes, token: str, altered: str) -> dict:
+    """The claims document of a genuinely signed token; ``TokenError(altered)`` otherwise."""
+    try:
+        body, mac = token.split(".")
+        given = _unb64(mac)
+    except (ValueError, AttributeError):
+        raise TokenError("malformed", altered) from None
+    if not hmac.compare_digest(given, _mac(secret, context, body)):
+        raise TokenError("malformed", altered)
+    try:
+        doc = json.loads(_unb64(body))
+    except ValueError:
+        raise TokenError("malformed", altered) from None
+    if not isinstance(doc, dict):
+        raise TokenError("malformed", altered)
+    return doc
+
+
+_LINK_ALTERED = "This link is incomplete or has been altered."
+
+
 def sign(secret: bytes, claims: ActionClaims) -> str:
-    body = _b64(json.dumps(claims.to_compact(), separators=(",", ":"), sort_keys=True).encode())
-    return f"{body}.{_b64(_mac(secret, _LINK_CONTEXT, body))}"
+    return _seal(secret, _LINK_CONTEXT, claims.to_compact())
 
 
 def read(secret: bytes, token: str, now: float | None = None) -> ActionClaims:
     """The claims of a genuine, unexpired token; ``TokenError`` otherwise."""
     now = time.time() if now is None else now
+    doc = _open(secret, _LINK_CONTEXT, token, _LINK_ALTERED)
     try:
-        body, mac = token.split(".")
-        given = _unb64(mac)
-    except (ValueError, AttributeError):
-        raise TokenError("malformed", "This link is incomplete or has been altered.") from None
-    if not hmac.compare_digest(given, _mac(secret, _LINK_CONTEXT, body)):
-        raise TokenError("malformed", "This link is incomplete or has been altered.")
-    try:
-        doc = json.loads(_unb64(body))
         claims = ActionClaims(token_id=str(doc["j"]), review_id=str(doc["r"]),
                               reviewer_sub=str(doc["s"]), version=int(doc["v"]),
                               round=int(doc["n"]), expires_at=int(doc["x"]))
     except (ValueError, KeyError, TypeError):
-        raise TokenError("malformed", "This link is incomplete or has been altered.") from None
+        raise TokenError("malformed", _LINK_ALTERED) from None
     if now >= claims.expires_at:
         raise TokenError("expired", "This link has expired.")
+    return claims
+
+
+# --------------------------------------------------------------------------
+# Document links: the reviewed version's DOCX or PDF, signed for the holder of
+# one action link. Bound to that link's row (so spending or revoking the link
+# ends them), to the version and the format, with their own, shorter expiry.
+# --------------------------------------------------------------------------
+
+DOCUMENT_FORMATS = ("docx", "pdf")
+
+
+@dataclass(frozen=True)
+class DocumentClaims:
+    token_id: str  # the action link's row
+    review_id: str
+    reviewer_sub: str
+    cia_id: str
+    version: int
+    format: str
+    expires_at: int  # Unix seconds
+
+    def to_compact(self) -> dict:
+        return {"j": self.token_id, "r": self.review_id, "s": self.reviewer_sub,
+                "c": self.cia_id, "v": self.version, "f": self.format, "x": self.expires_at}
+
+
+_DOCUMENT_ALTERED = "This download link is incomplete or has been altered."
+
+
+def sign_document(secret: bytes, claims: DocumentClaims) -> str:
+    return _seal(secret, _DOCUMENT_CONTEXT, claims.to_compact())
+
+
+def read_document(secret: bytes, signed: str, now: float | None = None) -> DocumentClaims:
+    """The claims of a genuine, unexpired document link; ``TokenError`` otherwise."""
+    now = time.time() if now is None else now
+    doc = _open(secret, _DOCUMENT_CONTEXT, signed, _DOCUMENT_ALTERED)
+    try:
+        claims = DocumentClaims(token_id=str(doc["j"]), review_id=str(doc["r"]),
+                                reviewer_sub=str(doc["s"]), cia_id=str(doc["c"]),
+                                version=int(doc["v"]), format=str(doc["f"]),
+                                expires_at=int(doc["x"]))
+    except (ValueError, KeyError, TypeError):
+        raise TokenError("malformed", _DOCUMENT_ALTERED) from None
+    if claims.format not in DOCUMENT_FORMATS:
+        raise TokenError("malformed", _DOCUMENT_ALTERED)
+    if now >= claims.expires_at:
+        raise TokenError("expired", "This download link has expired.")
     return claims
 
 
