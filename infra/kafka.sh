@@ -39,8 +39,8 @@ LOG_DIR="$KAFKA_STATE_DIR/logs"
 SERVER_LOG="$LOG_DIR/server.log"
 PORTS_FILE="$KAFKA_STATE_DIR/formatted-ports"
 
-log() { printf 'kafka.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # cia_log, cia_die
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -63,7 +63,7 @@ fetch_libs() {
     if [[ -f "$LIBS_MARKER" && "$(cat "$LIBS_MARKER")" == "$want" ]]; then
         return 0
     fi
-    command -v mvn >/dev/null || die "mvn not found (needed once to fetch the Kafka jars)"
+    command -v mvn >/dev/null || cia_die "mvn not found (needed once to fetch the Kafka jars)"
     mkdir -p "$CACHE_DIR"
     # Two concurrent first starts must not both copy into the same directory.
     exec 8>"$CACHE_DIR/.fetch.lock"
@@ -72,21 +72,21 @@ fetch_libs() {
         exec 8>&-
         return 0
     fi
-    log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (first use; can take a few minutes)"
+    cia_log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (first use; can take a few minutes)"
     rm -rf "$LIBS" "$LIBS.partial" "$LIBS_MARKER"
     # mvn's output goes to a log (stdout is reserved for the address; -q still
     # prints stray ANSI codes), shown only if it fails.
     if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$LIBS.partial" >"$CACHE_DIR/mvn.log" 2>&1; then
         tail -n 40 "$CACHE_DIR/mvn.log" >&2
-        die "mvn dependency:copy-dependencies failed (full log: $CACHE_DIR/mvn.log)"
+        cia_die "mvn dependency:copy-dependencies failed (full log: $CACHE_DIR/mvn.log)"
     fi
     [[ -f "$LIBS.partial/kafka_2.13-$KAFKA_VERSION.jar" ]] \
-        || die "kafka_2.13-$KAFKA_VERSION.jar missing after mvn copy"
+        || cia_die "kafka_2.13-$KAFKA_VERSION.jar missing after mvn copy"
     mv "$LIBS.partial" "$LIBS"
     echo "$want" >"$LIBS_MARKER"
     exec 8>&-
-    log "jars cached ($(find "$LIBS" -name '*.jar' | wc -l) jars)"
+    cia_log "jars cached ($(find "$LIBS" -name '*.jar' | wc -l) jars)"
 }
 
 write_props() {
@@ -128,18 +128,18 @@ format_storage() {
     if [[ -f "$DATA_DIR/meta.properties" ]]; then
         # --standalone recorded the controller endpoint in the metadata log.
         if [[ -f "$PORTS_FILE" && "$(cat "$PORTS_FILE")" != "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ]]; then
-            die "$KAFKA_STATE_DIR was formatted for ports '$(cat "$PORTS_FILE")', not '$KAFKA_PORT $KAFKA_CONTROLLER_PORT'; use another KAFKA_STATE_DIR or delete it"
+            cia_die "$KAFKA_STATE_DIR was formatted for ports '$(cat "$PORTS_FILE")', not '$KAFKA_PORT $KAFKA_CONTROLLER_PORT'; use another KAFKA_STATE_DIR or delete it"
         fi
         return 0
     fi
     local cluster_id
     cluster_id="$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
-    [[ -n "$cluster_id" ]] || die "StorageTool random-uuid printed nothing"
-    log "formatting $DATA_DIR (cluster id $cluster_id)"
+    [[ -n "$cluster_id" ]] || cia_die "StorageTool random-uuid printed nothing"
+    cia_log "formatting $DATA_DIR (cluster id $cluster_id)"
     if ! java -cp "$LIBS/*" -Dlog4j2.configurationFile="$LOG4J_CONFIG" -Dkafka.logs.dir="$LOG_DIR" \
         kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$PROPS" >"$LOG_DIR/format.log" 2>&1; then
         cat "$LOG_DIR/format.log" >&2
-        die "StorageTool format failed"
+        cia_die "StorageTool format failed"
     fi
     echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" >"$PORTS_FILE"
 }
@@ -147,15 +147,15 @@ format_storage() {
 cmd_start() {
     local pid
     if pid="$(running_pid)"; then
-        log "already running (pid $pid) at $ADDR"
+        cia_log "already running (pid $pid) at $ADDR"
         echo "$ADDR"
         return 0
     fi
-    command -v java >/dev/null || die "java not found (Java 17+ required)"
+    command -v java >/dev/null || cia_die "java not found (Java 17+ required)"
     local p
     for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
         if port_open "$p"; then
-            die "port $p is already in use by another process (not the broker of $KAFKA_STATE_DIR)"
+            cia_die "port $p is already in use by another process (not the broker of $KAFKA_STATE_DIR)"
         fi
     done
 
@@ -168,7 +168,7 @@ cmd_start() {
     # Readiness is judged from this start's log only.
     [[ -f "$SERVER_LOG" ]] && mv -f "$SERVER_LOG" "$SERVER_LOG.prev"
 
-    log "starting broker on $ADDR (state in $KAFKA_STATE_DIR)"
+    cia_log "starting broker on $ADDR (state in $KAFKA_STATE_DIR)"
     local started=$SECONDS
     # setsid: own session, so a Ctrl-C aimed at the caller's foreground job does
     # not hit the broker before the services using it have stopped. The subshell
@@ -196,7 +196,7 @@ cmd_start() {
     local deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
-            log "broker exited during startup; last lines of $LOG_DIR/kafka.out and server.log:"
+            cia_log "broker exited during startup; last lines of $LOG_DIR/kafka.out and server.log:"
             tail -n 20 "$LOG_DIR/kafka.out" >&2 || true
             tail -n 20 "$SERVER_LOG" >&2 2>/dev/null || true
             rm -f "$PID_FILE"
@@ -206,14 +206,14 @@ cmd_start() {
             break
         fi
         if ((SECONDS >= deadline)); then
-            log "broker not ready after ${KAFKA_START_TIMEOUT}s; stopping it. Last lines of server.log:"
+            cia_log "broker not ready after ${KAFKA_START_TIMEOUT}s; stopping it. Last lines of server.log:"
             tail -n 30 "$SERVER_LOG" >&2 2>/dev/null || true
             cmd_stop || true
             exit 1
         fi
         sleep 0.5
     done
-    log "ready (pid $pid) in $((SECONDS - started))s"
+    cia_log "ready (pid $pid) in $((SECONDS - started))s"
     echo "$ADDR"
 }
 
@@ -221,10 +221,10 @@ cmd_stop() {
     local pid
     if ! pid="$(running_pid)"; then
         rm -f "$PID_FILE"
-        log "not running ($KAFKA_STATE_DIR)"
+        cia_log "not running ($KAFKA_STATE_DIR)"
         return 0
     fi
-    log "stopping broker (pid $pid)"
+    cia_log "stopping broker (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     # Clean shutdown flushes logs and writes the clean-shutdown marker, which
     # makes the next start fast (no log recovery).
@@ -234,7 +234,7 @@ cmd_stop() {
         sleep 0.5
     done
     if kill -0 "$pid" 2>/dev/null; then
-        log "still alive after 30s; sending SIGKILL"
+        cia_log "still alive after 30s; sending SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
         for ((i = 0; i < 20; i++)); do
             kill -0 "$pid" 2>/dev/null || break
@@ -242,17 +242,17 @@ cmd_stop() {
         done
     fi
     rm -f "$PID_FILE"
-    log "stopped"
+    cia_log "stopped"
 }
 
 cmd_status() {
     local pid
     if pid="$(running_pid)" && port_open "$KAFKA_PORT"; then
-        log "running (pid $pid) at $ADDR"
+        cia_log "running (pid $pid) at $ADDR"
         echo "$ADDR"
         return 0
     fi
-    log "not running ($KAFKA_STATE_DIR)"
+    cia_log "not running ($KAFKA_STATE_DIR)"
     return 1
 }
 

@@ -24,8 +24,8 @@ SOCK="$PG_STATE_DIR/run"
 LOGFILE="$PG_STATE_DIR/postgres.log"
 URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
 
-log() { printf 'postgres.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=infra/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # cia_log, cia_die
 
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
@@ -44,14 +44,14 @@ find_bindir() {
 
 ensure_installed() {
     if BIN="$(find_bindir)"; then return 0; fi
-    is_root || die "PostgreSQL server binaries not found and not root; install the 'postgresql' package"
-    log "PostgreSQL not installed; installing Debian's postgresql package"
+    is_root || cia_die "PostgreSQL server binaries not found and not root; install the 'postgresql' package"
+    cia_log "PostgreSQL not installed; installing Debian's postgresql package"
     # Output to stderr: stdout is reserved for the URL.
     {
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
-    } >&2 || die "apt-get install postgresql failed"
-    BIN="$(find_bindir)" || die "postgresql installed but initdb not found"
+    } >&2 || cia_die "apt-get install postgresql failed"
+    BIN="$(find_bindir)" || cia_die "postgresql installed but initdb not found"
 }
 
 # Run a server binary as the cluster's owner. The server refuses to run as
@@ -67,19 +67,19 @@ as_owner() {
 ensure_initdb() {
     mkdir -p "$PG_STATE_DIR"
     if is_root; then
-        id postgres >/dev/null 2>&1 || die "user 'postgres' missing (is the postgresql package installed?)"
+        id postgres >/dev/null 2>&1 || cia_die "user 'postgres' missing (is the postgresql package installed?)"
         chown postgres:postgres "$PG_STATE_DIR"
     fi
     chmod 700 "$PG_STATE_DIR"
     if [[ ! -f "$DATA/PG_VERSION" ]]; then
         # A half-made data dir from an interrupted initdb would make initdb refuse.
         rm -rf "$DATA"
-        log "initdb $DATA"
+        cia_log "initdb $DATA"
         # C locale: byte-wise ordering like SQLite's default, and no locale packages needed.
         if ! as_owner "$BIN/initdb" -D "$DATA" --auth=trust -U postgres --encoding=UTF8 --no-locale \
             --no-sync >"$PG_STATE_DIR/initdb.log" 2>&1; then
             cat "$PG_STATE_DIR/initdb.log" >&2
-            die "initdb failed"
+            cia_die "initdb failed"
         fi
     fi
     as_owner mkdir -p "$SOCK"
@@ -111,7 +111,7 @@ server_running() {
 cmd_start() {
     ensure_installed
     if server_running && ready; then
-        log "already running on 127.0.0.1:$PG_PORT ($DATA)"
+        cia_log "already running on 127.0.0.1:$PG_PORT ($DATA)"
         echo "$URL"
         return 0
     fi
@@ -119,12 +119,12 @@ cmd_start() {
     if ! server_running; then
         # A different server on our port would make us report its URL as ours.
         if (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; then
-            die "port $PG_PORT is in use by another process; set PG_PORT"
+            cia_die "port $PG_PORT is in use by another process; set PG_PORT"
         fi
-        log "starting PostgreSQL $(basename "$(dirname "$BIN")") on 127.0.0.1:$PG_PORT ($DATA)"
+        cia_log "starting PostgreSQL $(basename "$(dirname "$BIN")") on 127.0.0.1:$PG_PORT ($DATA)"
         # pg_ctl -w leaves a stale postmaster.pid to the server to sort out.
         as_owner "$BIN/pg_ctl" start -s -D "$DATA" -l "$LOGFILE" -w -t "$PG_START_TIMEOUT" >&2 || {
-            log "pg_ctl start failed; last lines of $LOGFILE:"
+            cia_log "pg_ctl start failed; last lines of $LOGFILE:"
             tail -n 20 "$LOGFILE" >&2 2>/dev/null || true
             exit 1
         }
@@ -133,34 +133,34 @@ cmd_start() {
     local deadline=$((SECONDS + PG_START_TIMEOUT))
     until ready; do
         if ((SECONDS >= deadline)); then
-            log "not accepting connections after ${PG_START_TIMEOUT}s; last lines of $LOGFILE:"
+            cia_log "not accepting connections after ${PG_START_TIMEOUT}s; last lines of $LOGFILE:"
             tail -n 20 "$LOGFILE" >&2 2>/dev/null || true
             exit 1
         fi
         sleep 0.3
     done
-    log "ready"
+    cia_log "ready"
     echo "$URL"
 }
 
 cmd_stop() {
-    BIN="$(find_bindir)" || { log "PostgreSQL not installed; nothing to stop"; return 0; }
+    BIN="$(find_bindir)" || { cia_log "PostgreSQL not installed; nothing to stop"; return 0; }
     if ! server_running; then
-        log "not running ($DATA)"
+        cia_log "not running ($DATA)"
         return 0
     fi
-    log "stopping ($DATA)"
+    cia_log "stopping ($DATA)"
     as_owner "$BIN/pg_ctl" stop -s -D "$DATA" -m fast -w -t 60 >&2
 }
 
 cmd_status() {
-    BIN="$(find_bindir)" || { log "PostgreSQL not installed"; return 1; }
+    BIN="$(find_bindir)" || { cia_log "PostgreSQL not installed"; return 1; }
     if server_running && ready; then
-        log "running on 127.0.0.1:$PG_PORT ($DATA)"
+        cia_log "running on 127.0.0.1:$PG_PORT ($DATA)"
         echo "$URL"
         return 0
     fi
-    log "not running ($DATA)"
+    cia_log "not running ($DATA)"
     return 1
 }
 

@@ -1,4 +1,5 @@
-"""Marshmallow error messages as RFC 6901 JSON pointers.
+"""Problem details (RFC 9457) as every service answers them, and marshmallow error
+messages as RFC 6901 JSON pointers.
 
 ``to_json_pointers({"deployment": {"end": ["End must be after start."]}})``
 → ``[{"pointer": "/deployment/end", "detail": "End must be after start."}]``
@@ -11,7 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import Schema, fields
 from marshmallow.schema import SCHEMA  # "_schema"
+
+
+class ProblemSchema(Schema):
+    """An ``application/problem+json`` body."""
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Dict(), metadata={
+        "description": "Validation errors (422): [{pointer (RFC 6901), detail}]."})
 
 _FRIENDLIER = {
     "Missing data for required field.": "This field is required.",

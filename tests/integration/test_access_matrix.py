@@ -70,6 +70,17 @@ AUTHORING = [
     ("POST", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>/release", {"foi"}, 404,
      {"params": {"number": 9}}),
     ("GET", "/api/v1/disclosures/bundle", FOI_READ, 200, {}),
+    ("POST", "/api/v1/disclosures/<string:cia_id>/versions/<int:number>/rerender", {"foi"}, 200,
+     {"json": {}}),
+    # A force's own templates: admins only.
+    ("GET", "/api/v1/templates", ADMIN, 200, {}),
+    ("GET", "/api/v1/templates/<string:kind>", ADMIN, 200, {"params": {"kind": "cia"}}),
+    ("GET", "/api/v1/templates/<string:kind>/fields", ADMIN, 200, {"params": {"kind": "cia"}}),
+    ("GET", "/api/v1/templates/<string:kind>/versions", ADMIN, 200, {"params": {"kind": "cia"}}),
+    ("PUT", "/api/v1/templates/<string:kind>", ADMIN, 422, {"params": {"kind": "cia"}}),
+    ("POST", "/api/v1/templates/<string:kind>/preview", ADMIN, 422, {"params": {"kind": "cia"}}),
+    ("POST", "/api/v1/templates/<string:kind>/versions/<int:number>/activate", ADMIN, 404,
+     {"params": {"kind": "cia", "number": 99}}),
     ("GET", "/api/v1/disclosures/rules", FOI_READ, 200, {}),
     ("POST", "/api/v1/disclosures/rules", {"foi"}, 422, {"json": {}}),
     ("GET", "/api/v1/disclosures/rules/<string:rule_id>", FOI_READ, 404,
@@ -80,6 +91,39 @@ AUTHORING = [
      {"params": {"rule_id": "missing"}}),
     ("GET", "/api/v1/statistics/alerts", FOI_READ, 200, {}),
     ("GET", "/api/v1/statistics/deployments", FOI_READ, 200, {}),
+    ("GET", "/api/v1/statistics/foi-timeliness", FOI_READ, 200, {}),
+    ("POST", "/api/v1/operations/<string:operation_id>/documents", FOI_READ, 422, {}),
+    ("GET", "/api/v1/documents", FOI_READ, 200, {}),
+    *((method, f"/api/v1/documents/<string:document_id>{tail}", who, status,
+       {**extra, "params": {"document_id": "missing"}})
+      for method, tail, who, status, extra in (
+          ("GET", "", FOI_READ, 404, {}),
+          ("GET", "/redactions", FOI_READ, 404, {}),
+          ("POST", "/redactions", {"foi"}, 422, {"json": {}}),
+          ("GET", "/disclosure", FOI_READ, 404, {}),
+          ("GET", "/disclosure/pages/<int:number>.png", FOI_READ, 404, {}),
+          ("POST", "/pages/<int:number>/confirm", {"foi"}, 404, {}),
+          ("GET", "/redaction-log", FOI_READ, 404, {}),
+          ("POST", "/release", {"foi"}, 404, {"json": {}}))),
+    ("POST", "/api/v1/foi-requests", {"foi"}, 422, {"json": {}}),
+    ("GET", "/api/v1/foi-requests", FOI_READ, 200, {}),
+    *((method, f"/api/v1/foi-requests/<string:request_id>{tail}", who, status,
+       {**extra, "params": {"request_id": "missing"}})
+      for method, tail, who, status, extra in (
+          ("GET", "", FOI_READ, 404, {}),
+          ("GET", "/response", FOI_READ, 404, {}),
+          ("GET", "/attachments", FOI_READ, 404, {}),
+          ("PUT", "/questions/<int:number>/answer", {"foi"}, 422, {"json": {}}),
+          ("POST", "/clarification-request", {"foi"}, 422, {"json": {}}),
+          ("POST", "/clarification", {"foi"}, 422, {"json": {}}),
+          ("POST", "/extension", {"foi"}, 422, {"json": {}}),
+          ("POST", "/submit-for-approval", {"foi"}, 404, {}),
+          ("POST", "/approve", {"foi"}, 404, {}),
+          ("POST", "/send", {"foi"}, 404, {"json": {}}))),
+    # The disclosure log is public: sent responses only, never the requester.
+    ("GET", "/public/disclosure-log", PUBLIC, 200, {}),
+    *(("GET", f"/public/disclosure-log/<string:reference>{tail}", PUBLIC, 404,
+       {"params": {"reference": "missing"}}) for tail in ("", "/letter", "/attachments")),
 ]
 
 REVIEW = [
@@ -91,6 +135,8 @@ REVIEW = [
     # token neither opens them nor is needed.
     ("GET", "/review/actions/<token>", PUBLIC, 400, {}),
     ("POST", "/review/actions/<token>", PUBLIC, 400, {"data": {"decision": "approve"}}),
+    # A document link from the action page: signed for one reviewer and version (HTML).
+    ("GET", "/review/documents/<signed>", PUBLIC, 403, {}),
     ("POST", "/api/v1/inbound/decisions", PUBLIC, 401, {"json": {}}),
 ]
 
@@ -105,13 +151,14 @@ NOTIFIER = [
 ]
 
 # Every service: health, readiness (503 when the broker is not reachable from
-# here), metrics, the OpenAPI and its docs pages with their assets, and Flask's
-# static route.
+# here), metrics, the OpenAPI and its docs pages with their assets, the AsyncAPI
+# of its events, and Flask's static route.
 PLATFORM = [
     ("GET", "/healthz", PUBLIC, 200, {}),
     ("GET", "/readyz", PUBLIC, (200, 503), {}),
     ("GET", "/metrics", PUBLIC, 200, {}),
     ("GET", "/openapi.json", PUBLIC, 200, {}),
+    ("GET", "/asyncapi.json", PUBLIC, 200, {}),
     ("GET", "/docs", PUBLIC, 200, {}),
     ("GET", "/redoc", PUBLIC, 200, {}),
     ("GET", "/docs-assets/<path:filename>", PUBLIC, 200,
@@ -194,7 +241,9 @@ def check(app, table, values: dict, on_allowed=None) -> list[str]:
                                 f"{want} — {resp.get_data(as_text=True)[:200]}")
                 continue
             if resp.status_code in (401, 403):
-                if resp.mimetype != "application/problem+json":
+                # A public browser page (an action or document link) refuses in HTML.
+                page = allowed is PUBLIC and resp.mimetype == "text/html"
+                if resp.mimetype != "application/problem+json" and not page:
                     problems.append(f"{caller} {method} {path}: {resp.status_code} "
                                     "is not problem+json")
                 if resp.status_code == 401 and allowed is not PUBLIC and \
@@ -259,7 +308,7 @@ def test_review_access_matrix(databases):
             "/api/v1/reviews", query_string={"cia_id": event.data["cia_id"]},
             headers=callers()["admin"]).get_json()[0]["id"]
         assert check(app, REVIEW, {"review_id": review_id, "token": "not-a-link",
-                                   "filename": "nothing.txt"}) == []
+                                   "signed": "not-a-link", "filename": "nothing.txt"}) == []
     finally:
         db(app).dispose()
 

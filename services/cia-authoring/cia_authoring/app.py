@@ -14,10 +14,13 @@ from flask import Flask
 from cia_common.errors import problem_response
 from cia_common.web import create_service_app
 
-from . import settings
+from . import metrics, settings
 from .api import register
 from .domain import DomainError
 from .foi import views as foi_views
+from .legacy import views as legacy_views
+from .foi_requests import views as foi_request_views
+from .templates import views as template_views
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
@@ -34,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     register(api)
     foi_views.register(app, api)
+    legacy_views.register(app, api)
+    foi_request_views.register(app, api)
+    template_views.register(api)
+    metrics.register(app)
 
     @app.errorhandler(DomainError)
     def _domain_conflict(exc: DomainError):

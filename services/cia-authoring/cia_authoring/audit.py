@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cia_common.actors import Actor  # noqa: F401 - callers import it from here
 from cia_common.events import isoformat
 
 from .domain import GENESIS_HASH, ChainBreak, audit_entry_hash, verify_chain
@@ -23,12 +24,6 @@ REVISED = "cia.revised"
 WITHDRAWN = "cia.withdrawn"
 DOCUMENT_RENDERED = "document.rendered"
 OPERATION_COMPLETED = "operation.completed"
-
-
-@dataclass(frozen=True)
-class Actor:
-    sub: str
-    name: str
 
 
 SYSTEM = Actor(sub="system", name="CIA Workflow")

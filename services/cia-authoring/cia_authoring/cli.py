@@ -11,6 +11,7 @@ from cia_common.db import Database
 from . import audit as audit_trail
 from . import settings
 from .foi.cli import commands as foi_commands
+from .legacy.cli import commands as legacy_commands
 
 
 @click.group("audit")
@@ -39,4 +40,4 @@ def verify(database_url: str | None) -> None:
     sys.exit(1)
 
 
-commands = [audit, *foi_commands]
+commands = [audit, *foi_commands, *legacy_commands]

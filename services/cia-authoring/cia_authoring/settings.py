@@ -32,11 +32,11 @@ import json
 import os
 import re
 
-from cia_common.config import load_config
+from cia_common.config import event_source, load_config
 from cia_schemas.ranks import rank_level
 
 SERVICE = "authoring"
-SOURCE = "/cia-workflow/authoring"
+SOURCE = event_source("authoring")
 
 
 def authoring_defaults() -> dict:

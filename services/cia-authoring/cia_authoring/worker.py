@@ -1,7 +1,8 @@
 """The authoring worker: outbox relay, ``review.completed`` from the review
 service applied to CIA versions, the PDFs of approved versions made from
-their stored DOCX (see ``pdfs``), and disclosure copies kept current
-(``foi.handlers``, ``foi.refresh``). LibreOffice processes: those a crashed
+their stored DOCX (see ``pdfs``), disclosure copies kept current
+(``foi.handlers``, ``foi.refresh``) and FOI request
+deadline notices (``foi_requests.jobs``). LibreOffice processes: those a crashed
 worker left are killed at start-up, the running ones at shutdown
 (``documents.pdf``). Run with ``python -m cia_authoring.worker``."""
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .documents.pdf import kill_running, sweep_orphans
 from .decisions import on_review_completed
 from .foi.handlers import handlers as foi_handlers
 from .foi.refresh import RefreshStaleCopies
+from .foi_requests.jobs import FoiRequestNotices
 from .pdfs import RenderAhead
 
 
@@ -31,7 +33,7 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         handlers={"review.completed": handler, **foi_handlers(cfg)},
         # Its own topic too: disclosure copies are re-rendered from authoring events.
         subscribe_to=[EVENT_TOPICS["review"], EVENT_TOPICS["authoring"]],
-        periodic=[RenderAhead(), RefreshStaleCopies()],
+        periodic=[RenderAhead(), RefreshStaleCopies(), FoiRequestNotices()],
         on_start=[sweep_orphans],
         on_stop=[kill_running],
     )

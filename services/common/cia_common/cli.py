@@ -10,7 +10,8 @@ from .auth import ROLES, mint_token
 from .secret import SecretMissing, jwt_secret
 
 # Commands contributed by the services, each a module exposing ``commands``.
-_PLUGIN_MODULES = ("cia_authoring.cli", "cia_notifier.cli")
+_PLUGIN_MODULES = ("cia_authoring.cli", "cia_authoring.foi_requests.cli", "cia_notifier.cli",
+                   "cia_common.status", "cia_common.dlq")
 
 
 @click.group()
@@ -36,6 +37,22 @@ def token(sub: str, name: str, roles: tuple[str, ...], ttl: int, secret: str | N
     except SecretMissing as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(mint_token(secret, sub=sub, name=name, roles=list(roles), ttl_seconds=ttl))
+
+
+@main.command()
+@click.option("--service", type=click.Choice(["authoring", "review", "notifier"]), default=None,
+              help="Only the channels of this service (default: the whole system).")
+@click.option("--write", "path", type=click.Path(dir_okay=False), default=None,
+              help="Write it to this file (e.g. docs/asyncapi.json) instead of printing it.")
+def asyncapi(service: str | None, path: str | None) -> None:
+    """Print the AsyncAPI 3.0 document of the events, made from their contracts."""
+    from cia_schemas.asyncapi import document, to_json
+    text = to_json(document(service))
+    if path is None:
+        click.echo(text, nl=False)
+    else:
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
 
 
 for _module in _PLUGIN_MODULES:

@@ -93,3 +93,8 @@ EVENT_TOPICS = {
 
 def events_topic(cfg: dict, service: str | None = None) -> str:
     return topic(cfg, EVENT_TOPICS[service or cfg["SERVICE_NAME"]])
+
+
+def event_source(service: str) -> str:
+    """The CloudEvents ``source`` of everything ``service`` emits."""
+    return f"/cia-workflow/{service}"

@@ -25,6 +25,7 @@ from werkzeug.routing import IntegerConverter
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from cia_schemas.asyncapi import document as asyncapi_document
 from cia_schemas.errors import to_json_pointers
 
 from .config import load_config
@@ -32,6 +33,7 @@ from .db import Database
 from . import docs_assets, json_input
 from .errors import PROBLEM_JSON, InvalidContent, Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
+from .metrics import DatabaseGauges, include_process_metrics
 from .migrate import upgrade
 from .ratelimit import (RateLimitDocPlugin, TokenBucketLimiter, parse_prefixes, parse_rate,
                         retry_after_header)
@@ -205,6 +207,11 @@ class _Metrics:
                                     "Requests refused with 429 by the per-client rate limit",
                                     ["service", "endpoint"], registry=self.registry)
         self.service = service
+        include_process_metrics(self.registry)
+
+    def register(self, collector) -> None:
+        """Add a collector read at scrape time (a service's database gauges, Kafka lag)."""
+        self.registry.register(collector)
 
 
 class _ReadinessCache:
@@ -244,6 +251,11 @@ def _health_blueprint() -> Blueprint:
             else "unreachable"
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+    @bp.get("/asyncapi.json")
+    def asyncapi():
+        # The channels this service sends to and reads from (docs/asyncapi.json: all).
+        return jsonify(asyncapi_document(current_app.config["SERVICE_NAME"]))
 
     @bp.get("/metrics")
     def metrics():
@@ -392,6 +404,9 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
 
     metrics = _Metrics(service)
     app.extensions["cia_metrics"] = metrics
+    # The outbox backlog here; each service adds its own readers (cia_*.metrics).
+    app.extensions["cia_db_gauges"] = DatabaseGauges(db(app).engine, service)
+    metrics.register(app.extensions["cia_db_gauges"])
 
     @app.before_request
     def _start_timer():

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from cia_common.web import create_service_app
 
+from . import metrics
 from .settings import notifier_config
 from .views import blp
 
@@ -25,4 +26,5 @@ def create_app(config: dict | None = None):
     app, api = create_service_app("notifier", __name__, title="CIA Workflow — notifier",
                                   description=DESCRIPTION, migrations=MIGRATIONS, config=cfg)
     api.register_blueprint(blp)
+    metrics.register(app)
     return app

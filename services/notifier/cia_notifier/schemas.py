@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from cia_schemas.errors import ProblemSchema  # noqa: F401 - the views import it from here
+
 from .domain import FORMATS, is_valid_filter
 
 _EVENT_TYPES_HELP = ("Event types to receive: exact types (`review.requested`), a prefix "
@@ -127,10 +129,3 @@ class DeliveryListArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(["pending", "succeeded", "failed", "cancelled"]))
 
 
-class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    errors = fields.List(fields.Dict(), metadata={
-        "description": "Validation errors: {pointer (RFC 6901), detail}."})

@@ -7,7 +7,7 @@ from flask import current_app, g
 from flask_smorest import Blueprint
 
 from cia_common.auth import require_roles
-from cia_common.config import events_topic
+from cia_common.config import event_source, events_topic
 from cia_common.web import db
 
 from . import services
@@ -42,7 +42,7 @@ def _settings() -> Settings:
 
 
 def _uow():
-    return db().unit_of_work(source="/cia-workflow/notifier",
+    return db().unit_of_work(source=event_source("notifier"),
                              topic=events_topic(current_app.config, "notifier"))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..cias import CiaView
+from ..domain import APPROVED_STATUSES
 from ..models import AuditEntry, CiaVersion, Operation
 
 
@@ -74,10 +75,23 @@ def cia(view: CiaView) -> dict:
         "requested_reviewers": v.requested_reviewers or [],
         "review": review,
         "rejection": v.rejection,
+        "documents": stored_documents(v),
         "created_at": v.created_at,
         "updated_at": v.updated_at,
     })
     return out
+
+
+def stored_documents(v: CiaVersion) -> list[dict]:
+    """The files stored for an approved version, each with the template that produced it."""
+    if v.status not in APPROVED_STATUSES:
+        return []  # only approved versions have stored documents: no query for the others
+    return [{"kind": d.kind, "format": d.format, "sha256": d.sha256, "size": d.size,
+             "created_at": d.created_at,
+             "template": None if d.template_sha256 is None else {
+                 "kind": d.template_kind, "version": d.template_version,
+                 "sha256": d.template_sha256}}
+            for d in v.documents]
 
 
 def audit_entry(e: AuditEntry) -> dict:

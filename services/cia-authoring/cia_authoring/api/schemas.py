@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from cia_common import json_input
 
 from cia_schemas.content import CiaContentSchema, VERSION_STATUSES
+from cia_schemas.errors import ProblemSchema  # noqa: F401 - the views import it from here
 from cia_schemas.operation import OPERATION_STATUSES, AuthorisationSchema, OperationCreateSchema
 
 __all__ = ["AuthorisationSchema", "OperationCreateSchema"]
@@ -75,8 +76,19 @@ class AuthorisationOutSchema(Schema):
     recorded_by = fields.Nested(PersonSchema)
 
 
+_NOT_RECORDED = " Null on a historic record imported from a grid that did not record it."
+
+
 class OperationSchema(OperationCreateSchema):
     id = fields.String(metadata={"description": "Operation id (UUID)."})
+    use_case = fields.String(allow_none=True, metadata={
+        "description": "MPS use-case category." + _NOT_RECORDED})
+    watchlist_size = fields.Integer(allow_none=True, metadata={
+        "description": "Number of images on the watchlist." + _NOT_RECORDED})
+    match_threshold = fields.Float(allow_none=True, metadata={
+        "description": "Face-match threshold." + _NOT_RECORDED})
+    camera_count = fields.Integer(allow_none=True, metadata={
+        "description": "Number of cameras." + _NOT_RECORDED})
     status = fields.String(metadata={"enum": list(OPERATION_STATUSES)})
     authorisation = fields.Nested(AuthorisationOutSchema, allow_none=True,
                                   metadata={"description": "Null until recorded."})
@@ -159,6 +171,23 @@ class RejectionSchema(Schema):
     section_comments = fields.List(fields.Nested(SectionCommentSchema))
 
 
+class TemplateProvenanceSchema(Schema):
+    kind = fields.String(metadata={"description": "Template kind (cia)."})
+    version = fields.Integer(metadata={"description": "Template version (0: the shipped default)."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the template DOCX."})
+
+
+class StoredDocumentSchema(Schema):
+    kind = fields.String(metadata={"enum": ["full", "disclosure"]})
+    format = fields.String(metadata={"enum": ["docx", "pdf"]})
+    sha256 = fields.String()
+    size = fields.Integer()
+    created_at = fields.DateTime()
+    template = fields.Nested(TemplateProvenanceSchema, allow_none=True, metadata={
+        "description": "The template that produced it (null: stored before templates were "
+                       "recorded)."})
+
+
 class CiaSchema(Schema):
     id = fields.String(metadata={"description": "CIA id (UUID)."})
     operation_id = fields.String()
@@ -178,6 +207,8 @@ class CiaSchema(Schema):
     review = fields.Nested(ReviewOutcomeSchema, allow_none=True)
     rejection = fields.Nested(RejectionSchema, allow_none=True, metadata={
         "description": "On a revision: the rejection of the version it was revised from."})
+    documents = fields.List(fields.Nested(StoredDocumentSchema), metadata={
+        "description": "The documents stored for this version (approved versions only)."})
     amendment_reason = fields.String(allow_none=True)
     amended_from = fields.Integer(allow_none=True)
     revised_from = fields.Integer(allow_none=True, metadata={
@@ -253,9 +284,3 @@ class AuditSchema(Schema):
     entries = fields.List(fields.Nested(AuditEntrySchema))
 
 
-class ProblemSchema(Schema):
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
-    errors = fields.List(fields.Dict(), metadata={"description": "[{pointer, detail}] for 422."})
