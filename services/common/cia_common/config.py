@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cia_schemas.contracts.base import SOURCES, TOPICS
+
 from .secret import TEST_SUITE_SECRET as LOCAL_JWT_SECRET  # noqa: F401 - what tests mint with
 from .secret import environment, jwt_secret
 
@@ -84,11 +86,8 @@ def topic(cfg: dict, name: str) -> str:
 
 
 # One events topic per producing service; the key of every message is the CIA id.
-EVENT_TOPICS = {
-    "authoring": "cia.authoring.events",
-    "review": "cia.review.events",
-    "notifier": "cia.notifier.events",
-}
+# Each service's events topic and source address are part of the event contracts.
+EVENT_TOPICS = TOPICS
 
 
 def events_topic(cfg: dict, service: str | None = None) -> str:
@@ -97,4 +96,4 @@ def events_topic(cfg: dict, service: str | None = None) -> str:
 
 def event_source(service: str) -> str:
     """The CloudEvents ``source`` of everything ``service`` emits."""
-    return f"/cia-workflow/{service}"
+    return SOURCES[service]
