@@ -55,6 +55,8 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         "REVIEW_URL": base_url("review"),
         "NOTIFIER_URL": base_url("notifier"),
         "RELAY_POLL_SECONDS": float(env.get("CIA_RELAY_POLL_SECONDS", "0.05")),
+        # While PostgreSQL's NOTIFY wakes the relay, polling is only the safety net.
+        "RELAY_FALLBACK_POLL_SECONDS": float(env.get("CIA_RELAY_FALLBACK_POLL_SECONDS", "1.0")),
         "CONSUMER_MAX_ATTEMPTS": int(env.get("CIA_CONSUMER_MAX_ATTEMPTS", "3")),
         # A consumer that has not heartbeated its group for this long (twice the
         # session timeout) is replaced.

@@ -43,3 +43,29 @@ def create_platform_tables(op) -> None:
     op.create_table("outbox", *_outbox_columns())
     op.create_index("ix_outbox_unpublished", "outbox", ["published_at", "seq"])
     op.create_table("inbox", *_inbox_columns())
+
+
+# PostgreSQL wakes the relay when outbox rows commit: a statement trigger sends a
+# NOTIFY, which PostgreSQL delivers at commit (once per transaction and channel).
+OUTBOX_CHANNEL = "cia_outbox"
+
+
+def create_outbox_wake(op) -> None:
+    """Inside an Alembic migration: the NOTIFY trigger on the outbox (PostgreSQL only)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(f"""
+        CREATE OR REPLACE FUNCTION cia_outbox_notify() RETURNS trigger AS $$
+        BEGIN
+            PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
+            RETURN NULL;
+        END $$ LANGUAGE plpgsql""")
+    op.execute("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+               "FOR EACH STATEMENT EXECUTE FUNCTION cia_outbox_notify()")
+
+
+def drop_outbox_wake(op) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS cia_outbox_notify()")

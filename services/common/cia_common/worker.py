@@ -17,6 +17,7 @@ from .kafka_clients import ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
 from .metrics import CONSUMER_RESTARTS, serve_worker_metrics, worker_metrics_bind
 from .migrate import upgrade
+from . import outbox_wake
 from .outbox import publish_pending
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class Worker:
         # Set when the consumer has handled events, so periodic jobs (webhook
         # deliveries) pick up the rows it wrote at once instead of at their next tick.
         self.wake_periodic = threading.Event()
+        # Set while a LISTEN connection hears the outbox's commits (PostgreSQL).
+        self.outbox_listening = threading.Event()
 
     # One producer per process, created lazily: the broker may be down at start.
     def producer(self):
@@ -83,8 +86,14 @@ class Worker:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            outbox_signal.wait(self.cfg["RELAY_POLL_SECONDS"])
+            outbox_signal.wait(self.cfg.get("RELAY_FALLBACK_POLL_SECONDS", 1.0)
+                               if self.outbox_listening.is_set()
+                               else self.cfg["RELAY_POLL_SECONDS"])
             outbox_signal.clear()
+
+    def run_outbox_listener(self) -> None:
+        outbox_wake.listen(self.cfg["DATABASE_URL"], outbox_signal, self.stopping,
+                           self.outbox_listening)
 
     def run_consumer(self) -> None:
         if not self.spec.handlers:
@@ -167,8 +176,10 @@ class Worker:
             ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], [events_topic(self.cfg)])
         except Exception as exc:  # noqa: BLE001 - the relay retries until the broker is back
             log.warning("could not create topics yet: %s", exc)
-        threads = [threading.Thread(target=t, name=t.__name__, daemon=True)
-                   for t in (self.run_relay, self.run_consumer, self.run_periodic)]
+        loops = [self.run_relay, self.run_consumer, self.run_periodic]
+        if outbox_wake.supported(self.cfg["DATABASE_URL"]):
+            loops.append(self.run_outbox_listener)
+        threads = [threading.Thread(target=t, name=t.__name__, daemon=True) for t in loops]
         for t in threads:
             t.start()
         log.info("%s worker running", self.spec.service)

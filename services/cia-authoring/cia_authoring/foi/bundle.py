@@ -219,15 +219,14 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
                 files = _read(session, item)
             if files is None:
                 continue  # re-rendered or withdrawn since the listing
-            for fmt, name, data, compress in files:
+            for fmt, name, data, compress, sha256 in files:
                 zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
                 index_writer.writerow({
                     "reference": item.reference, "borough": item.borough,
                     "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
                     "version": item.version, "approved_at": _iso(item.approved_at),
                     "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
-                    "format": fmt, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                    "kind": "cia"})
+                    "format": fmt, "sha256": sha256, "bytes": len(data), "kind": "cia"})
                 yield pipe.drain()
             if progress is not None:
                 progress(item)
@@ -243,39 +242,44 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
                 continue
             with sessions() as session:
                 files = _read_legacy(session, item)
-            for fmt, name, data, compress in files or ():
+            for fmt, name, data, compress, sha256 in files or ():
                 zf.writestr(_info(f"{item.folder}/{name}", doc.released_at, compress), data)
                 index_writer.writerow({**row, "file": f"{item.folder}/{name}", "format": fmt,
-                                       "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+                                       "sha256": sha256, "bytes": len(data)})
                 yield pipe.drain()
         zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED), index.getvalue().encode("utf-8"))
     yield pipe.drain()
 
 
 def _read(session: Session, item: BundleItem):
-    def doc(fmt: str):
-        return session.execute(
-            sa.select(Document.data, Document.sha256, Document.redaction_log)
-            .where(Document.cia_id == item.cia_id, Document.version == item.version,
-                   Document.kind == rendering.DISCLOSURE, Document.format == fmt)
-        ).first()
-
-    docx = doc(copies.DOCX)
+    """The copy's files as (format, name, data, compression, SHA-256): stored
+    documents with the SHA-256 stored beside them, both formats in one query."""
+    stored = {row.format: row for row in session.execute(
+        sa.select(Document.format, Document.data, Document.sha256, Document.redaction_log)
+        .where(Document.cia_id == item.cia_id, Document.version == item.version,
+               Document.kind == rendering.DISCLOSURE,
+               Document.format.in_((copies.DOCX, copies.PDF))))}
+    docx = stored.get(copies.DOCX)
     if docx is None or docx.sha256 != item.docx_sha256:
         return None
     base = f"{item.folder}-disclosure"
-    files = [("docx", f"{base}.docx", docx.data, zipfile.ZIP_STORED)]
+    # DOCX and PDF are compressed already: stored as they are, not deflated again.
+    files = [("docx", f"{base}.docx", docx.data, zipfile.ZIP_STORED, docx.sha256)]
     # A stored PDF is always the conversion of the stored DOCX (see copies), here
     # the released one; it may have been converted after the release.
-    pdf = doc(copies.PDF)
+    pdf = stored.get(copies.PDF)
     if pdf is not None:
-        files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED))
-    entries = copies.log_rows(docx.redaction_log)
-    files.append(("redaction-log-csv", "redaction-log.csv", _csv(entries, LOG_COLUMNS),
-                  zipfile.ZIP_DEFLATED))
-    files.append(("redaction-log-json", "redaction-log.json",
-                  copies.dumps_log(docx.redaction_log).encode("utf-8"), zipfile.ZIP_DEFLATED))
-    return files
+        files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED, pdf.sha256))
+    return files + _log_files(docx.redaction_log)
+
+
+def _log_files(redaction_log) -> list[tuple]:
+    csv_data = _csv(copies.log_rows(redaction_log), LOG_COLUMNS)
+    json_data = copies.dumps_log(redaction_log).encode("utf-8")
+    return [("redaction-log-csv", "redaction-log.csv", csv_data, zipfile.ZIP_DEFLATED,
+             hashlib.sha256(csv_data).hexdigest()),
+            ("redaction-log-json", "redaction-log.json", json_data, zipfile.ZIP_DEFLATED,
+             hashlib.sha256(json_data).hexdigest())]
 
 
 def _read_legacy(session: Session, item: LegacyItem):
@@ -283,9 +287,5 @@ def _read_legacy(session: Session, item: LegacyItem):
     data = legacy_released.released_data(session, doc.id, doc.sha256)
     if data is None:
         return None
-    redaction_log = legacy_released.released_log(session, doc.id)
-    entries = copies.log_rows(redaction_log)
-    return [(doc.format, f"{item.folder}-disclosure.{doc.format}", data, zipfile.ZIP_STORED),
-            ("redaction-log-csv", "redaction-log.csv", _csv(entries, LOG_COLUMNS), zipfile.ZIP_DEFLATED),
-            ("redaction-log-json", "redaction-log.json",
-             copies.dumps_log(redaction_log).encode("utf-8"), zipfile.ZIP_DEFLATED)]
+    return [(doc.format, f"{item.folder}-disclosure.{doc.format}", data, zipfile.ZIP_STORED,
+             doc.sha256)] + _log_files(legacy_released.released_log(session, doc.id))
