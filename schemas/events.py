@@ -37,6 +37,11 @@ class CloudEventSchema(Schema):
     datacontenttype = fields.String(load_default=DATACONTENTTYPE, validate=validate.Equal(DATACONTENTTYPE))
     dataschema = fields.String(load_default=None, allow_none=True)
     data = fields.Raw(required=True, allow_none=True)
+    traceparent = fields.String(load_default=None, metadata={
+        "description": "W3C trace context of the change that emitted this event (the "
+                       "CloudEvents distributed-tracing extension); present when traced."})
+    tracestate = fields.String(load_default=None, metadata={
+        "description": "W3C trace state that goes with traceparent, when there is one."})
 
     @validates_schema(pass_original=True)
     def _extensions(self, data, original, **kwargs):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from kafka.structs import OffsetAndMetadata
 from sqlalchemy.dialects import postgresql, sqlite
 
+from . import tracing
 from .db import Database, UnitOfWork
 from .events import CloudEvent, EnvelopeError, utcnow
 from .metrics import DLQ_MESSAGES, EVENTS_HANDLED
@@ -42,11 +43,14 @@ def _claim(uow: UnitOfWork, consumer: str, event: CloudEvent) -> bool:
 def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEvent,
                  *, source: str, topic: str) -> bool:
     """Run ``handler`` once per (consumer, event id). Returns False for a duplicate."""
-    with db.unit_of_work(source=source, topic=topic) as uow:
-        if not _claim(uow, consumer, event):
-            return False
-        handler(uow, event)
-        uow.commit()
+    with tracing.span(f"{event.type} process", service=consumer, kind=tracing.CONSUMER,
+                      parent=event.trace_carrier,
+                      attributes={"messaging.message.id": event.id, "cia.subject": event.subject}):
+        with db.unit_of_work(source=source, topic=topic) as uow:
+            if not _claim(uow, consumer, event):
+                return False
+            handler(uow, event)
+            uow.commit()
     return True
 
 

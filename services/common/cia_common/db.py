@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cia_schemas.contracts import check_emitted
 
+from . import tracing
 from .events import CloudEvent, utcnow
 from .tables import outbox
 
@@ -137,7 +138,10 @@ class UnitOfWork:
         The data must meet the event type's contract (:mod:`cia_schemas.contracts`):
         raises ``EventDataError`` otherwise, before anything is written."""
         check_emitted(self.source, type, data)
-        event = CloudEvent(type=type, source=self.source, subject=subject, data=data)
+        trace_context = tracing.carrier()
+        event = CloudEvent(type=type, source=self.source, subject=subject, data=data,
+                           traceparent=trace_context.get("traceparent"),
+                           tracestate=trace_context.get("tracestate"))
         self.session.execute(
             outbox.insert().values(
                 event_id=event.id,

@@ -34,9 +34,18 @@ class CloudEvent:
     time: str = field(default_factory=lambda: isoformat(utcnow()))
     specversion: str = "1.0"
     datacontenttype: str = "application/json"
+    # The CloudEvents distributed-tracing extension (W3C trace context), when traced.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items()
+                if v is not None or k not in _OPTIONAL_EXTENSIONS}
+
+    @property
+    def trace_carrier(self) -> dict[str, str]:
+        return {k: v for k, v in (("traceparent", self.traceparent),
+                                  ("tracestate", self.tracestate)) if v}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
@@ -65,4 +74,15 @@ class CloudEvent:
             time=str(doc.get("time") or isoformat(utcnow())),
             data=data or {},
             datacontenttype=str(doc.get("datacontenttype") or "application/json"),
+            traceparent=_extension(doc, "traceparent"),
+            tracestate=_extension(doc, "tracestate"),
         )
+
+
+_OPTIONAL_EXTENSIONS = ("traceparent", "tracestate")
+
+
+def _extension(doc: dict, name: str) -> str | None:
+    # A malformed trace context is dropped, never a reason to refuse the event.
+    value = doc.get(name)
+    return value if isinstance(value, str) and 0 < len(value) <= 512 else None

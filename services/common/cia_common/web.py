@@ -28,9 +28,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from cia_schemas.asyncapi import document as asyncapi_document
 from cia_schemas.errors import to_json_pointers
 
+from . import docs_assets, json_input, tracing
 from .config import load_config
 from .db import Database
-from . import docs_assets, json_input
 from .errors import PROBLEM_JSON, InvalidContent, Problem, from_problem, problem_response
 from .kafka_clients import broker_reachable
 from .metrics import DatabaseGauges, include_process_metrics
@@ -408,9 +408,21 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
     app.extensions["cia_db_gauges"] = DatabaseGauges(db(app).engine, service)
     metrics.register(app.extensions["cia_db_gauges"])
 
+    tracing.configure(service)
+
     @app.before_request
     def _start_timer():
         g._t0 = time.perf_counter()
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        g._span = tracing.start_request_span(
+            f"{request.method} {endpoint}", request.headers, service,
+            {"http.request.method": request.method, "http.route": endpoint})
+
+    @app.teardown_request
+    def _end_span(error):
+        handle = g.pop("_span", None)
+        if handle is not None:
+            tracing.end_request_span(handle, g.pop("_status", None), error)
 
     limit = _rate_limiter(app, metrics)
     if limit is not None:
@@ -423,6 +435,7 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
         metrics.requests.labels(service, request.method, endpoint, resp.status_code).inc()
         if hasattr(g, "_t0"):
             metrics.latency.labels(service, endpoint).observe(time.perf_counter() - g._t0)
+        g._status = resp.status_code
         return secure_headers(resp)
 
     return app, api

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from urllib3.exceptions import HTTPError, TimeoutError as ReceiverTimeout
 
+from cia_common import tracing
 from cia_common.config import event_source, events_topic
 from cia_common.db import Database
 from cia_common.metrics import WEBHOOK_DELIVERIES
@@ -124,6 +125,25 @@ def render_body(job: Job) -> str:
 
 
 def send(job: Job, settings: Settings) -> AttemptResult:
+    """One attempt, as a client span in the event's trace (``traceparent`` goes on)."""
+    try:
+        stored = json.loads(job.payload)
+        parent = {k: stored[k] for k in ("traceparent", "tracestate")
+                  if isinstance(stored.get(k), str)}
+    except (ValueError, TypeError, AttributeError):
+        parent = {}
+    with tracing.span("webhook deliver", service="notifier", kind=tracing.CLIENT, parent=parent,
+                      attributes={"messaging.message.id": job.event_id,
+                                  "cia.delivery_id": job.delivery_id}) as current:
+        attempt = _send(job, settings)
+        if attempt.status_code is not None:
+            current.set_attribute("http.response.status_code", attempt.status_code)
+        if attempt.error:
+            current.set_attribute("error.type", attempt.error[:200])
+        return attempt
+
+
+def _send(job: Job, settings: Settings) -> AttemptResult:
     at = utcnow()
     started = time.perf_counter()
 
@@ -137,7 +157,8 @@ def send(job: Job, settings: Settings) -> AttemptResult:
         return result(error=f"destination refused: {exc}")
     body = render_body(job)
     headers = domain.webhook_headers(job.event_id, at, body, list(job.secrets))
-    headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
+    headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                    **tracing.carrier()})
     try:
         resp = egress.post(destination, body.encode(), headers, settings.timeout_seconds)
     except ReceiverTimeout:
