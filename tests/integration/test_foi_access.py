@@ -19,8 +19,13 @@ from tests.leaks import found, norm
 
 pytestmark = pytest.mark.integration
 
-FOI_AREAS = ("/api/v1/disclosures", "/api/v1/statistics")
-PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc", "/static/")
+# Disclosure copies, statistics, legacy documents (brought in per operation) and
+# FOI request cases are the FOI team's; the disclosure log is public.
+FOI_AREAS = ("/api/v1/disclosures", "/api/v1/statistics", "/api/v1/documents",
+             "/api/v1/foi-requests")
+FOI_OPERATION_AREA = re.compile(r"^/api/v1/operations/[^/]+/documents$")
+PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/asyncapi.json", "/docs",
+          "/redoc", "/static/", "/public/disclosure-log")
 VARIANTS = [{}, {"Accept": "application/pdf"}, {"Accept": "text/csv"}, {"Accept": "image/png"},
             {"Accept": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}]
 QUERIES = [{}, {"format": "pdf"}, {"format": "csv"}, {"format": "png"}, {"format": "docx"},
@@ -56,8 +61,14 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
                         for t in forms]
         vocabulary = norm(client.get("/openapi.json").get_data(as_text=True))
         assert not found("ZQS40LEAK", vocabulary) and not found("ZQ S40", vocabulary)
+        case = ok(client.post("/api/v1/foi-requests", headers=FOI_OFFICER, json={
+            "reference": "01.FOI.26.000001", "received_on": "2026-03-02",
+            "requester": {"name": "A Requester", "email": "requester@example.org"},
+            "questions": [{"number": 1, "text": "The CIAs of 2026."}]}), 201)
         values = {"cia_id": cia["id"], "number": 1, "operation_id": op["id"],
-                  "rule_id": rule["id"], "filename": "app.js"}
+                  "rule_id": rule["id"], "filename": "app.js", "request_id": case["id"],
+                  "reference": case["reference"], "document_id": "no-such-document",
+                  "kind": "cia"}
 
         routes = sorted(((r.rule, m) for r in app.url_map.iter_rules()
                          for m in r.methods - {"HEAD", "OPTIONS"}),
@@ -66,7 +77,7 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
         reached, refused = [], []
         for rule_path, method in routes:
             path = fill(rule_path, values)
-            foi_area = path.startswith(FOI_AREAS)
+            foi_area = path.startswith(FOI_AREAS) or bool(FOI_OPERATION_AREA.match(path))
             public = path.startswith(PUBLIC)
             tries = [(h, {}) for h in VARIANTS] + [({}, q) for q in QUERIES[1:]] \
                 if method == "GET" and foi_area else [({}, {})]
