@@ -26,7 +26,9 @@ from pathlib import Path
 from cia_authoring import cias, operations, settings
 from cia_authoring.app import MIGRATIONS
 from cia_authoring.audit import Actor
+from cia_authoring.disclosure.rules import fingerprint as rules_fingerprint
 from cia_authoring.foi import bundle, release
+from cia_authoring.foi.models import DisclosureCopy
 from cia_authoring.models import CiaVersion, Document, utcnow
 from cia_common.config import events_topic
 from cia_common.db import Database
@@ -65,6 +67,12 @@ def seed(db: Database, n: int, cfg: dict, batch: int = 100) -> tuple[datetime, d
                     uow.session.add(Document(cia_id=view.cia.id, version=1, kind="disclosure",
                                              format=fmt, sha256=_sha(data), size=size, data=data,
                                              redaction_log=LOG))
+                # The copy's row, as approval records it: rendered under no censor rule.
+                now = utcnow()
+                uow.session.add(DisclosureCopy(
+                    cia_id=view.cia.id, version=1, state="pending_release",
+                    rules_fingerprint=rules_fingerprint([]), context_sha256=_sha(b"bench"),
+                    rendered_at=now, render_count=1, updated_at=now))
                 uow.session.flush()
                 release.release(uow, view.cia.id, 1, FOI, note="bench")
             uow.commit()

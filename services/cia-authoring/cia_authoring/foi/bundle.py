@@ -59,6 +59,10 @@ INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "versio
 LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
 
 
+# Copies read per short database session while the bundle streams.
+READ_BATCH = 16
+
+
 @dataclass(frozen=True)
 class BundleItem:
     cia_id: str
@@ -100,7 +104,8 @@ def released_copies(session: Session, start_from: datetime | None = None,
     rows = session.execute(query).all()
     fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
     items, stale = [], 0
-    redactors: dict[str, Redactor] = {}
+    rules_of = rules_service.applicable_to_all(session)
+    redactors: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
     for r in rows:
         c = r.DisclosureCopy
         if copies.is_stale(c, fingerprints, c.cia_id):
@@ -108,9 +113,11 @@ def released_copies(session: Session, start_from: datetime | None = None,
             continue
         # The folder names and index.csv print operation fields: the same pass
         # as the copies (rules, detectors), so nothing the copy withholds is there.
-        if c.cia_id not in redactors:
-            redactors[c.cia_id] = Redactor(detectors, rules=rules_service.applicable(session, c.cia_id))
-        redactor = redactors[c.cia_id]
+        rules = rules_of(c.cia_id)
+        key = tuple(map(id, rules))
+        if key not in redactors:
+            redactors[key] = Redactor(detectors, rules=rules)
+        redactor = redactors[key]
         items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
                                 redactor.text(r.borough or ""), r.planned_start,
                                 r.planned_end, r.approved_at, c.released_at,
@@ -212,24 +219,16 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
         )
         zf.writestr(_info("README.txt", now, zipfile.ZIP_DEFLATED), readme.encode("utf-8"))
         yield pipe.drain()
-        for item in items:
-            # One short read per copy: no transaction stays open while the client
-            # downloads (on SQLite that would hold the database's write lock).
+        for first in range(0, len(items), READ_BATCH):
+            # One short read per few copies: no transaction stays open while the
+            # client downloads (on SQLite that would hold the database's write lock).
+            batch = items[first:first + READ_BATCH]
             with sessions() as session:
-                files = _read(session, item)
-            if files is None:
-                continue  # re-rendered or withdrawn since the listing
-            for fmt, name, data, compress, sha256 in files:
-                zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
-                index_writer.writerow({
-                    "reference": item.reference, "borough": item.borough,
-                    "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
-                    "version": item.version, "approved_at": _iso(item.approved_at),
-                    "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
-                    "format": fmt, "sha256": sha256, "bytes": len(data), "kind": "cia"})
-                yield pipe.drain()
-            if progress is not None:
-                progress(item)
+                stored = _read_many(session, batch)
+            for item in batch:
+                yield from _add_copy(zf, pipe, index_writer, item, stored)
+                if progress is not None:
+                    progress(item)
         for item in legacy:
             doc = item.document
             row = {"reference": item.reference, "borough": item.borough,
@@ -251,15 +250,38 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
     yield pipe.drain()
 
 
-def _read(session: Session, item: BundleItem):
-    """The copy's files as (format, name, data, compression, SHA-256): stored
-    documents with the SHA-256 stored beside them, both formats in one query."""
-    stored = {row.format: row for row in session.execute(
-        sa.select(Document.format, Document.data, Document.sha256, Document.redaction_log)
-        .where(Document.cia_id == item.cia_id, Document.version == item.version,
-               Document.kind == rendering.DISCLOSURE,
-               Document.format.in_((copies.DOCX, copies.PDF))))}
-    docx = stored.get(copies.DOCX)
+def _add_copy(zf: zipfile.ZipFile, pipe: _Pipe, index_writer, item: BundleItem,
+              stored: dict) -> Iterator[bytes]:
+    files = _files(item, stored)
+    if files is None:
+        return  # re-rendered or withdrawn since the listing
+    for fmt, name, data, compress, sha256 in files:
+        zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
+        index_writer.writerow({
+            "reference": item.reference, "borough": item.borough,
+            "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
+            "version": item.version, "approved_at": _iso(item.approved_at),
+            "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
+            "format": fmt, "sha256": sha256, "bytes": len(data), "kind": "cia"})
+        yield pipe.drain()
+
+
+def _read_many(session: Session, items: list[BundleItem]) -> dict:
+    """The stored disclosure files of ``items``, {(cia_id, version, format): row}, in one query."""
+    rows = session.execute(
+        sa.select(Document.cia_id, Document.version, Document.format, Document.data,
+                  Document.sha256, Document.redaction_log)
+        .where(Document.kind == rendering.DISCLOSURE,
+               Document.format.in_((copies.DOCX, copies.PDF)),
+               sa.tuple_(Document.cia_id, Document.version).in_(
+                   [(i.cia_id, i.version) for i in items])))
+    return {(r.cia_id, r.version, r.format): r for r in rows}
+
+
+def _files(item: BundleItem, stored: dict):
+    """The copy's files as (format, name, data, compression, SHA-256), with the
+    SHA-256 stored beside each document; None when the released DOCX is gone."""
+    docx = stored.get((item.cia_id, item.version, copies.DOCX))
     if docx is None or docx.sha256 != item.docx_sha256:
         return None
     base = f"{item.folder}-disclosure"
@@ -267,7 +289,7 @@ def _read(session: Session, item: BundleItem):
     files = [("docx", f"{base}.docx", docx.data, zipfile.ZIP_STORED, docx.sha256)]
     # A stored PDF is always the conversion of the stored DOCX (see copies), here
     # the released one; it may have been converted after the release.
-    pdf = stored.get(copies.PDF)
+    pdf = stored.get((item.cia_id, item.version, copies.PDF))
     if pdf is not None:
         files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED, pdf.sha256))
     return files + _log_files(docx.redaction_log)
