@@ -13,8 +13,9 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, authorise,
                                                       create_cia, create_operation, deliver, libreoffice,
-                                                      make_app, ok, problem, review_completed,
-                                                      submit)
+                                                      ok, problem, review_completed, submit)
+# The app without PDFs rendered ahead, as the disclosure-integrity tests use it.
+from tests.integration.test_disclosure_integrity import app, client  # noqa: F401 - fixtures
 from tests.integration.test_foi_support import approve as approve_content
 from tests.integration.test_foi_support import leaked, missing, planted_content, readable_text
 from tests.unit.test_templates_fields import every_field_template
@@ -26,18 +27,6 @@ T = "/api/v1/templates"
 PHRASE = "The Croydon Community Pledge binds every officer on this deployment."
 HEADING = "2. Where and when we deploy"
 OTHER_PHRASE = "Issued under the Kestrel Community Charter."
-
-
-@pytest.fixture
-def app(databases):
-    app = make_app(databases.new("authoring"), PDF_RENDER_AHEAD=False)
-    yield app
-    db(app).dispose()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def sha(data: bytes) -> str:

@@ -15,7 +15,8 @@ from ..domain import verify_chain
 from ..rendering import PDF
 from . import present
 from .content_doc import submission_requirements
-from .common import PROBLEM_JSON, AUTHORS, DOCX, READERS, actor, cfg, guarded, unit_of_work
+from .common import (PROBLEM_JSON, AUTHORS, DOCX, READERS, actor, cfg, guarded, negotiate,
+                     unit_of_work)
 from .schemas import (AmendmentSchema, AuditSchema, CiaCreateSchema, CiaPatchSchema, CiaQuerySchema,
                       CiaSchema, DiffQuerySchema, DiffSchema, ProblemSchema, RevisionSchema,
                       SubmitSchema, VersionSummarySchema)
@@ -232,7 +233,7 @@ def get_document(cia_id, number):
     first) — stored with their SHA-256 and served from storage. Any other version
     is rendered on the fly, never stored, and each such render is audited.
     """
-    wanted = _negotiate_document()
+    wanted = negotiate([DOCX, PDF])
     if wanted == PDF:
         try:
             doc = cias.full_document_pdf(unit_of_work, cia_id, number, actor(), cfg())
@@ -252,18 +253,6 @@ def get_document(cia_id, number):
         "Content-Disposition": f'attachment; filename="{doc.filename}"',
         "X-Document-Stored": "true" if doc.stored else "false",
         "Vary": "Accept"})
-
-
-def _negotiate_document() -> str:
-    """DOCX unless the client prefers PDF; 406 when it accepts neither."""
-    accept = request.accept_mimetypes
-    if not accept:
-        return DOCX
-    best = accept.best_match([DOCX, PDF])
-    if best is None:
-        raise Problem(406, "Not Acceptable",
-                      f"Documents are available as {DOCX} or {PDF}.")
-    return best
 
 
 @blp.route("/<string:cia_id>/audit", methods=["GET"])

@@ -1,12 +1,12 @@
 """What the authoring views share: roles, the unit of work, the acting user."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from cia_common.auth import require_roles
 from cia_common.config import events_topic
 from cia_common.db import UnitOfWork
-from cia_common.errors import PROBLEM_JSON
+from cia_common.errors import PROBLEM_JSON, Problem
 from cia_common.web import db
 
 from ..settings import SOURCE
@@ -43,3 +43,18 @@ def guarded(blp, *roles: str):
         view = blp.doc(**{"x-roles": list(roles)})(view)
         return require_roles(*roles)(view)
     return decorator
+
+
+def negotiate(offered: list[str], query_format: str | None = None,
+              names: dict[str, str] | None = None) -> str:
+    """The media type to answer with, one of ``offered``: ``?format=`` first (a name
+    in ``names``), then ``Accept``; 406 when neither allows one of them."""
+    if query_format:
+        media = (names or {}).get(query_format)
+    elif not request.accept_mimetypes or request.accept_mimetypes.provided is False:
+        media = offered[0]
+    else:
+        media = request.accept_mimetypes.best_match(offered)
+    if media not in offered:
+        raise Problem(406, "Not Acceptable", "Available as " + ", ".join(offered) + ".")
+    return media

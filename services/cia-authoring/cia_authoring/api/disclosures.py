@@ -19,9 +19,10 @@ from ..disclosure.model import detectors_for
 from ..foi import bundle, copies, release
 from ..foi.schemas import (DisclosureQuerySchema, DisclosureSchema, DocumentQuerySchema,
                            FormatQuerySchema, RangeQuerySchema, RedactionSchema, ReleaseSchema)
-from ..foi.views import BINARY, CSV, REF, negotiate, ok_doc
+from ..foi.views import BINARY, CSV, REF, ok_doc
 from ..legacy.schemas import LegacyDisclosureSchema
-from .common import DISCLOSURE_READERS, DOCX, PROBLEM_JSON, actor, cfg, guarded, unit_of_work
+from .common import (DISCLOSURE_READERS, DOCX, PROBLEM_JSON, actor, cfg, guarded, negotiate,
+                     unit_of_work)
 from .schemas import ProblemSchema
 
 log = logging.getLogger(__name__)

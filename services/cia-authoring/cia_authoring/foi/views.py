@@ -2,13 +2,12 @@
 statistics): thin views over the FOI service functions."""
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app
 from flask_smorest import Api, Blueprint
 
-from cia_common.errors import Problem
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 
-from ..api.common import PROBLEM_JSON, actor, guarded, unit_of_work
+from ..api.common import PROBLEM_JSON, actor, guarded, negotiate, unit_of_work
 from ..api.schemas import ProblemSchema
 from ..disclosure.model import detectors_for
 from . import rules, statistics
@@ -33,18 +32,6 @@ stats_blp = Blueprint(
     description="Outcome statistics from the approved post-deployment reviews (the latest approved "
                 "version of each CIA). A figure a deployment did not record is left out of the "
                 "totals and counted in not_recorded. Roles foi and admin.")
-
-
-def negotiate(offered: list[str], query_format: str | None, names: dict[str, str]) -> str:
-    """The media type to answer with: ``?format=`` first, then ``Accept``."""
-    if query_format:
-        return names[query_format]
-    if not request.accept_mimetypes or request.accept_mimetypes.provided is False:
-        return offered[0]
-    best = request.accept_mimetypes.best_match(offered)
-    if best is None:
-        raise Problem(406, "Not Acceptable", "Available as " + ", ".join(offered) + ".")
-    return best
 
 
 def present_rule(rule, copies_to_rerender: int | None = None) -> dict:

@@ -13,10 +13,10 @@ from cia_common.errors import Problem, problem_response
 from cia_common.ratelimit import TokenBucketLimiter, parse_rate, retry_after_header
 from cia_common.web import db
 
-from ..api.common import DOCX, actor, cfg, guarded, unit_of_work
+from ..api.common import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from ..documents.pdf import PdfConversionError, docx_to_pdf
 from ..foi import bundle
-from ..foi.views import BINARY, negotiate, ok_doc
+from ..foi.views import BINARY, ok_doc
 from ..rendering import PDF
 from . import disclosure_log, letter, service, timeliness
 from .schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,

@@ -8,15 +8,15 @@ import io
 from flask import Flask, Response, request
 from flask_smorest import Api, Blueprint
 
-from cia_common.errors import InvalidContent, Problem
+from cia_common.errors import InvalidContent
 from cia_common.web import db
 
-from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, unit_of_work
+from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, negotiate, unit_of_work
 from ..api.schemas import ProblemSchema
 from ..foi.bundle import LOG_COLUMNS
 from ..foi.copies import log_rows
 from ..foi.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
-from ..foi.views import BINARY, CSV, PNG, REF, negotiate, ok_doc
+from ..foi.views import BINARY, CSV, PNG, REF, ok_doc
 from . import service
 from .models import PDF as PDF_FORMAT
 from .schemas import (DocumentListQuerySchema, LegacyDocumentSchema, LegacyRedactionCreateSchema,
@@ -153,8 +153,6 @@ def get_disclosure(query, document_id):
         fmt = doc.format
     offered = [PDF] if fmt == PDF_FORMAT else [DOCX, PDF]
     media = negotiate(offered, query.get("format"), {"docx": DOCX, "pdf": PDF})
-    if media not in offered:
-        raise Problem(406, "Not Acceptable", "Available as " + ", ".join(offered) + ".")
     if media == PDF:
         data, sha = service.redacted_pdf(db().sessions, unit_of_work, document_id, cfg())
         ext = "pdf"

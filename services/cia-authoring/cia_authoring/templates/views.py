@@ -10,11 +10,11 @@ from flask_smorest import Api, Blueprint
 from cia_common.errors import InvalidContent, NotFound, Problem
 
 from .. import pdfs, rendering
-from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, unit_of_work
+from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, negotiate, unit_of_work
 from ..api.schemas import ProblemSchema
 from ..documents.pdf import PdfConversionError
 from ..foi import copies
-from ..foi.views import BINARY, negotiate, ok_doc
+from ..foi.views import BINARY, ok_doc
 from . import fields, service
 from .schemas import (GuideSchema, RerenderOutcomeSchema, RerenderSchema, TemplateKindSchema,
                       TemplateVersionSchema)
