@@ -1,10 +1,10 @@
 """Disclosure bundle benchmark: 1,000 released CIAs exported as one zip.
 
 Seeds ``n`` operations and CIAs through the authoring service layer
-(``operations.create``, ``cias.create``, ``foi.release.release``), each with a
+(``operations.create``, ``cias.create``, ``disclosure.release.release``), each with a
 stored disclosure DOCX and PDF (random bytes of realistic size: compressed
 files, so the zip cannot shrink them), then times the bundle export
-(``foi.bundle.stream``, the generator behind ``GET /api/v1/disclosures/bundle``
+(``disclosure.bundle.stream``, the generator behind ``GET /api/v1/disclosures/bundle``
 and ``cia export-disclosures``) writing to a file, and measures its peak
 Python memory with tracemalloc in a second, traced run. Beside it, the
 substrate: ``zipfile`` writing the same files from memory, with no database.
@@ -23,14 +23,18 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cia_authoring import cias, operations, settings
+from cia_authoring import settings
+from cia_authoring.cias import service as cias
+from cia_authoring.operations import service as operations
 from cia_authoring.app import MIGRATIONS
-from cia_authoring.audit import Actor
+from cia_authoring.cias.audit import Actor
 from cia_authoring.disclosure.rules import fingerprint as rules_fingerprint
-from cia_authoring.foi import bundle, release
-from cia_authoring.foi.models import DisclosureCopy
-from cia_authoring.models import CiaVersion, Document, utcnow
-from cia_common.config import events_topic
+from cia_authoring.disclosure import bundle
+from cia_authoring.disclosure import release
+from cia_authoring.disclosure.models import DisclosureCopy
+from cia_authoring.cias.models import CiaVersion
+from cia_authoring.documents.models import Document
+from cia_common.events import utcnow
 from cia_common.db import Database
 from cia_common.migrate import upgrade
 
@@ -46,7 +50,7 @@ FOI = Actor("bench-foi", "Bench FOI")
 def seed(db: Database, n: int, cfg: dict, batch: int = 100) -> tuple[datetime, datetime]:
     start = datetime(2030, 1, 1, 10, tzinfo=timezone.utc)
     for first in range(0, n, batch):
-        with db.unit_of_work(source=settings.SOURCE, topic=events_topic(cfg)) as uow:
+        with settings.unit_of_work(db, cfg) as uow:
             for i in range(first, min(first + batch, n)):
                 begins = start + timedelta(hours=6 * i)
                 reference = f"LFR-{2030 + i // 10000}-{i % 10000:04d}"

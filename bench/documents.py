@@ -26,9 +26,9 @@ from docxtpl import DocxTemplate
 from datetime import datetime
 from types import SimpleNamespace
 
-from cia_authoring import rendering
+from cia_authoring.documents import service as rendering
 from cia_authoring.disclosure.rules import Rule
-from cia_authoring.documents.pdf import PdfConversionError, available, docx_to_pdf
+from cia_authoring.documents.libreoffice import PdfConversionError, available, docx_to_pdf
 from cia_authoring.documents.render import render_docx
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

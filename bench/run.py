@@ -2,6 +2,9 @@
 
 loop      submit → review.requested webhook received, vs a raw kafka-python
           produce → consume round trip measured in the same run
+loop_spans the same loop traced (the services export OTLP to the bench): each
+          submission's time per hop, p50 and share of the end-to-end p50
+          (bench/spans.py)
 http      GET /api/v1/cias/{id} requests per second, vs a bare Flask endpoint on
           the same gunicorn settings
 documents DOCX and PDF render time per CIA, vs docxtpl rendering a one-line
@@ -13,6 +16,9 @@ legacy_pdf true redaction of a 20-page legacy PDF, vs opening and saving it with
 load      50 planners create, edit and submit 1,000 CIAs while reviewers approve:
           throughput and latency percentiles, vs a bare Flask endpoint under the
           same concurrency (bench/load.py)
+list_scale GET /api/v1/cias (first page, a deep page by offset and by keyset
+          cursor, a filtered page) at 100,000 CIAs, vs the same at 10,000, both
+          seeded in bulk and timed in interleaved rounds (bench/list_scale.py)
 
 Run through ``./infra/bench.sh`` (sets up the venv, the broker and PostgreSQL).
 """
@@ -36,7 +42,9 @@ from kafka import KafkaConsumer, KafkaProducer
 from bench.bundle import bundle_benchmark
 from bench.documents import document_benchmarks
 from bench.legacy_pdf import legacy_pdf_benchmark
+from bench.list_scale import list_scale_benchmark
 from bench.load import load_benchmark
+from bench.spans import loop_span_breakdown, print_table
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import PLANNER, create_authorised_operation, create_cia, submit, subscribe
@@ -140,6 +148,11 @@ def main(argv=None) -> int:
                         default="postgresql" if os.environ.get("CIA_TEST_POSTGRES_URL") else "sqlite")
     parser.add_argument("--load-cias", type=int, default=1000,
                         help="CIAs through the load benchmark (0 skips it)")
+    parser.add_argument("--span-cias", type=int, default=100,
+                        help="CIAs through the traced loop (bench/spans.py; 0 skips it)")
+    parser.add_argument("--list-cias", type=int, default=100_000,
+                        help="CIAs of the larger list database (the smaller one holds a "
+                             "tenth; 0 skips the list_scale benchmark)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
 
@@ -169,6 +182,11 @@ def main(argv=None) -> int:
     finally:
         system.stop()
         factory.cleanup()
+    if args.span_cias:
+        print(f"submit → webhook traced × {args.span_cias} (span breakdown) …", flush=True)
+        results["loop_spans"] = loop_span_breakdown(bootstrap, args.backend, args.span_cias,
+                                                    args.web_workers)
+        print_table(results["loop_spans"])
     print("bare Flask load …", flush=True)
     bare = bare_flask_rps(args.seconds, args.concurrency, args.web_workers)
     results["http"] = {"get_cia": cia_rps, "bare_flask": bare,
@@ -178,6 +196,10 @@ def main(argv=None) -> int:
     results["documents"] = document_benchmarks()
     results["bundle"] = bundle_benchmark()
     results["legacy_pdf"] = legacy_pdf_benchmark()
+    if args.list_cias:
+        print(f"list at {args.list_cias // 10} and {args.list_cias} CIAs …", flush=True)
+        results["list_scale"] = list_scale_benchmark(args.list_cias // 10, args.list_cias,
+                                                     backend=args.backend)
     if args.load_cias:
         results["load"] = load_benchmark(bootstrap, args.backend, args.load_cias,
                                          args.web_workers)

@@ -6,4 +6,6 @@ set -euo pipefail
 # shellcheck source=infra/test-stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/test-stack.sh"
 
-python -m bench.run "$@"
+# CIA_BENCH_MODULE runs one benchmark alone on the same stack, e.g.
+# CIA_BENCH_MODULE=bench.spans or bench.profile_writes (default bench.run).
+python -m "${CIA_BENCH_MODULE:-bench.run}" "$@"

@@ -9,7 +9,7 @@ from cia_common.consumer import handle_event
 from cia_common.db import Database
 from cia_common.events import CloudEvent, isoformat
 
-from cia_review.services import SOURCE, handle_cia_submitted
+from cia_review.reviews.service import SOURCE, handle_cia_submitted
 from cia_review.settings import review_settings
 
 

@@ -435,8 +435,8 @@ def test_a_channel_subscription_carries_no_power_to_decide(databases):
     from cia_common.consumer import handle_event
     from cia_common.events import CloudEvent
     from cia_common.tables import outbox
-    from cia_notifier.delivery import DeliveryLoop
-    from cia_notifier.services import fan_out
+    from cia_notifier.deliveries.consumers import fan_out
+    from cia_notifier.deliveries.loop import DeliveryLoop
     from tests.receiver import WebhookReceiver
 
     review = review_app({"DATABASE_URL": databases.new("review"), "TESTING": True,

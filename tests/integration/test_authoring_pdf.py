@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
 
-from cia_authoring import pdfs
-from cia_authoring.models import Document
+from cia_authoring import settings as authoring_settings
+from cia_authoring.documents import pdfs
+from cia_authoring.documents.models import Document
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
@@ -167,7 +168,7 @@ def test_a_pdf_of_a_docx_no_longer_stored_is_refused(app, client):
     _op, cia = approved_cia(app, client)
     key = pdfs.DocKey(cia["id"], 1, "disclosure")
     with pytest.raises(pdfs.SourceChanged):
-        with db(app).unit_of_work(source="/test", topic="t") as uow:
+        with authoring_settings.unit_of_work(db(app), app.config) as uow:
             pdfs.store(uow, key, b"%PDF-1.7 made from an older DOCX", "0" * 64, object())
     with db(app).sessions() as s:
         assert key in pdfs.pending(s)  # still to be made, from the DOCX that is stored

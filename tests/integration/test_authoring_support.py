@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from cia_authoring.app import create_app
-from cia_authoring.documents.pdf import soffice_binary
+from cia_authoring.documents.libreoffice import soffice_binary
 from cia_authoring.worker import worker_spec
 from cia_common.auth import mint_token
 from cia_common.config import LOCAL_JWT_SECRET
@@ -128,9 +128,10 @@ def review_completed(cia_id: str, version: int, outcome: str, *, event_id: str |
 
 def deliver(app, event: CloudEvent) -> bool:
     """Run the worker's handler for ``event`` the way the consumer does (inbox included)."""
-    handler = worker_spec(dict(app.config)).handlers[event.type]
-    return handle_event(db(app), "authoring", handler, event, source="/cia-workflow/authoring",
-                        topic="cia.authoring.events")
+    spec = worker_spec(dict(app.config))
+    return handle_event(db(app), "authoring", spec.handlers[event.type], event,
+                        source="/cia-workflow/authoring", topic="cia.authoring.events",
+                        recorder=spec.recorder)
 
 
 def outbox_events(app, event_type: str | None = None) -> list[dict]:

@@ -233,8 +233,8 @@ def test_a_superseded_copy_is_released_only_on_purpose(app, client):
 def test_copies_rendered_by_an_earlier_pass_are_rendered_again(app, client):
     import sqlalchemy as sa
 
-    from cia_authoring.foi.models import DisclosureCopy
-    from cia_authoring.foi.refresh import RefreshStaleCopies
+    from cia_authoring.disclosure.models import DisclosureCopy
+    from cia_authoring.disclosure.refresh import RefreshStaleCopies
 
     _op, first = approve(app, client)
     _op2, second = approve(app, client, reference="LFR-2026-0046")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cia_authoring.documents.pdf import docx_to_pdf
+from cia_authoring.documents.libreoffice import docx_to_pdf
 from tests.integration.test_authoring_support import libreoffice  # noqa: F401  (fixture)
 from tests.leaks import found, pdf_text
 from tests.unit.test_disclosure_property import planted_copy

@@ -14,8 +14,8 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from cia_authoring.documents.pdf import docx_to_pdf
-from cia_authoring.models import Document
+from cia_authoring.documents.libreoffice import docx_to_pdf
+from cia_authoring.documents.models import Document
 from cia_common.cli import main as cia
 from cia_common.web import db
 

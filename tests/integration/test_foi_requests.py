@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from cia_authoring.foi_requests import jobs
-from cia_notifier import domain as notifier_domain
-from cia_notifier.teams import teams_message
+from cia_notifier.deliveries.teams import teams_message
+from cia_notifier.subscriptions import rules as notifier_rules
 from cia_common.cli import main as cia
 from cia_common.web import db
 
@@ -308,9 +308,9 @@ def test_the_public_log_is_rate_limited(databases):
 def test_the_notifier_routes_foi_events_to_subscriptions_that_ask_for_them(app, client):
     new_request(client, reference="01.FOI.26.000003", received_on="2026-11-02")
     event = outbox_events(app, "foi.request.received")[0]
-    assert notifier_domain.wants(["foi.request.*"], None, event["type"], event["data"])
-    assert notifier_domain.wants(["foi.request.received"], None, event["type"], event["data"])
-    assert not notifier_domain.wants(["review.*"], None, event["type"], event["data"])
+    assert notifier_rules.wants(["foi.request.*"], None, event["type"], event["data"])
+    assert notifier_rules.wants(["foi.request.received"], None, event["type"], event["data"])
+    assert not notifier_rules.wants(["review.*"], None, event["type"], event["data"])
     card = json.dumps(teams_message(event))
     assert "FOI request received" in card and "01.FOI.26.000003" in card and "2026-12-01" in card
     assert requester_shown(card) == []

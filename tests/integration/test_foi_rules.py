@@ -8,7 +8,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from cia_authoring.models import Document
+from cia_authoring.documents.models import Document
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, app, client,

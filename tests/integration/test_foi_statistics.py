@@ -11,10 +11,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from cia_authoring.foi import grid, importer
-from cia_authoring.foi.models import ImportedDeployment
-from cia_authoring.foi.suppression import MEASURES, SUPPRESSED, suppress
-from cia_authoring.models import Cia, CiaVersion, Operation
+from cia_authoring.statistics import grid
+from cia_authoring.statistics import importer
+from cia_authoring.statistics.models import ImportedDeployment
+from cia_authoring.statistics.suppression import MEASURES, SUPPRESSED, suppress
+from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.operations.models import Operation
 from cia_common.cli import main as cia
 from cia_common.web import db
 

@@ -209,7 +209,8 @@ def drain(app) -> list[str]:
             return handled
         for event in todo:
             handle_event(db(app), "authoring", spec.handlers[event.type], event,
-                         source="/cia-workflow/authoring", topic="cia.authoring.events")
+                         source="/cia-workflow/authoring", topic="cia.authoring.events",
+                         recorder=spec.recorder)
             handled.append(event.type)
 
 

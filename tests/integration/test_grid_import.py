@@ -14,8 +14,9 @@ from alembic import command
 from click.testing import CliRunner
 
 from cia_authoring.app import MIGRATIONS
-from cia_authoring.foi.models import ImportedDeployment
-from cia_authoring.models import Cia, CiaVersion, Operation
+from cia_authoring.statistics.models import ImportedDeployment
+from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.operations.models import Operation
 from cia_common.cli import main as cia
 from cia_common.migrate import alembic_config
 from cia_common.web import db

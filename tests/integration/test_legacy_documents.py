@@ -15,7 +15,7 @@ import pymupdf
 import pytest
 from click.testing import CliRunner
 
-from cia_authoring.documents.pdf import docx_to_pdf
+from cia_authoring.documents.libreoffice import docx_to_pdf
 from cia_authoring.legacy.released import released_legacy_documents
 from cia_common.cli import main as cia
 from cia_common.web import db

@@ -11,8 +11,8 @@ from cia_common.consumer import handle_event
 from cia_common.events import CloudEvent
 from cia_common.web import db as app_db
 from cia_notifier.app import create_app
-from cia_notifier.delivery import DeliveryLoop
-from cia_notifier.services import fan_out
+from cia_notifier.deliveries.consumers import fan_out
+from cia_notifier.deliveries.loop import DeliveryLoop
 from tests.receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration

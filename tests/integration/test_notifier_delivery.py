@@ -10,13 +10,15 @@ from standardwebhooks import Webhook
 
 from cia_common.consumer import handle_event
 from cia_common.db import Database
-from cia_common.events import CloudEvent
+from cia_common.events import CloudEvent, utcnow
 from cia_common.migrate import upgrade
 from cia_common.tables import outbox
-from cia_notifier import services
 from cia_notifier.app import MIGRATIONS
-from cia_notifier.delivery import DeliveryLoop, claim_due
-from cia_notifier.models import Delivery, Subscription, utcnow
+from cia_notifier.deliveries.consumers import fan_out
+from cia_notifier.deliveries.loop import DeliveryLoop, claim_due
+from cia_notifier.deliveries.models import Delivery
+from cia_notifier.subscriptions import service as subscriptions
+from cia_notifier.subscriptions.models import Subscription
 from cia_notifier.settings import Settings, notifier_config
 from tests.receiver import WebhookReceiver
 from tests.support import refusing_url, wait_for
@@ -37,7 +39,7 @@ class Env:
 
     def subscribe(self, url, event_types=("*",), **kw):
         with self.uow() as uow:
-            sub, secret = services.create_subscription(
+            sub, secret = subscriptions.create_subscription(
                 uow.session, Settings.from_config(self.cfg), url=url,
                 event_types=list(event_types), **kw)
             uow.commit()
@@ -45,13 +47,13 @@ class Env:
 
     def update(self, sub_id, **changes):
         with self.uow() as uow:
-            _, secret = services.update_subscription(uow, Settings.from_config(self.cfg),
+            _, secret = subscriptions.update_subscription(uow, Settings.from_config(self.cfg),
                                                      sub_id, changes)
             uow.commit()
         return secret
 
     def publish(self, event):
-        return handle_event(self.db, "notifier", services.fan_out, event,
+        return handle_event(self.db, "notifier", fan_out, event,
                             source="/cia-workflow/notifier", topic="cia.notifier.events")
 
     def run_until(self, predicate, timeout=10.0, message="condition"):

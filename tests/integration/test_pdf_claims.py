@@ -9,8 +9,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from cia_authoring import pdfs
-from cia_authoring.models import Document, PdfClaim
+from cia_authoring.documents import pdfs
+from cia_authoring.documents.models import Document, PdfClaim
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403

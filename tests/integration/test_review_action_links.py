@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from cia_common.auth import mint_token
 from cia_common.tables import outbox
 from cia_common.web import db
-from cia_review import tokens
+from cia_review.actions import tokens
 from cia_review.app import create_app
 from cia_review.settings import review_settings
 from tests.review_events import deliver, submitted_event

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cia_common.web import db
-from cia_review.dates import when
+from cia_review.actions.dates import when
 from cia_schemas.content import SECTION_TITLES
 from tests.integration.test_review_action_links import (app, assert_html, client, emitted,  # noqa: F401
                                                         form_fields, open_with_links, review_state)

@@ -14,7 +14,7 @@ from cia_common.config import LOCAL_JWT_SECRET, events_topic
 from cia_common.consumer import handle_event
 from cia_common.events import CloudEvent, isoformat
 from cia_common.web import db
-from cia_review.services import SOURCE, send_due_notifications
+from cia_review.reviews.service import SOURCE, send_due_notifications
 from cia_review.worker import build_spec
 from tests.integration.test_review_action_links import app, client, emitted  # noqa: F401
 from tests.review_events import deliver, submitted_event

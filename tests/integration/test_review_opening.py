@@ -13,8 +13,8 @@ from cia_common.events import isoformat
 from cia_common.tables import inbox, outbox
 from cia_common.web import db
 from cia_review.app import create_app
-from cia_review.models import Review
-from cia_review.services import handle_cia_submitted, record_decision, unit_of_work, Actor
+from cia_review.reviews.models import Review
+from cia_review.reviews.service import handle_cia_submitted, record_decision, unit_of_work, Actor
 from cia_review.settings import review_settings
 from tests.review_events import deliver, submitted_event
 

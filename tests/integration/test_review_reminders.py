@@ -15,7 +15,7 @@ from cia_common.events import isoformat
 from cia_common.tables import outbox
 from cia_common.web import db
 from cia_review.app import create_app
-from cia_review.services import Actor, record_decision, send_due_notifications, unit_of_work
+from cia_review.reviews.service import Actor, record_decision, send_due_notifications, unit_of_work
 from cia_review.settings import review_settings
 from cia_review.worker import build_spec
 from tests.review_events import deliver, submitted_event

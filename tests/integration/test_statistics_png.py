@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from cia_authoring.foi.suppression import MEASURES
+from cia_authoring.statistics.suppression import MEASURES
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import FOI, make_app, ok

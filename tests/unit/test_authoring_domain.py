@@ -5,9 +5,10 @@ import copy
 
 import pytest
 
+from cia_common.etags import parse_if_match
 from cia_authoring import domain
 from cia_authoring.domain import (GENESIS_HASH, NotEditable, TransitionNotAllowed,
-                                  audit_entry_hash, diff, make_etag, merge_patch, parse_if_match,
+                                  audit_entry_hash, diff, make_etag, merge_patch,
                                   verify_chain)
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""DOCX → PDF through LibreOffice headless (``cia_authoring.documents.pdf``).
+"""DOCX → PDF through LibreOffice headless (``cia_authoring.documents.libreoffice``).
 
 One real conversion of a rendered CIA; the failure modes against stand-in
 ``soffice`` scripts that hang, crash, write nothing or write something that is
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from cia_authoring.documents import pdf as pdf_module
-from cia_authoring.documents.pdf import PdfConversionError, docx_to_pdf
+from cia_authoring.documents import libreoffice as pdf_module
+from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.documents.render import render_docx
 from tests.support import is_ci, planted_content
 

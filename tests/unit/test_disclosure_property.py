@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cia_authoring import rendering
+from cia_authoring.documents import service as rendering
 from cia_authoring.disclosure.rules import Rule
 from tests.leaks import docx_texts, found
 

@@ -18,10 +18,10 @@ from cia_common.config import EVENT_TOPICS
 from cia_common.db import Database
 from cia_common.events import CloudEvent
 from cia_common.tables import outbox, platform_metadata
-from cia_notifier.domain import names_recipient, wants
-from cia_notifier.teams import teams_message
-from cia_review import payloads
-from cia_review.models import Reassignment, Review, ReviewAssignee, ReviewDecision
+from cia_notifier.deliveries.teams import teams_message
+from cia_notifier.subscriptions.rules import names_recipient, wants
+from cia_review.reviews import payloads
+from cia_review.reviews.models import Reassignment, Review, ReviewAssignee, ReviewDecision
 from cia_schemas import contracts
 from cia_schemas.asyncapi import READS, receivers
 from cia_schemas.contracts import CONTRACTS, EventDataError, UnregisteredEvent
@@ -161,8 +161,19 @@ def event_of(event_type: str, data: dict) -> CloudEvent:
 
 # ------------------------------------------------------------------ the registry
 
+def _publishes(node: ast.Call) -> bool:
+    """``.emit(type, ...)``, or a ``DomainEvent(type, subject, data)`` recorded with data."""
+    if isinstance(node.func, ast.Attribute) and node.func.attr == "emit":
+        return bool(node.args)
+    if isinstance(node.func, ast.Name) and node.func.id == "DomainEvent":
+        data = node.args[2] if len(node.args) > 2 else next(
+            (k.value for k in node.keywords if k.arg == "data"), None)
+        return data is not None and not (isinstance(data, ast.Constant) and data.value is None)
+    return False
+
+
 def _emitted_literals() -> set[str]:
-    """Event types passed to ``.emit(...)`` in the services: literals, and names of
+    """Event types the services publish (see ``_publishes``): literals, and names of
     module constants holding one."""
     found = set()
     for path in SERVICES.rglob("*.py"):
@@ -171,8 +182,7 @@ def _emitted_literals() -> set[str]:
                      and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
                      for t in n.targets if isinstance(t, ast.Name)}
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "emit" and node.args):
+            if isinstance(node, ast.Call) and _publishes(node):
                 arg = node.args[0]
                 if isinstance(arg, ast.Constant):
                     found.add(arg.value)
@@ -194,8 +204,8 @@ def test_every_contract_names_a_type_some_service_emits():
 
 def test_topics_and_sources_are_the_services_own():
     from cia_authoring import settings as authoring_settings
-    from cia_notifier.delivery import SOURCE as NOTIFIER_SOURCE
-    from cia_review.services import SOURCE as REVIEW_SOURCE
+    from cia_notifier.deliveries.loop import SOURCE as NOTIFIER_SOURCE
+    from cia_review.reviews.service import SOURCE as REVIEW_SOURCE
     assert contracts.TOPICS == EVENT_TOPICS
     assert contracts.SOURCES == {"authoring": authoring_settings.SOURCE,
                                  "review": REVIEW_SOURCE, "notifier": NOTIFIER_SOURCE}

@@ -9,8 +9,8 @@ import io
 import matplotlib
 import pytest
 
-from cia_authoring.foi import alerts_chart
-from cia_authoring.foi.statistics import RULE, alerts_csv
+from cia_authoring.statistics import chart as alerts_chart
+from cia_authoring.statistics.service import RULE, alerts_csv
 from cia_schemas.content import IC_CODE_LABELS, IC_CODES
 
 matplotlib.use("Agg")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cia_authoring.foi import grid, importer
+from cia_authoring.statistics import grid
+from cia_authoring.statistics import importer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deployments-sample.csv"
 

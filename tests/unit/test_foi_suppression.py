@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from cia_authoring.foi.suppression import MEASURES, SUPPRESSED, suppress
+from cia_authoring.statistics.suppression import MEASURES, SUPPRESSED, suppress
 
 IC = ["IC1", "IC2", "IC3", "IC4", "IC5", "IC6", "IC9"]
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cia_authoring.foi import grid, importer
+from cia_authoring.statistics import grid
+from cia_authoring.statistics import importer
 
 PUBLISHED_HEADER = ",".join(grid.PUBLISHED_COLUMNS)
 # Oxford Circus 27/02/2020 as the published grid gives it (the rate cell is ignored).

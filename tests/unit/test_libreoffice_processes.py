@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from cia_authoring import settings
-from cia_authoring.documents import pdf as pdf_module
-from cia_authoring.documents.pdf import PdfConversionError, docx_to_pdf
+from cia_authoring.documents import libreoffice as pdf_module
+from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.worker import worker_spec
 from tests.support import wait_for
 

@@ -113,8 +113,8 @@ def test_a_port_in_use_leaves_the_worker_without_metrics_not_stopped():
 
 
 def test_pdf_conversions_are_timed_by_outcome(monkeypatch):
-    from cia_authoring import pdfs
-    from cia_authoring.documents.pdf import PdfConversionError
+    from cia_authoring.documents import pdfs
+    from cia_authoring.documents.libreoffice import PdfConversionError
 
     def count(outcome: str) -> float:
         return REGISTRY.get_sample_value("cia_pdf_conversion_seconds_count",

@@ -1,7 +1,7 @@
 """Which webhook URLs may be delivered to (SSRF guard)."""
 import pytest
 
-from cia_notifier.destinations import DestinationRefused, check_url, resolve
+from cia_notifier.subscriptions.destinations import DestinationRefused, check_url, resolve
 
 
 def resolver(table):

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from cia_notifier import domain
+from cia_notifier.deliveries import retries, shaping, signing
+from cia_notifier.subscriptions import rules
 from cia_notifier.settings import DEFAULTS, Settings
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
-SCHEDULE = domain.parse_schedule(DEFAULTS["RETRY_SCHEDULE_SECONDS"])
+SCHEDULE = retries.parse_schedule(DEFAULTS["RETRY_SCHEDULE_SECONDS"])
 
 
 # ---------------------------------------------------------------- schedule and jitter
@@ -20,35 +21,35 @@ def test_default_schedule_is_the_documented_one():
 
 
 def test_schedule_parses_strings_and_lists_and_refuses_negatives():
-    assert domain.parse_schedule(" 0.2, 0.4 ,") == (0.2, 0.4)
-    assert domain.parse_schedule([1, "2"]) == (1.0, 2.0)
+    assert retries.parse_schedule(" 0.2, 0.4 ,") == (0.2, 0.4)
+    assert retries.parse_schedule([1, "2"]) == (1.0, 2.0)
     with pytest.raises(ValueError):
-        domain.parse_schedule("5,-1")
+        retries.parse_schedule("5,-1")
 
 
 @pytest.mark.parametrize("n", range(1, len(SCHEDULE) + 1))
 def test_retry_delay_stays_within_ten_percent_of_the_schedule(n):
     rng = random.Random(n)
     base = SCHEDULE[n - 1]
-    delays = [domain.retry_delay(n, SCHEDULE, rng) for _ in range(200)]
+    delays = [retries.retry_delay(n, SCHEDULE, rng) for _ in range(200)]
     assert all(base * 0.9 <= d <= base * 1.1 for d in delays)
     # Jitter actually spreads the retries out.
     assert max(delays) - min(delays) > base * 0.1
 
 
 def test_retry_delay_is_none_once_the_schedule_is_exhausted():
-    assert domain.retry_delay(len(SCHEDULE) + 1, SCHEDULE) is None
-    assert domain.retry_delay(3, (0.2, 0.4)) is None
-    assert domain.retry_delay(0, SCHEDULE) is None
+    assert retries.retry_delay(len(SCHEDULE) + 1, SCHEDULE) is None
+    assert retries.retry_delay(3, (0.2, 0.4)) is None
+    assert retries.retry_delay(0, SCHEDULE) is None
 
 
 def test_retry_after_as_seconds_and_http_date():
-    assert domain.parse_retry_after("120", NOW) == 120
-    assert domain.parse_retry_after("Sun, 01 Mar 2026 12:10:00 GMT", NOW) == 600
-    assert domain.parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", NOW) == 0
-    assert domain.parse_retry_after("soon", NOW) is None
-    assert domain.parse_retry_after(None, NOW) is None
-    assert domain.parse_retry_after("9999999", NOW) == domain.MAX_RETRY_AFTER_SECONDS
+    assert retries.parse_retry_after("120", NOW) == 120
+    assert retries.parse_retry_after("Sun, 01 Mar 2026 12:10:00 GMT", NOW) == 600
+    assert retries.parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", NOW) == 0
+    assert retries.parse_retry_after("soon", NOW) is None
+    assert retries.parse_retry_after(None, NOW) is None
+    assert retries.parse_retry_after("9999999", NOW) == retries.MAX_RETRY_AFTER_SECONDS
 
 
 # ---------------------------------------------------------------- verdicts
@@ -57,7 +58,7 @@ def judge(**kw):
     args = dict(status_code=500, retry_after=None, round_failures=1, consecutive_failures=1,
                 schedule=(10.0, 20.0), max_consecutive_failures=5, rng=random.Random(1))
     args.update(kw)
-    return domain.judge_attempt(**args)
+    return retries.judge_attempt(**args)
 
 
 @pytest.mark.parametrize("code", [200, 201, 204, 299])
@@ -110,7 +111,7 @@ def test_too_many_consecutive_failures_disable_the_subscription():
     ([], "cia.approved", False),
 ])
 def test_type_matching(patterns, etype, expected):
-    assert domain.type_matches(patterns, etype) is expected
+    assert rules.type_matches(patterns, etype) is expected
 
 
 @pytest.mark.parametrize("pattern,ok", [
@@ -119,7 +120,7 @@ def test_type_matching(patterns, etype, expected):
     ("review.**", False), ("", False),
 ])
 def test_filter_validation(pattern, ok):
-    assert domain.is_valid_filter(pattern) is ok
+    assert rules.is_valid_filter(pattern) is ok
 
 
 REVIEW_REQUESTED = {"reviewers": ["rev-1", "rev-2"], "action_links": {"rev-1": "u1", "rev-2": "u2"}}
@@ -138,67 +139,67 @@ COMPLETED = {"decided_by": {"sub": "rev-1", "name": "R"}}
     ({"reviewers": "rev-1"}, "rev-1", False),  # malformed data names nobody
 ])
 def test_recipient_matching(data, sub, expected):
-    assert domain.names_recipient(data, sub) is expected
+    assert rules.names_recipient(data, sub) is expected
 
 
 def test_wants_combines_type_and_recipient_filters():
-    assert domain.wants(["review.*"], None, "review.requested", {})
-    assert domain.wants(["review.*"], "rev-1", "review.requested", REVIEW_REQUESTED)
-    assert not domain.wants(["review.*"], "rev-9", "review.requested", REVIEW_REQUESTED)
-    assert not domain.wants(["cia.*"], "rev-1", "review.requested", REVIEW_REQUESTED)
+    assert rules.wants(["review.*"], None, "review.requested", {})
+    assert rules.wants(["review.*"], "rev-1", "review.requested", REVIEW_REQUESTED)
+    assert not rules.wants(["review.*"], "rev-9", "review.requested", REVIEW_REQUESTED)
+    assert not rules.wants(["cia.*"], "rev-1", "review.requested", REVIEW_REQUESTED)
 
 
 def test_a_personal_subscription_gets_only_its_own_action_link():
     event = {"type": "review.requested", "data": dict(REVIEW_REQUESTED)}
-    shaped = domain.shape_for_recipient(event, "rev-2")
+    shaped = shaping.shape_for_recipient(event, "rev-2")
     assert shaped["data"]["action_links"] == {"rev-2": "u2"}
     assert shaped["data"]["reviewers"] == ["rev-1", "rev-2"]
     assert event["data"]["action_links"] == {"rev-1": "u1", "rev-2": "u2"}  # not mutated
-    assert domain.shape_for_recipient(event, None) is event
+    assert shaping.shape_for_recipient(event, None) is event
 
 
 # ---------------------------------------------------------------- secrets and signatures
 
 def test_new_secret_is_whsec_with_32_random_bytes():
-    a, b = domain.new_secret(), domain.new_secret()
+    a, b = rules.new_secret(), rules.new_secret()
     assert a.startswith("whsec_") and a != b
     assert len(base64.b64decode(a[len("whsec_"):])) == 32
 
 
 def test_headers_verify_with_the_standard_webhooks_library():
-    secret = domain.new_secret()
+    secret = rules.new_secret()
     body = '{"id":"e-1","type":"cia.approved"}'
     at = datetime.now(timezone.utc)
-    headers = domain.webhook_headers("e-1", at, body, [secret])
+    headers = signing.webhook_headers("e-1", at, body, [secret])
     assert headers["webhook-id"] == "e-1"
     assert headers["webhook-timestamp"] == str(int(at.timestamp()))
     assert headers["webhook-signature"].startswith("v1,")
     assert Webhook(secret).verify(body, headers) == {"id": "e-1", "type": "cia.approved"}
     with pytest.raises(WebhookVerificationError):
-        Webhook(domain.new_secret()).verify(body, headers)
+        Webhook(rules.new_secret()).verify(body, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(body + " ", headers)
 
 
 def test_during_rotation_both_secrets_verify():
-    new, old = domain.new_secret(), domain.new_secret()
+    new, old = rules.new_secret(), rules.new_secret()
     body = "{}"
-    headers = domain.webhook_headers("e-2", datetime.now(timezone.utc), body, [new, old])
+    headers = signing.webhook_headers("e-2", datetime.now(timezone.utc), body, [new, old])
     assert len(headers["webhook-signature"].split(" ")) == 2
     Webhook(new).verify(body, headers)
     Webhook(old).verify(body, headers)
     with pytest.raises(WebhookVerificationError):
-        Webhook(domain.new_secret()).verify(body, headers)
+        Webhook(rules.new_secret()).verify(body, headers)
 
 
 def test_an_old_timestamp_is_rejected_by_receivers_and_naive_times_refused():
-    secret = domain.new_secret()
-    stale = domain.webhook_headers("e-3", datetime.now(timezone.utc) - timedelta(minutes=10),
+    secret = rules.new_secret()
+    stale = signing.webhook_headers("e-3", datetime.now(timezone.utc) - timedelta(minutes=10),
                                    "{}", [secret])
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify("{}", stale)
     with pytest.raises(ValueError):
-        domain.webhook_headers("e-3", datetime.now(), "{}", [secret])
+        signing.webhook_headers("e-3", datetime.now(), "{}", [secret])
 
 
 # ---------------------------------------------------------------- settings
@@ -217,7 +218,7 @@ def test_settings_from_config_with_defaults_and_overrides():
 def test_a_reviewer_taken_off_a_review_hears_of_it_without_the_new_links():
     reassigned = {"reviewers": ["rev-3"], "previous_reviewers": ["rev-1", "rev-2"],
                   "action_links": {"rev-3": "u3"}}
-    assert domain.wants(["review.reassigned"], "rev-1", "review.reassigned", reassigned)
-    assert not domain.wants(["review.reassigned"], "rev-9", "review.reassigned", reassigned)
-    shaped = domain.shape_for_recipient({"type": "review.reassigned", "data": reassigned}, "rev-1")
+    assert rules.wants(["review.reassigned"], "rev-1", "review.reassigned", reassigned)
+    assert not rules.wants(["review.reassigned"], "rev-9", "review.reassigned", reassigned)
+    shaped = shaping.shape_for_recipient({"type": "review.reassigned", "data": reassigned}, "rev-1")
     assert shaped["data"]["action_links"] == {}

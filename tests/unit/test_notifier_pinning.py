@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from cia_notifier import egress
-from cia_notifier.delivery import Job, send
+from cia_notifier.deliveries.loop import Job, send
+from cia_notifier.subscriptions import egress
 from cia_notifier.settings import Settings
 
 NAME = "hooks.rebind.test"

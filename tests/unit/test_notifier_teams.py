@@ -2,8 +2,8 @@
 the reviewer a subscription is bound to."""
 import json
 
-from cia_notifier.delivery import Job, render_body
-from cia_notifier.teams import CARD_CONTENT_TYPE, teams_message
+from cia_notifier.deliveries.loop import Job, render_body
+from cia_notifier.deliveries.teams import CARD_CONTENT_TYPE, teams_message
 
 REQUESTED = {
     "id": "ev-1", "type": "review.requested", "source": "/cia-workflow/review",

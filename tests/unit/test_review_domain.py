@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cia_review.domain import (
+from cia_common.web.problems import status_of
+from cia_review.reviews.policy import (
     DecisionConflict,
     InvalidRequest,
     NotPermitted,
@@ -42,7 +43,7 @@ def test_author_and_last_editor_may_never_decide(sub, word):
         with pytest.raises(NotPermitted) as err:
             check_may_decide(s, sub, decision, "looks fine")
         assert word in err.value.detail
-        assert err.value.status == 403
+        assert status_of(err.value) == 403
 
 
 def test_named_reviewers_only():
@@ -59,7 +60,7 @@ def test_no_named_reviewers_means_any_reviewer():
 def test_one_decision_per_reviewer_per_round():
     with pytest.raises(DecisionConflict) as err:
         check_may_decide(snap(decided_by=frozenset({"rev-a"})), "rev-a", "approve", "")
-    assert err.value.status == 409
+    assert status_of(err.value) == 409
 
 
 @pytest.mark.parametrize("state", ["approved", "rejected", "changes_requested", "superseded"])
@@ -74,7 +75,7 @@ def test_request_changes_needs_a_comment(comment):
     with pytest.raises(InvalidRequest) as err:
         check_may_decide(snap(), "rev-a", "request_changes", comment)
     assert err.value.pointer == "/comment"
-    assert err.value.status == 422
+    assert status_of(err.value) == 422
     check_may_decide(snap(), "rev-a", "request_changes", "Fix section 6")
 
 

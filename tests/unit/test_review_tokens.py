@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from cia_review import tokens
-from cia_review.inbound import SignatureRejected, verify
+from cia_review.actions import tokens
+from cia_review.inbound.service import SignatureRejected, verify
 from cia_review.settings import SettingsError, derive_action_link_secret, review_settings
 from tests.support import signed_webhook_headers
 

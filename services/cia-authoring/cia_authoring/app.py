@@ -11,16 +11,19 @@ from pathlib import Path
 
 from flask import Flask
 
-from cia_common.errors import problem_response
+from cia_common.fields import DateOrDateTime
 from cia_common.web import create_service_app
 
-from . import metrics, settings
-from .api import register
-from .domain import DomainError
-from .foi import views as foi_views
-from .legacy import views as legacy_views
-from .foi_requests import views as foi_request_views
-from .templates import views as template_views
+from cia_authoring import metrics, settings
+from cia_authoring.cias import audit
+from cia_authoring.cias import views as cia_views
+from cia_authoring.cias.content_doc import document_content_schemas
+from cia_authoring.disclosure import views as disclosure_views
+from cia_authoring.foi_requests import views as foi_request_views
+from cia_authoring.legacy import views as legacy_views
+from cia_authoring.operations import views as operation_views
+from cia_authoring.statistics import views as statistics_views
+from cia_authoring.templates import views as template_views
 
 MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
@@ -34,16 +37,18 @@ def create_app(config: dict | None = None) -> Flask:
                     "planner, reviewer, foi, admin.",
         migrations=MIGRATIONS,
         config=settings.with_defaults(config),
+        recorder=audit.record,
     )
-    register(api)
-    foi_views.register(app, api)
+    api.register_field(DateOrDateTime, "string", None)
+    # The order the OpenAPI document lists them in.
+    api.register_blueprint(operation_views.blp)
+    api.register_blueprint(cia_views.blp)
+    api.register_blueprint(disclosure_views.blp)
+    api.register_blueprint(disclosure_views.rules_blp)
+    document_content_schemas(api.spec)
+    statistics_views.register(app, api)
     legacy_views.register(app, api)
     foi_request_views.register(app, api)
     template_views.register(api)
     metrics.register(app)
-
-    @app.errorhandler(DomainError)
-    def _domain_conflict(exc: DomainError):
-        return problem_response(409, "Conflict", str(exc))
-
     return app

@@ -8,10 +8,11 @@ import click
 
 from cia_common.db import Database
 
-from . import audit as audit_trail
-from . import settings
-from .foi.cli import commands as foi_commands
-from .legacy.cli import commands as legacy_commands
+from cia_authoring.cias import audit as audit_trail
+from cia_authoring import settings
+from cia_authoring.disclosure.cli import commands as disclosure_commands
+from cia_authoring.statistics.cli import commands as statistics_commands
+from cia_authoring.legacy.cli import commands as legacy_commands
 
 
 @click.group("audit")
@@ -40,4 +41,4 @@ def verify(database_url: str | None) -> None:
     sys.exit(1)
 
 
-commands = [audit, *foi_commands, *legacy_commands]
+commands = [audit, *disclosure_commands, *statistics_commands, *legacy_commands]

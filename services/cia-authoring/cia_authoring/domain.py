@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cia_common.errors import Conflict
 from cia_schemas.diff import diff  # noqa: F401 - the version diff, shared with the review service
 
 # --------------------------------------------------------------------------
@@ -17,8 +18,8 @@ from cia_schemas.diff import diff  # noqa: F401 - the version diff, shared with 
 # --------------------------------------------------------------------------
 
 
-class DomainError(Exception):
-    """A request that breaks a business rule; the API answers 409 Conflict."""
+class DomainError(Conflict):
+    """A request that breaks a business rule (answered as a conflict)."""
 
 
 class TransitionNotAllowed(DomainError):
@@ -282,60 +283,13 @@ def amendment_content(approved_content: dict, new_version: int) -> dict:
 
 
 # --------------------------------------------------------------------------
-# ETags (RFC 9110 §8.8.3, strong comparison for If-Match)
+# ETags (RFC 9110 §8.8.3); If-Match is parsed by the API (cia_common.etags)
 # --------------------------------------------------------------------------
 
 
 def make_etag(cia_id: str, version: int, revision: int) -> str:
     """A strong ETag naming exactly one state of one version row."""
     return f'"{cia_id}.v{version}.r{revision}"'
-
-
-@dataclass(frozen=True)
-class IfMatch:
-    any: bool
-    tags: tuple[str, ...]  # strong tags only, quotes included; weak ones never match
-
-    def matches(self, current: str) -> bool:
-        return self.any or current in self.tags
-
-
-def parse_if_match(header: str | None) -> IfMatch | None:
-    """Parse an ``If-Match`` value; ``None`` when absent or blank."""
-    if header is None or not header.strip():
-        return None
-    value = header.strip()
-    if value == "*":
-        return IfMatch(any=True, tags=())
-    tags = []
-    for part in _split_etags(value):
-        if part.startswith("W/"):
-            continue  # If-Match uses strong comparison: a weak tag never matches
-        tags.append(part)
-    return IfMatch(any=False, tags=tuple(tags))
-
-
-def _split_etags(value: str) -> list[str]:
-    """Split ``"a", W/"b","c"`` into entity tags, respecting quotes."""
-    out, i, n = [], 0, len(value)
-    while i < n:
-        while i < n and value[i] in " ,\t":
-            i += 1
-        if i >= n:
-            break
-        start = i
-        if value.startswith("W/", i):
-            i += 2
-        if i < n and value[i] == '"':
-            end = value.find('"', i + 1)
-            i = n if end == -1 else end + 1
-            out.append(value[start:i])
-        else:
-            # An unquoted token is malformed; keep it so it simply never matches.
-            while i < n and value[i] != ",":
-                i += 1
-            out.append(value[start:i].strip())
-    return out
 
 
 # --------------------------------------------------------------------------

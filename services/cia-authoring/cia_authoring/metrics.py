@@ -7,8 +7,8 @@ from sqlalchemy.orm import aliased
 
 from cia_common.metrics import age_seconds, gauge, register_service_metrics
 
-from . import rendering
-from .models import Document
+from cia_authoring.documents import service as rendering
+from cia_authoring.documents.models import Document
 
 
 def pdf_queue_gauges(conn: sa.Connection, service: str):
@@ -28,7 +28,7 @@ def pdf_queue_gauges(conn: sa.Connection, service: str):
 
 def register(app) -> None:
     def consumed() -> list[str]:
-        from .worker import worker_spec  # the worker imports the app
+        from cia_authoring.worker import worker_spec  # the worker imports the app
         return worker_spec(app.config).subscribe_to
 
     register_service_metrics(app, [pdf_queue_gauges], consumed)

@@ -21,7 +21,7 @@
     forms in ``disclosure.detectors.DEFAULT_COLLAR_PATTERNS``.
 ``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
     Statistics counts from 1 to this value are shown as suppressed (read in
-    ``foi/statistics.py``).
+    ``statistics/service.py``).
 
 Rank names are those of ``cia_schemas.ranks.RANKS``; an unknown one stops the
 service at start-up rather than at the first request.
@@ -33,7 +33,11 @@ import os
 import re
 
 from cia_common.config import event_source, load_config
+from cia_common.db import Database, UnitOfWork
+from cia_common.settings import ServiceSettings
 from cia_schemas.ranks import rank_level
+
+from cia_authoring.cias import audit
 
 SERVICE = "authoring"
 SOURCE = event_source("authoring")
@@ -86,3 +90,14 @@ def check(cfg: dict) -> None:
 def load(config: dict | None = None) -> dict:
     """The full configuration of the authoring service (common keys included)."""
     return load_config(SERVICE, with_defaults(config))
+
+
+def service_settings(cfg: dict) -> ServiceSettings:
+    """The typed settings every process of the service derives from; the audit
+    trail records each change its units of work record."""
+    return ServiceSettings.of(cfg, recorder=audit.record)
+
+
+def unit_of_work(db: Database, cfg: dict) -> UnitOfWork:
+    """The one way to open a unit of work in authoring (events and audit together)."""
+    return service_settings(cfg).unit_of_work(db)

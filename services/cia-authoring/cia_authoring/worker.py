@@ -1,10 +1,10 @@
 """The authoring worker: outbox relay, ``review.completed`` from the review
 service applied to CIA versions, the PDFs of approved versions made from
-their stored DOCX (see ``pdfs``), disclosure copies kept current
-(``foi.handlers``, ``foi.refresh``) and FOI request
+their stored DOCX (see ``documents.pdfs``), disclosure copies kept current
+(``disclosure.handlers``, ``disclosure.refresh``) and FOI request
 deadline notices (``foi_requests.jobs``). LibreOffice processes: those a crashed
 worker left are killed at start-up, the running ones at shutdown
-(``documents.pdf``). Run with ``python -m cia_authoring.worker``."""
+(``documents.libreoffice``). Run with ``python -m cia_authoring.worker``."""
 from __future__ import annotations
 
 import functools
@@ -13,14 +13,15 @@ from cia_common import worker as common_worker
 from cia_common.config import EVENT_TOPICS
 from cia_common.worker import WorkerSpec
 
-from . import settings
-from .app import MIGRATIONS
-from .documents.pdf import kill_running, sweep_orphans
-from .decisions import on_review_completed
-from .foi.handlers import handlers as foi_handlers
-from .foi.refresh import RefreshStaleCopies
-from .foi_requests.jobs import FoiRequestNotices
-from .pdfs import RenderAhead
+from cia_authoring import settings
+from cia_authoring.cias import audit
+from cia_authoring.app import MIGRATIONS
+from cia_authoring.documents.libreoffice import kill_running, sweep_orphans
+from cia_authoring.cias.decisions import on_review_completed
+from cia_authoring.disclosure.handlers import handlers as foi_handlers
+from cia_authoring.disclosure.refresh import RefreshStaleCopies
+from cia_authoring.foi_requests.jobs import FoiRequestNotices
+from cia_authoring.documents.pdfs import RenderAhead
 
 
 def worker_spec(cfg: dict) -> WorkerSpec:
@@ -36,6 +37,7 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         periodic=[RenderAhead(), RefreshStaleCopies(), FoiRequestNotices()],
         on_start=[sweep_orphans],
         on_stop=[kill_running],
+        recorder=audit.record,
     )
 
 

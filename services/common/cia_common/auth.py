@@ -1,16 +1,12 @@
 """JWT bearer tokens: HS256 with a shared secret locally, RS256 against a JWKS URL in production."""
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass
 
 import jwt
-from flask import current_app, g, request
-
-from .errors import Problem
 
 log = logging.getLogger(__name__)
 
@@ -82,40 +78,3 @@ def decode_token(token: str, cfg: dict) -> Principal:
         roles = [roles]
     return Principal(sub=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]),
                      roles=tuple(r for r in roles if r in ROLES))
-
-
-def _unauthorized(detail: str) -> Problem:
-    return Problem(401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="cia"'})
-
-
-def current_principal() -> Principal:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise _unauthorized("A bearer token is required.")
-    try:
-        return decode_token(header[len("Bearer "):].strip(), current_app.config)
-    except jwt.ExpiredSignatureError:
-        raise _unauthorized("The token has expired.") from None
-    except KeySetUnavailable as exc:
-        log.error("JWKS unavailable: %s", exc)
-        raise Problem(503, "Service Unavailable",
-                      "The identity provider's signing keys cannot be fetched; try again shortly.",
-                      headers={"Retry-After": "5"}) from None
-    except (jwt.PyJWTError, ValueError) as exc:
-        raise _unauthorized(f"The token is not valid: {exc}") from None
-
-
-def require_roles(*roles: str):
-    """Allow the request only for a token holding one of ``roles``."""
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            principal = current_principal()
-            if not principal.has_any(roles):
-                raise Problem(403, "Forbidden",
-                              f"This needs one of the roles: {', '.join(roles)}.")
-            g.principal = principal
-            return view(*args, **kwargs)
-        wrapper._cia_roles = roles  # read by the OpenAPI security decoration
-        return wrapper
-    return decorator

@@ -1,17 +1,17 @@
 """The ``cia`` command line. Service packages add their own commands here."""
 from __future__ import annotations
 
-import importlib
 import os
+from importlib.metadata import entry_points
 
 import click
 
 from .auth import ROLES, mint_token
 from .secret import SecretMissing, jwt_secret
 
-# Commands contributed by the services, each a module exposing ``commands``.
-_PLUGIN_MODULES = ("cia_authoring.cli", "cia_authoring.foi_requests.cli", "cia_notifier.cli",
-                   "cia_common.status", "cia_common.dlq")
+# Commands contributed by the installed services: each entry point of the group
+# names a module exposing ``commands``, so this package names no service.
+PLUGIN_GROUP = "cia.commands"
 
 
 @click.group()
@@ -55,12 +55,6 @@ def asyncapi(service: str | None, path: str | None) -> None:
             out.write(text)
 
 
-for _module in _PLUGIN_MODULES:
-    try:
-        _mod = importlib.import_module(_module)
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:  # a broken plugin must not pass silently
-            raise
-        continue
-    for _cmd in getattr(_mod, "commands", []):
+for _entry in entry_points(group=PLUGIN_GROUP):
+    for _cmd in getattr(_entry.load(), "commands", []):
         main.add_command(_cmd)

@@ -12,6 +12,7 @@ from cia_schemas.contracts.base import SOURCES, TOPICS
 
 from .secret import TEST_SUITE_SECRET as LOCAL_JWT_SECRET  # noqa: F401 - what tests mint with
 from .secret import environment, jwt_secret
+from .settings import ServiceSettings
 
 SERVICE_PORTS = {"authoring": 8001, "review": 8002, "notifier": 8003}
 
@@ -84,7 +85,7 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
 
 def topic(cfg: dict, name: str) -> str:
     """Topic names carry an optional prefix so that test runs use fresh topics."""
-    return f"{cfg.get('TOPIC_PREFIX', '')}{name}"
+    return ServiceSettings.of(cfg).topic(name)
 
 
 # One events topic per producing service; the key of every message is the CIA id.
@@ -93,7 +94,8 @@ EVENT_TOPICS = TOPICS
 
 
 def events_topic(cfg: dict, service: str | None = None) -> str:
-    return topic(cfg, EVENT_TOPICS[service or cfg["SERVICE_NAME"]])
+    settings = ServiceSettings.of(cfg)
+    return settings.events_topic_of(service or settings.service)
 
 
 def event_source(service: str) -> str:

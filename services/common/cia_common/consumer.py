@@ -11,7 +11,7 @@ from kafka.structs import OffsetAndMetadata
 from sqlalchemy.dialects import postgresql, sqlite
 
 from . import tracing
-from .db import Database, UnitOfWork
+from .db import Database, Recorder, UnitOfWork
 from .events import CloudEvent, EnvelopeError, utcnow
 from .metrics import DLQ_MESSAGES, EVENTS_HANDLED
 from .tables import inbox
@@ -41,12 +41,12 @@ def _claim(uow: UnitOfWork, consumer: str, event: CloudEvent) -> bool:
 
 
 def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEvent,
-                 *, source: str, topic: str) -> bool:
+                 *, source: str, topic: str, recorder: Recorder | None = None) -> bool:
     """Run ``handler`` once per (consumer, event id). Returns False for a duplicate."""
     with tracing.span(f"{event.type} process", service=consumer, kind=tracing.CONSUMER,
                       parent=event.trace_carrier,
                       attributes={"messaging.message.id": event.id, "cia.subject": event.subject}):
-        with db.unit_of_work(source=source, topic=topic) as uow:
+        with db.unit_of_work(source=source, topic=topic, recorder=recorder) as uow:
             if not _claim(uow, consumer, event):
                 return False
             handler(uow, event)
@@ -60,7 +60,8 @@ class EventConsumer:
     def __init__(self, *, db: Database, kafka_consumer, producer_factory: Callable[[], object],
                  name: str, handlers: dict[str, Handler], topics: list[str],
                  source: str, events_topic: str, max_attempts: int = 3,
-                 retry_backoff_s: float = 0.2):
+                 retry_backoff_s: float = 0.2, recorder: Recorder | None = None,
+                 on_handled: Callable[[], object] | None = None):
         self.db = db
         self.consumer = kafka_consumer
         self.producer_factory = producer_factory
@@ -69,6 +70,10 @@ class EventConsumer:
         self.topics = topics
         self.source = source
         self.events_topic = events_topic
+        self.recorder = recorder
+        # Called as soon as an event's transaction commits (before the batch's
+        # offsets are), so the work it queued (a delivery) need not wait for them.
+        self.on_handled = on_handled
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         # Offsets are committed synchronously after each partition's batch, before
@@ -124,7 +129,10 @@ class EventConsumer:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 new = handle_event(self.db, self.name, handler, event,
-                                   source=self.source, topic=self.events_topic)
+                                   source=self.source, topic=self.events_topic,
+                                   recorder=self.recorder)
+                if new and self.on_handled is not None:
+                    self.on_handled()
                 EVENTS_HANDLED.labels(self.name, event.type,
                                       "handled" if new else "duplicate").inc()
                 return

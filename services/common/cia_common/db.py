@@ -7,6 +7,8 @@ together or not at all.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 
@@ -101,11 +103,30 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
-    def unit_of_work(self, source: str, topic: str) -> "UnitOfWork":
-        return UnitOfWork(self, source=source, topic=topic)
+    def unit_of_work(self, source: str, topic: str,
+                     recorder: "Recorder | None" = None) -> "UnitOfWork":
+        return UnitOfWork(self, source=source, topic=topic, recorder=recorder)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """One change, stated once by the domain. The unit of work records it: the
+    service's recorder (authoring's audit trail) and, when it carries ``data``,
+    the outbox row of the CloudEvent ``type``."""
+    type: str
+    subject: str
+    data: dict | None = None  # the event's data (its contract's); None: recorded only
+    actor: object | None = None  # who made the change (cia_common.actors.Actor)
+    version: int | None = None
+    content_sha256: str | None = None
+    detail: dict | None = None  # what the service's own record keeps of it
+
+
+# A service's own record of each change, written in the same transaction.
+Recorder = Callable[["UnitOfWork", DomainEvent], None]
 
 
 class UnitOfWork:
@@ -114,10 +135,12 @@ class UnitOfWork:
     Leaving the block without ``commit()`` rolls everything back.
     """
 
-    def __init__(self, db: Database, *, source: str, topic: str):
+    def __init__(self, db: Database, *, source: str, topic: str,
+                 recorder: Recorder | None = None):
         self.db = db
         self.source = source
         self.topic = topic
+        self.recorder = recorder
         self.session: Session | None = None
         self.events: list[CloudEvent] = []
 
@@ -155,6 +178,14 @@ class UnitOfWork:
         )
         self.events.append(event)
         return event
+
+    def record(self, event: DomainEvent) -> CloudEvent | None:
+        """Record one change: the service's record of it, then its event (if any)."""
+        if self.recorder is not None:
+            self.recorder(self, event)
+        if event.data is None:
+            return None
+        return self.emit(event.type, event.subject, event.data)
 
     def commit(self) -> None:
         self.session.commit()

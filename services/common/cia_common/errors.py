@@ -1,63 +1,77 @@
-"""RFC 9457 problem details for every error a client can see; never a stack trace."""
+"""Refusals the services' domain code raises: plain exceptions, no HTTP.
+
+Each names its kind; ``cia_common.web.problems`` maps every kind to a status and
+a problem+json answer once, so the API, the action pages and the inbound hooks
+answer the same refusal the same way.
+"""
 from __future__ import annotations
 
-import json
-import logging
 
-from flask import Response
+class DomainError(Exception):
+    """A request the rules refuse; ``detail`` is written for a person."""
 
-log = logging.getLogger(__name__)
+    kind = "invalid"
 
-PROBLEM_JSON = "application/problem+json"
-
-
-class Problem(Exception):
-    """Raise from anywhere in a request to answer with a problem document."""
-
-    def __init__(self, status: int, title: str, detail: str | None = None, *,
-                 type: str = "about:blank", headers: dict | None = None, **extra):
-        super().__init__(detail or title)
-        self.status = status
-        self.title = title
+    def __init__(self, detail: str, *, pointer: str | None = None,
+                 errors: list[dict] | None = None, retry_after: int | None = None, **extra):
+        super().__init__(detail)
         self.detail = detail
-        self.type = type
-        self.headers = headers or {}
-        self.extra = extra
+        self.pointer = pointer
+        self.errors = errors  # several invalid fields, each {pointer, detail}
+        self.retry_after = retry_after
+        self.extra = extra  # more members for the answer (the current version, ...)
 
 
-class NotFound(Problem):
-    def __init__(self, what: str):
-        super().__init__(404, "Not Found", f"{what} does not exist")
+class Invalid(DomainError):
+    """The request cannot be understood (malformed JSON, a bad header)."""
+    kind = "invalid"
 
 
-class Conflict(Problem):
-    def __init__(self, detail: str, **extra):
-        super().__init__(409, "Conflict", detail, **extra)
+class Unauthenticated(DomainError):
+    kind = "unauthenticated"
 
 
-class Forbidden(Problem):
-    def __init__(self, detail: str):
-        super().__init__(403, "Forbidden", detail)
+class Forbidden(DomainError):
+    kind = "forbidden"
 
 
-class InvalidContent(Problem):
-    """422 with one entry per failing field, each named by JSON pointer."""
+class NotFound(DomainError):
+    kind = "not_found"
 
-    def __init__(self, errors: list[dict], detail: str = "The request has invalid fields."):
-        super().__init__(422, "Unprocessable Content", detail, errors=errors)
-
-
-def problem_response(status: int, title: str, detail: str | None = None, *,
-                     type: str = "about:blank", headers: dict | None = None, **extra) -> Response:
-    body = {"type": type, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body.update(extra)
-    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
-    for k, v in (headers or {}).items():
-        resp.headers[k] = v
-    return resp
+    def __init__(self, what: str, **kwargs):
+        super().__init__(f"{what} does not exist", **kwargs)
 
 
-def from_problem(p: Problem) -> Response:
-    return problem_response(p.status, p.title, p.detail, type=p.type, headers=p.headers, **p.extra)
+class Conflict(DomainError):
+    kind = "conflict"
+
+
+class PreconditionFailed(DomainError):
+    """The client's copy is out of date."""
+    kind = "precondition_failed"
+
+
+class PreconditionRequired(DomainError):
+    """A change needs the version the client last read."""
+    kind = "precondition_required"
+
+
+class TooLarge(DomainError):
+    kind = "too_large"
+
+
+class InvalidContent(DomainError):
+    """Invalid fields, one entry each, named by JSON pointer."""
+    kind = "unprocessable"
+
+    def __init__(self, errors: list[dict], detail: str = "The request has invalid fields.",
+                 **kwargs):
+        super().__init__(detail, errors=errors, **kwargs)
+
+
+class Unavailable(DomainError):
+    """Something we depend on is down; nothing was changed, try again."""
+    kind = "unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **kwargs):
+        super().__init__(detail, retry_after=retry_after, **kwargs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
 
@@ -39,8 +39,10 @@ class CloudEvent:
     tracestate: str | None = None
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items()
-                if v is not None or k not in _OPTIONAL_EXTENSIONS}
+        # Shallow: asdict() would deep-copy the data (a whole CIA's content) for
+        # nothing, since the result is only encoded.
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None or f.name not in _OPTIONAL_EXTENSIONS}
 
     @property
     def trace_carrier(self) -> dict[str, str]:

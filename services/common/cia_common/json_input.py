@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from .errors import InvalidContent, Problem
+from .errors import Invalid, InvalidContent
 
 MAX_DEPTH = 64
 INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -67,13 +67,12 @@ def _check_tree(doc) -> list[dict]:
     return sorted(errors, key=lambda e: e["pointer"])
 
 
-def too_deep() -> Problem:
-    return Problem(400, "Bad Request",
-                   f"The JSON body is nested more than {MAX_DEPTH} levels deep.")
+def too_deep() -> Invalid:
+    return Invalid(f"The JSON body is nested more than {MAX_DEPTH} levels deep.")
 
 
 def loads(data: str | bytes | bytearray):
-    """Parse a request body within the limits; raise a ``Problem`` (400/422) beyond
+    """Parse a request body within the limits; raise ``Invalid`` or ``InvalidContent`` beyond
     them, ``ValueError`` (as ``json.loads`` does) when it is not JSON at all."""
     if isinstance(data, (bytes, bytearray)):
         data = data.decode("utf-8")

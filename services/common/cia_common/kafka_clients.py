@@ -9,6 +9,8 @@ from kafka.errors import TopicAlreadyExistsError
 log = logging.getLogger(__name__)
 
 TOPIC_PARTITIONS = 3
+# Upper bound of a consumer's reconnect (and metadata refresh) backoff; see make_consumer.
+RECONNECT_BACKOFF_MAX_MS = 1000
 
 
 def make_producer(bootstrap: str) -> KafkaProducer:
@@ -41,6 +43,15 @@ def make_consumer(bootstrap: str, group_id: str, **extra) -> KafkaConsumer:
         # A consumer that joined before a new topic's metadata arrived is assigned
         # no partitions until its next metadata refresh: keep that refresh short.
         metadata_max_age_ms=5000,
+        # kafka-python backs off reconnecting to a node exponentially up to this
+        # bound (its default is 30 s, with +-20 % jitter), and its metadata
+        # refresh shares that backoff. After a broker restart a member therefore
+        # sat for up to half a minute with its coordinator unknown, and then
+        # fetched with a stale leader epoch (FENCED_LEADER_EPOCH) until the next
+        # metadata refresh was allowed: no heartbeat, no records. One second (the
+        # Java client's default) lets it rejoin and fetch within about a second
+        # of the broker's return. See docs/latency.md, "After a broker restart".
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
         **extra,
     )
 

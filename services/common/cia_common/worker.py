@@ -10,14 +10,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .config import event_source, events_topic, topic
 from .consumer import EventConsumer, Handler
-from .db import Database, outbox_signal
+from .db import Database, Recorder, outbox_signal
+from .settings import ServiceSettings
 from .kafka_clients import ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
 from .metrics import CONSUMER_RESTARTS, serve_worker_metrics, worker_metrics_bind
 from .migrate import upgrade
-from . import outbox_wake
+from . import outbox_wake, tracing
 from .outbox import publish_pending
 
 log = logging.getLogger(__name__)
@@ -35,18 +35,28 @@ class WorkerSpec:
     # the threads are joined); an exception is logged and does not stop the worker.
     on_start: list[Callable[[], object]] = field(default_factory=list)
     on_stop: list[Callable[[], object]] = field(default_factory=list)
+    # The service's own record of each change its handlers make (authoring's audit).
+    recorder: Recorder | None = None
 
 
 class ConsumerStalled(RuntimeError):
     """The consumer stopped taking part in its group; it is replaced."""
 
 
+def consumer_stall_seconds(cfg: dict) -> float:
+    """The watchdog's threshold: ``CONSUMER_STALL_SECONDS`` (default 20); 0 or less
+    turns the watchdog off (the consumer then relies on kafka-python alone to
+    rejoin its group, as tests/faults/test_consumer_broker_restart.py shows it does)."""
+    return ServiceSettings.of(cfg).consumer_stall_seconds
+
+
 class Worker:
     def __init__(self, spec: WorkerSpec, cfg: dict):
         self.spec = spec
         self.cfg = cfg
+        self.settings = ServiceSettings.of(cfg, recorder=spec.recorder)
         self.stopping = threading.Event()
-        self.db = Database(cfg["DATABASE_URL"])
+        self.db = Database(self.settings.database_url)
         self._producer = None
         self._producer_lock = threading.Lock()
         # Set when the consumer has handled events, so periodic jobs (webhook
@@ -59,7 +69,7 @@ class Worker:
     def producer(self):
         with self._producer_lock:
             if self._producer is None:
-                self._producer = make_producer(self.cfg["KAFKA_BOOTSTRAP_SERVERS"])
+                self._producer = make_producer(self.settings.kafka_bootstrap_servers)
             return self._producer
 
     def _drop_producer(self):
@@ -86,50 +96,56 @@ class Worker:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            outbox_signal.wait(self.cfg.get("RELAY_FALLBACK_POLL_SECONDS", 1.0)
+            outbox_signal.wait(self.settings.relay_fallback_poll_seconds
                                if self.outbox_listening.is_set()
-                               else self.cfg["RELAY_POLL_SECONDS"])
+                               else self.settings.relay_poll_seconds)
             outbox_signal.clear()
 
     def run_outbox_listener(self) -> None:
-        outbox_wake.listen(self.cfg["DATABASE_URL"], outbox_signal, self.stopping,
+        outbox_wake.listen(self.settings.database_url, outbox_signal, self.stopping,
                            self.outbox_listening)
 
     def run_consumer(self) -> None:
         if not self.spec.handlers:
             return
-        topics = [topic(self.cfg, t) for t in self.spec.subscribe_to]
-        stall_s = float(self.cfg.get("CONSUMER_STALL_SECONDS") or 20)
+        topics = [self.settings.topic(t) for t in self.spec.subscribe_to]
+        stall_s = self.settings.consumer_stall_seconds
         consumer = None
         created = 0.0
         while not self.stopping.is_set():
             try:
-                if consumer is not None and time.monotonic() - created > stall_s:
+                if (stall_s > 0 and consumer is not None
+                        and time.monotonic() - created > stall_s):
                     age = consumer.heartbeat_age()
                     if age is not None and age > stall_s:
                         # A member that has not heartbeated its group for this long
-                        # is not consuming: kafka-python can stay stuck finding the
-                        # coordinator or rejoining after a broker restart. Start
-                        # afresh (at worst a slow rebalance is rejoined: the inbox
-                        # makes any redelivery harmless).
+                        # is not consuming. With kafka-python's default 30 s reconnect
+                        # backoff it sat with its coordinator unknown for up to a
+                        # minute after a broker restart; make_consumer now bounds that
+                        # backoff and the client rejoins by itself within seconds
+                        # (docs/latency.md), so this is the last resort for a hang not
+                        # reproduced. Start afresh (at worst a slow rebalance is
+                        # rejoined: the inbox makes any redelivery harmless).
                         raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
                                               f"({consumer.group_state()})")
                 if consumer is None:
                     created = time.monotonic()
-                    ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], topics)
+                    ensure_topics(self.settings.kafka_bootstrap_servers, topics)
                     consumer = EventConsumer(
                         db=self.db,
                         kafka_consumer=make_consumer(
-                            self.cfg["KAFKA_BOOTSTRAP_SERVERS"],
-                            group_id=topic(self.cfg, f"{self.spec.service}-worker"),
+                            self.settings.kafka_bootstrap_servers,
+                            group_id=self.settings.topic(f"{self.spec.service}-worker"),
                             client_id=f"{self.spec.service}-worker"),
                         producer_factory=self.producer,
                         name=self.spec.service,
                         handlers=self.spec.handlers,
                         topics=topics,
-                        source=event_source(self.spec.service),
-                        events_topic=events_topic(self.cfg),
-                        max_attempts=self.cfg["CONSUMER_MAX_ATTEMPTS"],
+                        source=self.settings.source,
+                        events_topic=self.settings.events_topic,
+                        max_attempts=self.settings.consumer_max_attempts,
+                        recorder=self.settings.recorder,
+                        on_handled=self.wake_periodic.set,
                     )
                 if consumer.poll_once(timeout_ms=200):
                     self.wake_periodic.set()
@@ -169,15 +185,15 @@ class Worker:
                 log.warning("hook %s: %s", getattr(hook, "__name__", hook), exc)
 
     def run(self) -> None:
-        if self.cfg.get("RUN_MIGRATIONS", True):
-            upgrade(self.cfg["DATABASE_URL"], self.spec.migrations)
+        if self.settings.run_migrations:
+            upgrade(self.settings.database_url, self.spec.migrations)
         self._hooks(self.spec.on_start)
         try:
-            ensure_topics(self.cfg["KAFKA_BOOTSTRAP_SERVERS"], [events_topic(self.cfg)])
+            ensure_topics(self.settings.kafka_bootstrap_servers, [self.settings.events_topic])
         except Exception as exc:  # noqa: BLE001 - the relay retries until the broker is back
             log.warning("could not create topics yet: %s", exc)
         loops = [self.run_relay, self.run_consumer, self.run_periodic]
-        if outbox_wake.supported(self.cfg["DATABASE_URL"]):
+        if outbox_wake.supported(self.settings.database_url):
             loops.append(self.run_outbox_listener)
         threads = [threading.Thread(target=t, name=t.__name__, daemon=True) for t in loops]
         for t in threads:
@@ -203,6 +219,7 @@ def main(spec: WorkerSpec, cfg: dict) -> None:
     # `kill -USR1 <pid>` prints every thread's stack to the log: a stuck worker
     # can be diagnosed without stopping it.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    tracing.configure(spec.service)  # the worker's spans join each CIA's trace too
     worker = Worker(spec, cfg)
     serve_worker_metrics(spec.service, worker_metrics_bind(spec.service, cfg))
     signal.signal(signal.SIGTERM, worker.stop)

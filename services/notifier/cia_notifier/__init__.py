@@ -1,9 +1,11 @@
 """The notifier service: webhook subscriptions, signed delivery (Standard
 Webhooks), retries on a schedule, and the delivery log.
 
-Modules: ``domain`` (pure rules), ``destinations`` (URL allow-list with DNS),
-``teams`` (Teams cards), ``models`` (tables), ``services`` (handlers and
-subscription functions), ``delivery`` (the sending loop), ``schemas`` and
-``views`` (HTTP API), ``app`` (Flask factory), ``worker`` (worker process),
-``settings`` (configuration keys), ``testing`` (a real webhook receiver for tests).
+One package per feature, each with ``models`` (tables), ``service`` (service
+functions), ``schemas`` and ``views`` (HTTP API): ``subscriptions`` (filters,
+secrets, allowed destinations and the pinned egress) and ``deliveries`` (the
+event consumer, the sending loop, retries, signing, Teams cards, the delivery
+log). At the root: ``base`` (the shared declarative Base), ``app`` (Flask
+factory), ``wsgi``, ``worker`` (worker process), ``cli``, ``metrics``,
+``settings`` (configuration keys).
 """

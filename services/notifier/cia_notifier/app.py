@@ -6,8 +6,9 @@ from pathlib import Path
 from cia_common.web import create_service_app
 
 from . import metrics
+from .deliveries.views import blp as deliveries_blp
 from .settings import notifier_config
-from .views import blp
+from .subscriptions.views import blp as subscriptions_blp
 
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
@@ -25,6 +26,7 @@ def create_app(config: dict | None = None):
     cfg = notifier_config(config)
     app, api = create_service_app("notifier", __name__, title="CIA Workflow — notifier",
                                   description=DESCRIPTION, migrations=MIGRATIONS, config=cfg)
-    api.register_blueprint(blp)
+    api.register_blueprint(subscriptions_blp)
+    api.register_blueprint(deliveries_blp)
     metrics.register(app)
     return app

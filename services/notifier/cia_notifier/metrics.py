@@ -1,13 +1,14 @@
 """The notifier's gauges on /metrics: webhook deliveries waiting, subscriptions
 disabled or failing. Delivery outcomes are counted where they are recorded
-(``delivery.record``, ``cia_webhook_deliveries_total``)."""
+(``deliveries.loop.record``, ``cia_webhook_deliveries_total``)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from cia_common.metrics import gauge, register_service_metrics
 
-from .models import Delivery, Subscription
+from .deliveries.models import Delivery
+from .subscriptions.models import Subscription
 
 
 def delivery_gauges(conn: sa.Connection, service: str):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cia_common.config import load_config
 
-from .domain import parse_schedule
+from .deliveries.retries import parse_schedule
 
 DEFAULTS: dict[str, str] = {
     # Receivers accept a rotated-out secret for this long.

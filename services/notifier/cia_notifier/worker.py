@@ -9,8 +9,8 @@ from cia_common.worker import WorkerSpec
 from cia_common.worker import main as run_worker
 
 from .app import MIGRATIONS
-from .delivery import DeliveryLoop
-from .services import fan_out
+from .deliveries.consumers import fan_out
+from .deliveries.loop import DeliveryLoop
 from .settings import notifier_config
 
 SUBSCRIBED_TOPICS = ["cia.authoring.events", "cia.review.events"]

@@ -5,12 +5,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from cia_common.errors import problem_response
 from cia_common.web import create_service_app
 
-from . import action_views, document_views, inbound_views, reviewer_views, views
 from . import metrics
-from .domain import PolicyError
+from .actions import views as action_views
+from .inbound import views as inbound_views
+from .reviewers import views as reviewer_views
+from .reviews import views as review_views
 from .settings import review_settings
 
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
@@ -24,23 +25,15 @@ The author and the last editor of a version never review it. Errors are
 `application/problem+json` with JSON pointers for invalid fields."""
 
 
-def _policy_problem(exc: PolicyError):
-    extra = {}
-    if exc.status == 422:
-        extra["errors"] = exc.errors or [{"pointer": exc.pointer or "", "detail": exc.detail}]
-    return problem_response(exc.status, exc.title, exc.detail, **extra)
-
-
 def create_app(config: dict | None = None) -> Flask:
     app, api = create_service_app(
         "review", __name__, title="CIA Workflow — review", description=DESCRIPTION,
         migrations=MIGRATIONS, config=config)
     # Read once at start so a bad setting stops the service rather than a request.
     app.extensions["cia_review_settings"] = review_settings(app.config)
-    app.register_error_handler(PolicyError, _policy_problem)
-    api.register_blueprint(views.blp)
+    api.register_blueprint(review_views.blp)
     api.register_blueprint(action_views.blp)
-    api.register_blueprint(document_views.blp)
+    api.register_blueprint(action_views.documents_blp)
     api.register_blueprint(inbound_views.blp)
     api.register_blueprint(reviewer_views.blp)
     metrics.register(app)

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from cia_common.events import utcnow
 from cia_common.metrics import gauge, register_service_metrics
 
-from .models import Review
-from .domain import ReviewState
+from .reviews.models import Review
+from .reviews.policy import ReviewState
 
 
 def review_gauges(conn: sa.Connection, service: str):

@@ -13,7 +13,7 @@ from cia_common.worker import WorkerSpec
 from cia_common.worker import main as run_worker
 
 from .app import MIGRATIONS
-from .services import handle_cia_submitted, handle_cia_withdrawn, send_due_notifications
+from .reviews.service import handle_cia_submitted, handle_cia_withdrawn, send_due_notifications
 from .settings import review_settings
 
 

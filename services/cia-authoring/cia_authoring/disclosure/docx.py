@@ -17,7 +17,7 @@ import zipfile
 
 from lxml import etree
 
-from .passes import Redactor
+from cia_authoring.disclosure.passes import Redactor
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _T = f"{{{W}}}t"

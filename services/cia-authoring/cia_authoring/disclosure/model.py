@@ -18,11 +18,11 @@ from typing import Iterable
 
 from cia_schemas.disclosure import S40
 
-from ..documents.redaction import as_entry, withhold_fields
-from .detectors import DEFAULT_COLLAR_PATTERNS, Detectors
-from .normalise import fold
-from .passes import Redactor, strings
-from .rules import Rule
+from cia_authoring.documents.redaction import as_entry, withhold_fields
+from cia_authoring.disclosure.detectors import DEFAULT_COLLAR_PATTERNS, Detectors
+from cia_authoring.disclosure.normalise import fold
+from cia_authoring.disclosure.passes import Redactor, strings
+from cia_authoring.disclosure.rules import Rule
 
 _WORDS = re.compile(r"[^\W_]+")
 REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "

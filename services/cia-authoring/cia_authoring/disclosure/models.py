@@ -1,5 +1,9 @@
-"""Tables of the disclosure feature (migration 0003_name_register).
+"""Tables of the disclosure feature (migrations 0002_foi and 0003_name_register).
 
+- ``censor_rules``: the FOI team's censor rules, for one CIA or global;
+- ``disclosure_copies``: per disclosure copy (CIA, version), its release state
+  and which censor rules its stored files were rendered with. A copy without a
+  row was rendered at approval without censor rules and is pending release;
 - ``name_register``: every person's name a disclosure copy of this force has
   withheld, so that it is withheld in every other copy too (unless the rank
   rule releases it there). Keyed by the name's folded form.
@@ -13,7 +17,59 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cia_common.db import UTCDateTime
 
-from ..models import Base, utcnow
+from cia_authoring.base import Base
+from cia_common.events import new_id, utcnow
+
+PENDING_RELEASE = "pending_release"
+RELEASED = "released"
+# Was released; the rules, detectors or name register now redact more, so the
+# stored copy was rendered again and a person must look at it and release it.
+NEEDS_REVIEW = "needs_review"
+STATES = (PENDING_RELEASE, RELEASED, NEEDS_REVIEW)
+
+
+class CensorRule(Base):
+    __tablename__ = "censor_rules"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    cia_id: Mapped[str | None] = mapped_column(sa.ForeignKey("cias.id"), index=True)  # None: global
+    kind: Mapped[str] = mapped_column(sa.String(8))  # literal | regex
+    pattern: Mapped[str] = mapped_column(sa.Text)
+    case_sensitive: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    replacement: Mapped[str | None] = mapped_column(sa.Text)
+    exemption: Mapped[str] = mapped_column(sa.String(8))  # s40 | s31
+    reason: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    updated_by_name: Mapped[str] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # [{at, by: {sub, name}, action, changed: [field names]}]: who changed what, when.
+    history: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class DisclosureCopy(Base):
+    __tablename__ = "disclosure_copies"
+
+    cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(24), index=True, default=PENDING_RELEASE)
+    # sha256 of the censor rules (id, revision) the stored files were rendered with.
+    rules_fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    # sha256 of the redacted render context: equal means an identical document.
+    context_sha256: Mapped[str] = mapped_column(sa.String(64))
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    render_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    released_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
+    released_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    release_note: Mapped[str | None] = mapped_column(sa.Text)
+    released_docx_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    released_pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RegisteredName(Base):

@@ -15,10 +15,10 @@ from typing import Any, Iterable
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS, S40
 from cia_schemas.errors import join_pointer
 
-from . import rules as rules_mod
-from .detectors import Detectors, Hit
-from .normalise import compact_normalised, normalise
-from .withheld import WithheldSet
+from cia_authoring.disclosure import rules as rules_mod
+from cia_authoring.disclosure.detectors import Detectors, Hit
+from cia_authoring.disclosure.normalise import compact_normalised, normalise
+from cia_authoring.disclosure.withheld import WithheldSet
 
 _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the name register): "
                     "personal information (FOIA s.40(2)&(3)).")

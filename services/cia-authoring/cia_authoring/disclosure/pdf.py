@@ -25,7 +25,7 @@ import pymupdf
 
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 
-from .passes import Redactor
+from cia_authoring.disclosure.passes import Redactor
 
 _LABELS = {marker: f"Redacted {EXEMPTIONS[key]}" for key, marker in MARKERS.items()}
 _BLACK, _WHITE = (0, 0, 0), (1, 1, 1)

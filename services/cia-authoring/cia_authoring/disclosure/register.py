@@ -9,9 +9,12 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Cia, CiaVersion, Document, Operation, utcnow
-from .models import RegisteredName
-from .normalise import fold
+from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.documents.models import Document
+from cia_authoring.operations.models import Operation
+from cia_common.events import utcnow
+from cia_authoring.disclosure.models import RegisteredName
+from cia_authoring.disclosure.normalise import fold
 
 _WORD = re.compile(r"[^\W_]+")
 

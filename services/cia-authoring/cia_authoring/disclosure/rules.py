@@ -24,7 +24,7 @@ import re2
 
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 
-from .normalise import normalise
+from cia_authoring.disclosure.normalise import normalise
 
 LITERAL, REGEX = "literal", "regex"
 KINDS = (LITERAL, REGEX)

@@ -41,9 +41,9 @@ from cia_schemas.disclosure import (
 from cia_schemas.errors import join_pointer
 from cia_schemas.ranks import RANK_LABELS, rank_at_least, rank_level
 
-from ..disclosure.detectors import Detectors
-from ..disclosure.passes import Redactor
-from ..disclosure.withheld import WithheldSet
+from cia_authoring.disclosure.detectors import Detectors
+from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.disclosure.withheld import WithheldSet
 
 S40_MARKER = MARKERS[S40]
 S31_MARKER = MARKERS[S31]

@@ -5,12 +5,12 @@ Kinds (``body`` is what the officer sent, kept as given):
 
 - ``disclosed``: CIAs by operation start date range (``from``, ``to``) and/or by
   ``operation_references``: the released, current disclosure copies and released
-  legacy documents (``foi.bundle``), attached to the response; copies listed in
+  legacy documents (``disclosure.bundle``), attached to the response; copies listed in
   ``published`` (``[{"operation_reference", "url"}]``) and legacy documents
   released with a ``published_url`` are already published, cited under s.21
   with their link and not attached again;
 - ``statistics``: true and false alerts and their engagements by IC code for a
-  period (``from``, ``to``), as ``foi.statistics.alerts`` releases them (small
+  period (``from``, ``to``), as ``statistics.service.alerts`` releases them (small
   numbers suppressed). With no deployment in the period recorded by IC code the
   answer proposes ``not_held``;
 - ``published``: s.21, the information is reasonably accessible at ``url``;
@@ -30,11 +30,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import rendering
-from ..disclosure.model import detectors_for
-from ..foi import bundle, copies, statistics
-from ..legacy import released as legacy_released
-from ..models import Cia, Document, Operation
+from cia_authoring.documents import service as rendering
+from cia_authoring.disclosure.model import detectors_for
+from cia_authoring.disclosure import bundle
+from cia_authoring.disclosure import copies
+from cia_authoring.statistics import service as statistics
+from cia_authoring.legacy import released as legacy_released
+from cia_authoring.cias.models import Cia
+from cia_authoring.documents.models import Document
+from cia_authoring.operations.models import Operation
 
 DISCLOSED = "disclosed"
 STATISTICS = "statistics"

@@ -5,8 +5,8 @@ import click
 
 from cia_common.db import Database
 
-from .. import settings
-from . import clock, service
+from cia_authoring import settings
+from cia_authoring.foi_requests import clock, service
 
 
 @click.group("foi-requests")

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from cia_common.errors import NotFound
 
-from ..disclosure.model import detectors_for
-from ..foi import bundle
-from . import letter
-from .models import SENT, FoiRequest
+from cia_authoring.disclosure.model import detectors_for
+from cia_authoring.disclosure import bundle
+from cia_authoring.foi_requests import letter
+from cia_authoring.foi_requests.models import SENT, FoiRequest
 
 
 def sent(session: Session, reference: str) -> FoiRequest:

@@ -17,12 +17,11 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from cia_common.config import events_topic
 from cia_common.db import Database
 
-from .. import settings
-from . import clock, service
-from .models import APPROVED, AWAITING_APPROVAL, OPEN, FoiRequest
+from cia_authoring import settings
+from cia_authoring.foi_requests import clock, service
+from cia_authoring.foi_requests.models import APPROVED, AWAITING_APPROVAL, OPEN, FoiRequest
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ def send_notices(db: Database, cfg: dict, today: date | None = None) -> int:
     horizon = clock.add_working_days(today, clock.DUE_SOON_WORKING_DAYS)
     sent = 0
     while True:
-        with db.unit_of_work(source=settings.SOURCE, topic=events_topic(cfg)) as uow:
+        with settings.unit_of_work(db, cfg) as uow:
             query = (sa.select(FoiRequest)
                      .where(FoiRequest.state.in_(RUNNING), FoiRequest.due_on <= horizon,
                             sa.or_(FoiRequest.overdue_notified_for.is_(None),

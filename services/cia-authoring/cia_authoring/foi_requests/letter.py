@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 
 from cia_schemas.disclosure import S40 as CLASS_S40
 
-from ..disclosure.model import detectors_for
-from ..disclosure.passes import Redactor
-from ..disclosure.withheld import WithheldSet
-from ..foi.suppression import MEASURES
-from ..templates import service as templates
-from . import answers as kinds
-from .models import FoiAnswer, FoiRequest
+from cia_authoring.disclosure.model import detectors_for
+from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.disclosure.withheld import WithheldSet
+from cia_authoring.statistics.suppression import MEASURES
+from cia_authoring.templates import service as templates
+from cia_authoring.foi_requests import answers as kinds
+from cia_authoring.foi_requests.models import FoiAnswer, FoiRequest
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "documents" / "templates" / "foi-response.docx"
 SUPPRESSED_MARK = "[c]"

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cia_common.db import UTCDateTime
 
-from ..models import Base, new_id, utcnow
+from cia_authoring.base import Base
+from cia_common.events import new_id, utcnow
 
 OPEN = "open"
 AWAITING_CLARIFICATION = "awaiting_clarification"

@@ -5,10 +5,10 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..api.schemas import PersonSchema
-from . import answers as kinds
-from .clock import MAX_EXTENSION_WORKING_DAYS
-from .models import STATES
+from cia_common.fields import PersonSchema
+from cia_authoring.foi_requests import answers as kinds
+from cia_authoring.foi_requests.clock import MAX_EXTENSION_WORKING_DAYS
+from cia_authoring.foi_requests.models import STATES
 
 
 class Day(fields.Date):

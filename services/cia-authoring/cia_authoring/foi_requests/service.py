@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_common.db import UnitOfWork
-from cia_common.errors import Conflict, Forbidden, InvalidContent, NotFound, Problem
+from cia_common.errors import Conflict, Forbidden, InvalidContent, NotFound, Unavailable
 
-from ..models import utcnow
-from . import answers as kinds
-from . import clock, letter
-from .models import (APPROVED, AWAITING_APPROVAL, AWAITING_CLARIFICATION, OPEN, SENT, FoiAnswer,
+from cia_common.events import utcnow
+from cia_authoring.foi_requests import answers as kinds
+from cia_authoring.foi_requests import clock, letter
+from cia_authoring.foi_requests.models import (APPROVED, AWAITING_APPROVAL, AWAITING_CLARIFICATION, OPEN, SENT, FoiAnswer,
                      FoiRequest, FoiRequestDocument)
 
 RECEIVED = "foi.request.received"
@@ -279,8 +279,7 @@ def render_letter(session: Session, req: FoiRequest, resolved, cfg: dict,
                              force_name=cfg.get("FORCE_NAME") or "", reference=req.reference)
     except (letter.TemplateError, OSError) as exc:
         # The force's template, not the request, is at fault: nothing is stored.
-        raise Problem(503, "Service Unavailable", f"The response letter cannot be made: {exc}",
-                      headers={"Retry-After": "300"}) from None
+        raise Unavailable(f"The response letter cannot be made: {exc}", retry_after=300) from None
 
 
 def stored_letter(session: Session, request_id: str, fmt: str) -> FoiRequestDocument | None:

@@ -14,7 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import SENT, FoiRequest
+from cia_authoring.foi_requests.models import SENT, FoiRequest
 
 ICO_THRESHOLD_PERCENT = 90.0
 

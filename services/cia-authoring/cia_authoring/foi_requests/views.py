@@ -9,17 +9,17 @@ import os
 from flask import Flask, Response, request, stream_with_context
 from flask_smorest import Api, Blueprint
 
-from cia_common.errors import Problem, problem_response
+from cia_common.web.problems import Problem, problem_response
 from cia_common.ratelimit import TokenBucketLimiter, parse_rate, retry_after_header
 from cia_common.web import db
 
-from ..api.common import DOCX, actor, cfg, guarded, negotiate, unit_of_work
-from ..documents.pdf import PdfConversionError, docx_to_pdf
-from ..foi import bundle
-from ..foi.views import BINARY, ok_doc
-from ..rendering import PDF
-from . import disclosure_log, letter, service, timeliness
-from .schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,
+from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
+from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
+from cia_authoring.disclosure import bundle
+from cia_common.web.kit import BINARY, ok_doc
+from cia_authoring.documents.service import PDF
+from cia_authoring.foi_requests import disclosure_log, letter, service, timeliness
+from cia_authoring.foi_requests.schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,
                       DocumentQuerySchema, ExtensionSchema, FoiRequestCreateSchema,
                       FoiRequestQuerySchema, FoiRequestSchema, LogEntrySchema, SendSchema,
                       TimelinessQuerySchema, TimelinessSchema, answer_body)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ..disclosure import pdf as pdf_redaction
-from .models import DOCX, PDF
+from cia_authoring.disclosure import pdf as pdf_redaction
+from cia_authoring.legacy.models import DOCX, PDF
 
 MAX_EXPANDED = 512 * 1024 * 1024
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

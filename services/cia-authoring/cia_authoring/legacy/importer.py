@@ -17,10 +17,10 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from cia_common.errors import Problem
+from cia_common.errors import DomainError
 
-from ..models import Operation
-from . import service
+from cia_authoring.operations.models import Operation
+from cia_authoring.legacy import service
 
 COLUMNS = ("file", "operation_reference", "title", "dated")
 
@@ -105,9 +105,9 @@ def _import_row(units, folder: Path, source: str, row: Row, actor, cfg: dict) ->
         try:
             service.add(uow, op_id, data=data, filename=path.name, title=row.title, dated=dated,
                         actor=actor, cfg=cfg, source=f"import:{source}")
-        except Problem as exc:
+        except DomainError as exc:
             details = "; ".join(f"{e.get('pointer', '')[1:]}: {e.get('detail')}"
-                                for e in exc.extra.get("errors", [])) or exc.detail
+                                for e in exc.errors or []) or exc.detail
             raise _RowError(f"{row.file}: {details}") from None
         uow.commit()
     return "imported"

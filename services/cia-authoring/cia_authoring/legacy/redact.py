@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from cia_schemas.disclosure import S40
 
-from ..disclosure import docx as docx_pass
-from ..disclosure import pdf as pdf_pass
-from ..disclosure.model import REGISTER_REASON, detectors_for
-from ..disclosure.passes import Redactor
-from ..disclosure.rules import LITERAL, Rule
-from ..disclosure.withheld import WithheldSet
-from .models import DOCX
+from cia_authoring.disclosure import docx as docx_pass
+from cia_authoring.disclosure import pdf as pdf_pass
+from cia_authoring.disclosure.model import REGISTER_REASON, detectors_for
+from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.disclosure.rules import LITERAL, Rule
+from cia_authoring.disclosure.withheld import WithheldSet
+from cia_authoring.legacy.models import DOCX
 
 TERM_PREFIX = "term:"
 

@@ -10,8 +10,8 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Operation
-from .models import RELEASED, LegacyDocument
+from cia_authoring.operations.models import Operation
+from cia_authoring.legacy.models import RELEASED, LegacyDocument
 
 PUBLISHED_EXEMPTION = "s.21"
 

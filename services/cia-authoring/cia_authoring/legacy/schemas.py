@@ -5,10 +5,10 @@ from marshmallow import Schema, fields, validate
 
 from cia_schemas.disclosure import EXEMPTIONS
 
-from ..api.schemas import PersonSchema
-from ..disclosure import rules as censor
-from ..foi.schemas import DisclosureSchema
-from .models import FORMATS, STATES
+from cia_common.fields import PersonSchema
+from cia_authoring.disclosure import rules as censor
+from cia_authoring.disclosure.schemas import DisclosureSchema
+from cia_authoring.legacy.models import FORMATS, STATES
 
 _EXEMPTION_DOC = "s40: s.40(2) personal information; s31: s.31(1)(a)(b) law enforcement."
 

@@ -21,18 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_common.db import UnitOfWork
-from cia_common.errors import Conflict, InvalidContent, NotFound, Problem
+from cia_common.errors import Conflict, InvalidContent, NotFound, TooLarge, Unavailable
 from cia_schemas.disclosure import EXEMPTIONS
 
-from ..disclosure import pdf as pdf_pass
-from ..disclosure import register
-from ..disclosure import rules as censor
-from ..documents.pdf import PdfConversionError, docx_to_pdf
-from ..foi import rules as rules_service
-from ..models import Operation, new_id, utcnow
-from . import files
-from .models import PDF, PENDING_RELEASE, RELEASED, LegacyDocument, LegacyRedaction
-from .redact import Term, redact
+from cia_authoring.disclosure import pdf as pdf_pass
+from cia_authoring.disclosure import register
+from cia_authoring.disclosure import rules as censor
+from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
+from cia_authoring.disclosure import censor_rules as rules_service
+from cia_authoring.operations.models import Operation
+from cia_common.events import new_id, utcnow
+from cia_authoring.legacy import files
+from cia_authoring.legacy.models import PDF, PENDING_RELEASE, RELEASED, LegacyDocument, LegacyRedaction
+from cia_authoring.legacy.redact import Term, redact
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,8 @@ def add(uow: UnitOfWork, operation_id: str, *, data: bytes, filename: str, title
         raise NotFound(f"Operation {operation_id}")
     limit = max_bytes(cfg)
     if len(data) > limit:
-        raise Problem(413, "Content Too Large",
-                      f"The file is {len(data)} bytes; at most {limit} bytes are accepted.",
-                      errors=[{"pointer": "/file", "detail": f"At most {limit} bytes."}])
+        raise TooLarge(f"The file is {len(data)} bytes; at most {limit} bytes are accepted.",
+                       errors=[{"pointer": "/file", "detail": f"At most {limit} bytes."}])
     errors = validate_metadata(title, dated)
     if errors:
         raise InvalidContent(errors)
@@ -290,8 +290,8 @@ def redacted_pdf(sessions, unit_of_work, document_id: str, cfg: dict) -> tuple[b
                                 soffice=cfg.get("SOFFICE"))
     except PdfConversionError as exc:
         log.error("PDF of legacy document %s failed: %s", document_id, exc)
-        raise Problem(503, "Service Unavailable", "The PDF could not be produced right now; try "
-                      "again shortly, or take the DOCX.", headers={"Retry-After": "30"}) from None
+        raise Unavailable("The PDF could not be produced right now; try again shortly, or take "
+                          "the DOCX.", retry_after=30) from None
     # LibreOffice writes its own document info: the same scrub as any PDF.
     data = pdf_pass.scrub_bytes(converted)
     digest = sha256_hex(data)

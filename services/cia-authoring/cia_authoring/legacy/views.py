@@ -11,15 +11,16 @@ from flask_smorest import Api, Blueprint
 from cia_common.errors import InvalidContent
 from cia_common.web import db
 
-from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, negotiate, unit_of_work
-from ..api.schemas import ProblemSchema
-from ..foi.bundle import LOG_COLUMNS
-from ..foi.copies import log_rows
-from ..foi.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
-from ..foi.views import BINARY, CSV, PNG, REF, ok_doc
-from . import service
-from .models import PDF as PDF_FORMAT
-from .schemas import (DocumentListQuerySchema, LegacyDocumentSchema, LegacyRedactionCreateSchema,
+from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
+from cia_common.web.problems import PROBLEM_JSON
+from cia_schemas.errors import ProblemSchema
+from cia_authoring.disclosure.bundle import LOG_COLUMNS
+from cia_authoring.disclosure.copies import log_rows
+from cia_authoring.disclosure.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
+from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
+from cia_authoring.legacy import service
+from cia_authoring.legacy.models import PDF as PDF_FORMAT
+from cia_authoring.legacy.schemas import (DocumentListQuerySchema, LegacyDocumentSchema, LegacyRedactionCreateSchema,
                       LegacyRedactionSchema, LegacyReleaseSchema, RedactionAddedSchema)
 
 PDF = "application/pdf"

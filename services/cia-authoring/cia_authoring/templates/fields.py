@@ -102,7 +102,7 @@ def _leaf(path, type_, description, only_in=None) -> Var:
 
 @functools.cache
 def context_tree() -> Var:
-    """The whole render context, as :mod:`cia_authoring.rendering` builds it."""
+    """The whole render context, as :mod:`cia_authoring.documents.service` builds it."""
     operation = {name: _leaf(f"operation.{name}", type_, description) for name, type_, description in (
         ("reference", TEXT, "Operation reference, e.g. LFR-2026-0042."),
         ("name", TEXT, "Name of the operation."),
@@ -266,7 +266,7 @@ def guide(kind: str) -> dict:
 
 def _letter_guide() -> dict:
     """The FOI letter's context, from its sample case (top-level names only)."""
-    from ..foi_requests.letter import SAMPLE_CONTEXT
+    from cia_authoring.foi_requests.letter import SAMPLE_CONTEXT
     types = {str: TEXT, int: INTEGER, float: NUMBER, bool: BOOLEAN, list: LIST, dict: OBJECT}
     return {"kind": "foi-response", "loops": [], "helpers": [], "rules": RULES[:2],
             "variables": [{"name": name, "type": types.get(type(value), TEXT), "description": "",

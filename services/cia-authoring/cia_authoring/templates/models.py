@@ -14,7 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cia_common.db import UTCDateTime
 
-from ..models import Base, utcnow
+from cia_authoring.base import Base
+from cia_common.events import utcnow
 
 
 class TemplateVersion(Base):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..api.schemas import PersonSchema, TemplateProvenanceSchema
+from cia_authoring.cias.schemas import TemplateProvenanceSchema
+from cia_common.fields import PersonSchema
 
 WHICH = ("original", "active")
 

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session
 
 from cia_common.errors import Conflict, InvalidContent, NotFound
 
-from .. import rendering
-from ..domain import sha256_hex
-from ..models import utcnow
-from . import fields, validate
-from .models import ActiveTemplate, TemplateVersion
+from cia_authoring.documents import service as rendering
+from cia_authoring.domain import sha256_hex
+from cia_common.events import utcnow
+from cia_authoring.templates import fields, validate
+from cia_authoring.templates.models import ActiveTemplate, TemplateVersion
 
 CIA = "cia"
 FOI_RESPONSE = "foi-response"
@@ -147,7 +147,7 @@ def _example_operation():
 
 
 def _letter():
-    from ..foi_requests import letter  # the FOI letter renders through its own module
+    from cia_authoring.foi_requests import letter  # the FOI letter renders through its own module
     return letter
 
 

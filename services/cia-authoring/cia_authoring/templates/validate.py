@@ -25,8 +25,8 @@ from docx.oxml import parse_xml
 from lxml import etree
 from jinja2 import TemplateError, TemplateSyntaxError, meta, nodes
 
-from ..documents import render
-from . import fields
+from cia_authoring.documents import render
+from cia_authoring.templates import fields
 
 MACRO_CONTENT_TYPES = ("macroEnabled", "vbaProject")
 MAIN_PART = "word/document.xml"

@@ -7,16 +7,19 @@ import logging
 from flask import Response, request
 from flask_smorest import Api, Blueprint
 
-from cia_common.errors import InvalidContent, NotFound, Problem
+from cia_common.errors import InvalidContent, NotFound
+from cia_common.web.problems import Problem
 
-from .. import pdfs, rendering
-from ..api.common import DOCX, PROBLEM_JSON, actor, cfg, guarded, negotiate, unit_of_work
-from ..api.schemas import ProblemSchema
-from ..documents.pdf import PdfConversionError
-from ..foi import copies
-from ..foi.views import BINARY, ok_doc
-from . import fields, service
-from .schemas import (GuideSchema, RerenderOutcomeSchema, RerenderSchema, TemplateKindSchema,
+from cia_authoring.documents import pdfs
+from cia_authoring.documents import service as rendering
+from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
+from cia_common.web.problems import PROBLEM_JSON
+from cia_schemas.errors import ProblemSchema
+from cia_authoring.documents.libreoffice import PdfConversionError
+from cia_authoring.disclosure import copies
+from cia_common.web.kit import BINARY, ok_doc
+from cia_authoring.templates import fields, service
+from cia_authoring.templates.schemas import (GuideSchema, RerenderOutcomeSchema, RerenderSchema, TemplateKindSchema,
                       TemplateVersionSchema)
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,315 @@
+"""Disclosure bundles: the released copies of the operations in a date range as
+one zip, streamed.
+
+Layout::
+
+    README.txt
+    LFR-2026-0042-v1/LFR-2026-0042-v1-disclosure.docx
+    LFR-2026-0042-v1/LFR-2026-0042-v1-disclosure.pdf
+    LFR-2026-0042-v1/redaction-log.csv
+    LFR-2026-0042-v1/redaction-log.json
+    ...
+    LFR-2019-0007-legacy-1a2b3c4d/LFR-2019-0007-legacy-1a2b3c4d-disclosure.pdf
+    LFR-2019-0007-legacy-1a2b3c4d/redaction-log.csv
+    ...
+    index.csv      one row per file: reference, borough, dates, version, SHA-256;
+                   kind (cia or legacy) and, for a legacy document, its source; a
+                   legacy document published elsewhere is one row with no file,
+                   exemption s.21 and its url
+
+The zip is written into a pipe that the generator drains after every file, and
+documents are read from the database one copy at a time, each in its own short
+session, so memory stays at about one copy (plus the zip's directory and the
+index, a few hundred bytes a file) whatever the size of the bundle. ``index.csv`` comes last, with
+the SHA-256 of the bytes actually written. The same generator serves
+``GET /api/v1/disclosures/bundle`` and ``cia export-disclosures``.
+
+Only copies that are released and still current are bundled: a copy whose
+censor rules changed is left out until the worker has re-rendered it and an
+FOI officer has released it again. Released legacy documents
+(``legacy.released``) of the same operations follow the CIAs' copies.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cia_common.events import isoformat
+
+from cia_authoring.documents import service as rendering
+from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.documents.models import Document
+from cia_authoring.operations.models import Operation
+from cia_authoring.disclosure import copies
+from cia_authoring.disclosure import censor_rules as rules_service
+from cia_authoring.disclosure.detectors import Detectors
+from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.legacy import released as legacy_released
+from cia_authoring.disclosure.models import RELEASED, DisclosureCopy
+
+INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
+                 "approved_at", "released_at", "file", "format", "sha256", "bytes",
+                 "kind", "source", "exemption", "url")
+LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
+
+
+# Copies read per short database session while the bundle streams.
+READ_BATCH = 16
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    cia_id: str
+    version: int
+    reference: str
+    borough: str
+    planned_start: datetime
+    planned_end: datetime
+    approved_at: datetime | None
+    released_at: datetime
+    docx_sha256: str
+    pdf_sha256: str | None
+
+    @property
+    def folder(self) -> str:
+        return f"{self.reference}-v{self.version}"
+
+
+def released_copies(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None,
+                    detectors: Detectors | None = None) -> tuple[list[BundleItem], int]:
+    """Released, current copies of operations planned to start in [from, to);
+    and how many released copies were left out because they are being re-rendered."""
+    detectors = detectors or Detectors()
+    query = (
+        sa.select(DisclosureCopy, Operation.reference, Operation.borough, Operation.planned_start,
+                  Operation.planned_end, CiaVersion.approved_at)
+        .join(Cia, Cia.id == DisclosureCopy.cia_id)
+        .join(Operation, Operation.id == Cia.operation_id)
+        .join(CiaVersion, sa.and_(CiaVersion.cia_id == DisclosureCopy.cia_id,
+                                  CiaVersion.number == DisclosureCopy.version))
+        .where(DisclosureCopy.state == RELEASED)
+        .order_by(Operation.planned_start, Operation.reference, DisclosureCopy.version)
+    )
+    if start_from:
+        query = query.where(Operation.planned_start >= start_from)
+    if start_to:
+        query = query.where(Operation.planned_start < start_to)
+    rows = session.execute(query).all()
+    fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
+    items, stale = [], 0
+    rules_of = rules_service.applicable_to_all(session)
+    redactors: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
+    for r in rows:
+        c = r.DisclosureCopy
+        if copies.is_stale(c, fingerprints, c.cia_id):
+            stale += 1
+            continue
+        # The folder names and index.csv print operation fields: the same pass
+        # as the copies (rules, detectors), so nothing the copy withholds is there.
+        rules = rules_of(c.cia_id)
+        key = tuple(map(id, rules))
+        if key not in redactors:
+            redactors[key] = Redactor(detectors, rules=rules)
+        redactor = redactors[key]
+        items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
+                                redactor.text(r.borough or ""), r.planned_start,
+                                r.planned_end, r.approved_at, c.released_at,
+                                c.released_docx_sha256, c.released_pdf_sha256))
+    return items, stale
+
+
+@dataclass(frozen=True)
+class LegacyItem:
+    document: legacy_released.ReleasedDocument
+    reference: str  # redacted, as the CIAs' folders
+    borough: str
+
+    @property
+    def folder(self) -> str:
+        return f"{self.reference}-legacy-{self.document.id[:8]}"
+
+
+def released_legacy(session: Session, start_from: datetime | None = None,
+                    start_to: datetime | None = None,
+                    detectors: Detectors | None = None) -> list[LegacyItem]:
+    """Released legacy documents of operations planned to start in [from, to)."""
+    detectors = detectors or Detectors()
+    docs = legacy_released.released_legacy_documents(session, date_from=start_from, date_to=start_to)
+    if not docs:
+        return []
+    redactor = Redactor(detectors, rules=rules_service.applicable(session, None))
+    return [LegacyItem(d, _safe_name(redactor.text(d.operation_reference)),
+                       redactor.text(d.borough or "")) for d in docs]
+
+
+def _safe_name(text: str) -> str:
+    # A marker in a reference must not make a path inside the zip.
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:120] or "redacted"
+
+
+class _Pipe:
+    """A write-only file for ``zipfile``: what is written waits here until drained."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts = []
+        return out
+
+
+def _csv(rows: list[dict], columns) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def _iso(moment: datetime | None) -> str:
+    return isoformat(moment) if moment else ""
+
+
+def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
+    stamp = max(when.astimezone(timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
+    info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
+           start_from: datetime | None = None, start_to: datetime | None = None,
+           progress: Callable[[BundleItem], None] | None = None,
+           legacy: list[LegacyItem] = ()) -> Iterator[bytes]:
+    """Yield the zip's bytes. ``sessions`` opens a short read session per copy."""
+    pipe = _Pipe()
+    now = datetime.now(timezone.utc)
+    # The index grows as CSV text (a few hundred bytes a file), not as row objects.
+    index = io.StringIO()
+    index_writer = csv.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
+    index_writer.writeheader()
+    with zipfile.ZipFile(pipe, "w", allowZip64=True) as zf:
+        readme = (
+            "FOI disclosure bundle: released disclosure copies of Community Impact Assessments\n"
+            f"Operations planned to start from {_iso(start_from) or 'the beginning'} "
+            f"to {_iso(start_to) or 'now'} (end excluded).\n"
+            f"Generated {isoformat(now)}.\n"
+            "Each folder holds one copy (DOCX and PDF) and its redaction log; index.csv lists "
+            "every file with its SHA-256.\n"
+            "Redacted text is shown in place as [Redacted — s.40(2)] or [Redacted — s.31(1)(a)(b)].\n"
+            "Legacy documents (written before the system, redacted the same way) are in folders "
+            "named <reference>-legacy-<id>; one already published elsewhere is listed in "
+            "index.csv under s.21 with its url instead of a file.\n"
+        )
+        zf.writestr(_info("README.txt", now, zipfile.ZIP_DEFLATED), readme.encode("utf-8"))
+        yield pipe.drain()
+        for first in range(0, len(items), READ_BATCH):
+            # One short read per few copies: no transaction stays open while the
+            # client downloads (on SQLite that would hold the database's write lock).
+            batch = items[first:first + READ_BATCH]
+            with sessions() as session:
+                stored = _read_many(session, batch)
+            for item in batch:
+                yield from _add_copy(zf, pipe, index_writer, item, stored)
+                if progress is not None:
+                    progress(item)
+        for item in legacy:
+            doc = item.document
+            row = {"reference": item.reference, "borough": item.borough,
+                   "planned_start": _iso(doc.planned_start), "planned_end": _iso(doc.planned_end),
+                   "released_at": _iso(doc.released_at), "kind": "legacy", "source": doc.source}
+            if doc.published_url:
+                # Reasonably accessible elsewhere (FOIA s.21): cited, not attached.
+                index_writer.writerow({**row, "exemption": legacy_released.PUBLISHED_EXEMPTION,
+                                       "url": doc.published_url})
+                continue
+            with sessions() as session:
+                files = _read_legacy(session, item)
+            for fmt, name, data, compress, sha256 in files or ():
+                zf.writestr(_info(f"{item.folder}/{name}", doc.released_at, compress), data)
+                index_writer.writerow({**row, "file": f"{item.folder}/{name}", "format": fmt,
+                                       "sha256": sha256, "bytes": len(data)})
+                yield pipe.drain()
+        zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED), index.getvalue().encode("utf-8"))
+    yield pipe.drain()
+
+
+def _add_copy(zf: zipfile.ZipFile, pipe: _Pipe, index_writer, item: BundleItem,
+              stored: dict) -> Iterator[bytes]:
+    files = _files(item, stored)
+    if files is None:
+        return  # re-rendered or withdrawn since the listing
+    for fmt, name, data, compress, sha256 in files:
+        zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
+        index_writer.writerow({
+            "reference": item.reference, "borough": item.borough,
+            "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
+            "version": item.version, "approved_at": _iso(item.approved_at),
+            "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
+            "format": fmt, "sha256": sha256, "bytes": len(data), "kind": "cia"})
+        yield pipe.drain()
+
+
+def _read_many(session: Session, items: list[BundleItem]) -> dict:
+    """The stored disclosure files of ``items``, {(cia_id, version, format): row}, in one query."""
+    rows = session.execute(
+        sa.select(Document.cia_id, Document.version, Document.format, Document.data,
+                  Document.sha256, Document.redaction_log)
+        .where(Document.kind == rendering.DISCLOSURE,
+               Document.format.in_((copies.DOCX, copies.PDF)),
+               sa.tuple_(Document.cia_id, Document.version).in_(
+                   [(i.cia_id, i.version) for i in items])))
+    return {(r.cia_id, r.version, r.format): r for r in rows}
+
+
+def _files(item: BundleItem, stored: dict):
+    """The copy's files as (format, name, data, compression, SHA-256), with the
+    SHA-256 stored beside each document; None when the released DOCX is gone."""
+    docx = stored.get((item.cia_id, item.version, copies.DOCX))
+    if docx is None or docx.sha256 != item.docx_sha256:
+        return None
+    base = f"{item.folder}-disclosure"
+    # DOCX and PDF are compressed already: stored as they are, not deflated again.
+    files = [("docx", f"{base}.docx", docx.data, zipfile.ZIP_STORED, docx.sha256)]
+    # A stored PDF is always the conversion of the stored DOCX (see copies), here
+    # the released one; it may have been converted after the release.
+    pdf = stored.get((item.cia_id, item.version, copies.PDF))
+    if pdf is not None:
+        files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED, pdf.sha256))
+    return files + _log_files(docx.redaction_log)
+
+
+def _log_files(redaction_log) -> list[tuple]:
+    csv_data = _csv(copies.log_rows(redaction_log), LOG_COLUMNS)
+    json_data = copies.dumps_log(redaction_log).encode("utf-8")
+    return [("redaction-log-csv", "redaction-log.csv", csv_data, zipfile.ZIP_DEFLATED,
+             hashlib.sha256(csv_data).hexdigest()),
+            ("redaction-log-json", "redaction-log.json", json_data, zipfile.ZIP_DEFLATED,
+             hashlib.sha256(json_data).hexdigest())]
+
+
+def _read_legacy(session: Session, item: LegacyItem):
+    doc = item.document
+    data = legacy_released.released_data(session, doc.id, doc.sha256)
+    if data is None:
+        return None
+    return [(doc.format, f"{item.folder}-disclosure.{doc.format}", data, zipfile.ZIP_STORED,
+             doc.sha256)] + _log_files(legacy_released.released_log(session, doc.id))

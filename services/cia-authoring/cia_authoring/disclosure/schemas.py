@@ -1,0 +1,172 @@
+"""Request and response schemas of the disclosure endpoints: copies, their
+release, bundles and censor rules (they document the OpenAPI)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from cia_schemas.disclosure import EXEMPTIONS
+
+from cia_common.fields import DateOrDateTime, PersonSchema
+from cia_authoring.disclosure import rules as censor
+from cia_authoring.disclosure.models import STATES
+
+_EXEMPTION_DOC = "s40: s.40(2) personal information; s31: s.31(1)(a)(b) law enforcement."
+
+
+# --------------------------------------------------------------------------
+# Censor rules
+# --------------------------------------------------------------------------
+
+
+class CensorRuleCreateSchema(Schema):
+    cia_id = fields.String(load_default=None, allow_none=True,
+                           metadata={"description": "The CIA the rule applies to; omit or null for "
+                                                    "a global rule (every CIA)."})
+    kind = fields.String(required=True, validate=validate.OneOf(censor.KINDS),
+                         metadata={"description": "literal: the text itself (case-insensitive unless "
+                                                  "case_sensitive, any run of whitespace matches a "
+                                                  "space); regex: a Python regular expression."})
+    pattern = fields.String(required=True, validate=validate.Length(min=1, max=censor.MAX_PATTERN),
+                            metadata={"description": "The text or expression to withhold."})
+    case_sensitive = fields.Boolean(load_default=False)
+    replacement = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=censor.MAX_REPLACEMENT),
+                                metadata={"description": "Shown instead of each match (literal text); "
+                                                         "default: the exemption's marker, e.g. "
+                                                         "[Redacted — s.40(2)]."})
+    exemption = fields.String(required=True, validate=validate.OneOf(tuple(EXEMPTIONS)),
+                              metadata={"description": _EXEMPTION_DOC})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=censor.MAX_REASON),
+                           metadata={"description": "Why it is withheld; printed in the redaction log, "
+                                                    "so it must not contain the withheld text."})
+
+
+class CensorRulePatchSchema(Schema):
+    kind = fields.String(validate=validate.OneOf(censor.KINDS))
+    pattern = fields.String(validate=validate.Length(min=1, max=censor.MAX_PATTERN))
+    case_sensitive = fields.Boolean()
+    replacement = fields.String(allow_none=True, validate=validate.Length(max=censor.MAX_REPLACEMENT))
+    exemption = fields.String(validate=validate.OneOf(tuple(EXEMPTIONS)),
+                              metadata={"description": _EXEMPTION_DOC})
+    reason = fields.String(validate=validate.Length(min=1, max=censor.MAX_REASON))
+    active = fields.Boolean(metadata={"description": "false withdraws the rule; true restores it."})
+
+
+class RuleHistorySchema(Schema):
+    at = fields.String()
+    by = fields.Nested(PersonSchema)
+    action = fields.String(metadata={"enum": ["created", "changed", "withdrawn", "restored"]})
+    revision = fields.Integer()
+    changed = fields.List(fields.String())
+
+
+class CensorRuleSchema(Schema):
+    id = fields.String()
+    cia_id = fields.String(allow_none=True)
+    scope = fields.String(metadata={"enum": ["global", "cia"]})
+    kind = fields.String(metadata={"enum": list(censor.KINDS)})
+    pattern = fields.String()
+    case_sensitive = fields.Boolean()
+    replacement = fields.String(allow_none=True)
+    shown_as = fields.String(metadata={"description": "What a match becomes in the disclosure copy."})
+    exemption = fields.String(metadata={"enum": list(EXEMPTIONS)})
+    exemption_cited = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
+    reason = fields.String()
+    active = fields.Boolean()
+    revision = fields.Integer()
+    created_by = fields.Nested(PersonSchema)
+    created_at = fields.DateTime()
+    updated_by = fields.Nested(PersonSchema)
+    updated_at = fields.DateTime()
+    history = fields.List(fields.Nested(RuleHistorySchema))
+    copies_to_rerender = fields.Integer(
+        metadata={"description": "On a change: disclosure copies the worker will check and "
+                                 "re-render where the rule changes them."})
+
+
+class RuleQuerySchema(Schema):
+    cia_id = fields.String(metadata={"description": "Only the rules of this CIA."})
+    scope = fields.String(validate=validate.OneOf(["global", "cia"]))
+    include_inactive = fields.Boolean(load_default=False,
+                                      metadata={"description": "Withdrawn rules too."})
+
+
+# --------------------------------------------------------------------------
+# Disclosure copies, release, bundles
+# --------------------------------------------------------------------------
+
+
+class DisclosureQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(STATES))
+    from_ = DateOrDateTime(data_key="from", metadata={"description": "Approved on or after."})
+    to = DateOrDateTime(upper=True, metadata={"description": "Approved before (a date: that day included)."})
+    borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
+
+
+class DisclosureSchema(Schema):
+    cia_id = fields.String()
+    version = fields.Integer()
+    operation_id = fields.String()
+    operation_reference = fields.String()
+    borough = fields.String()
+    planned_start = fields.DateTime()
+    planned_end = fields.DateTime()
+    approved_at = fields.DateTime()
+    version_status = fields.String(metadata={"description": "approved, or superseded by a later version."})
+    sha256 = fields.String(metadata={"description": "SHA-256 of the stored disclosure DOCX."})
+    size = fields.Integer()
+    pdf_sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the stored PDF."})
+    pdf_size = fields.Integer(allow_none=True)
+    formats = fields.List(fields.String(), metadata={"description": "docx, and pdf once converted."})
+    state = fields.String(metadata={"enum": list(STATES)})
+    rerender_pending = fields.Boolean(
+        metadata={"description": "Censor rules changed and the worker has not re-rendered the copy "
+                                 "yet: it cannot be released and is left out of bundles."})
+    rendered_at = fields.DateTime()
+    released_at = fields.DateTime(allow_none=True)
+    released_by = fields.Nested(PersonSchema, allow_none=True)
+    release_note = fields.String(allow_none=True)
+
+
+class ReleaseSchema(Schema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000),
+                         metadata={"description": "E.g. the FOI request reference."})
+    confirm_superseded = fields.Boolean(
+        load_default=False, metadata={"description": "Required to release the copy of a version "
+                                                     "superseded by an amendment."})
+
+
+class FormatQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv: the same as Accept: text/csv."})
+
+
+class DocumentQuerySchema(Schema):
+    format = fields.String(validate=validate.OneOf(["docx", "pdf"]),
+                           metadata={"description": "pdf: the same as Accept: application/pdf."})
+
+
+class RangeQuerySchema(Schema):
+    from_ = DateOrDateTime(data_key="from", metadata={"description": "Operations planned to start on or after."})
+    to = DateOrDateTime(upper=True, metadata={"description": "Operations planned to start before (a date: "
+                                                             "that day included)."})
+
+
+class RedactionSchema(Schema):
+    pointer = fields.String(metadata={"description": "RFC 6901 pointer of the withheld field (content), "
+                                                     "or /operation/<field>."})
+    rule_id = fields.String(allow_none=True, metadata={"description": "The censor rule; null: the "
+                                                                      "schema's disclosure class or "
+                                                                      "the free-text scan."})
+    detector = fields.String(metadata={"description": (
+        "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
+        "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
+        "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
+        "ip_address, collar_number, name_after_rank.")})
+    exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
+    reason = fields.String()
+
+
+# --------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------

@@ -1,0 +1,285 @@
+"""/api/v1/disclosures — redacted disclosure copies for the FOI team: list, one
+copy, its DOCX or PDF, its redaction log (JSON or CSV), release, bundles."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+from flask import Response, stream_with_context
+from flask_smorest import Blueprint
+
+from cia_common.web.problems import Problem
+from cia_schemas.disclosure import EXEMPTIONS, MARKERS
+from cia_common.web import db
+
+from cia_authoring.disclosure import service as disclosures
+from cia_authoring.documents import pdfs
+from cia_authoring.documents import service as rendering
+from cia_authoring.documents.libreoffice import PdfConversionError
+from cia_authoring.documents.pdfs import ConversionInProgress
+from cia_authoring.disclosure.model import detectors_for
+from cia_authoring.disclosure import bundle
+from cia_authoring.disclosure import copies
+from cia_authoring.disclosure import release
+from cia_authoring.disclosure import censor_rules as rules
+from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRulePatchSchema,
+                                              CensorRuleSchema, DisclosureQuerySchema,
+                                              DisclosureSchema, DocumentQuerySchema,
+                                              FormatQuerySchema, RangeQuerySchema,
+                                              RedactionSchema, ReleaseSchema, RuleQuerySchema)
+from cia_common.web.kit import BINARY, CSV, REF, ok_doc
+from cia_authoring.legacy.schemas import LegacyDisclosureSchema
+from cia_authoring.roles import DISCLOSURE_READERS
+from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
+from cia_common.web.problems import PROBLEM_JSON
+from cia_schemas.errors import ProblemSchema
+
+log = logging.getLogger(__name__)
+
+PDF = rendering.PDF
+ZIP = "application/zip"
+RELEASERS = ("foi",)
+
+blp = Blueprint("disclosures", __name__, url_prefix="/api/v1/disclosures",
+                description="Disclosure copies of approved CIA versions, redacted under FOIA "
+                            "s.40(2) and s.31(1)(a)(b) and by the FOI team's censor rules. A copy "
+                            "starts pending_release; role foi releases it. Roles foi and admin "
+                            "read; neither ever gets unredacted content here.")
+
+
+@blp.route("", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.arguments(DisclosureQuerySchema, location="query")
+@blp.response(200, LegacyDisclosureSchema(many=True))
+@blp.paginate()
+def list_disclosures(query, pagination_parameters):
+    """Disclosure copies, newest approval first, then the released legacy documents (kind
+    legacy; from/to filter them by the date they bear); filter by state, approval date and
+    borough."""
+    with unit_of_work() as uow:
+        items, total = disclosures.list_(
+            uow.session, approved_from=query.get("from_"), approved_to=query.get("to"),
+            borough=query.get("borough"), state=query.get("state"),
+            page=pagination_parameters.page, page_size=pagination_parameters.page_size)
+        pagination_parameters.item_count = total
+        return items
+
+
+@blp.route("/bundle", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.arguments(RangeQuerySchema, location="query")
+@blp.doc(**ok_doc("A zip, streamed: per copy its DOCX, PDF and redaction log (CSV and JSON); "
+                  "index.csv with the SHA-256 of every file.", {ZIP: BINARY}, headers={
+                      "X-Bundle-Copies": {"schema": {"type": "integer"},
+                                          "description": "Copies in the bundle."},
+                      "X-Bundle-Left-Out": {"schema": {"type": "integer"},
+                                            "description": "Released copies left out because "
+                                                           "their censor rules changed."}}))
+def get_bundle(query):
+    """The released copies of the operations planned to start in [from, to), as one zip."""
+    start_from, start_to = query.get("from_"), query.get("to")
+    with unit_of_work() as uow:
+        items, left_out = bundle.released_copies(uow.session, start_from, start_to,
+                                                 detectors_for(cfg()))
+        legacy = bundle.released_legacy(uow.session, start_from, start_to, detectors_for(cfg()))
+    sessions = db().sessions
+    body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to, legacy=legacy)
+    span = "-".join(d.date().isoformat() for d in (start_from, start_to) if d) or "all"
+    return Response(stream_with_context(body), mimetype=ZIP, headers={
+        "Content-Disposition": f'attachment; filename="disclosures-{span}.zip"',
+        "X-Bundle-Copies": str(len(items)), "X-Bundle-Legacy-Documents": str(len(legacy)),
+        "X-Bundle-Left-Out": str(left_out)})
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.response(200, DisclosureSchema)
+def get_disclosure(cia_id, number):
+    """One disclosure copy: its files, state and release."""
+    with unit_of_work() as uow:
+        return disclosures.get(uow.session, cia_id, number)
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/document", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.arguments(DocumentQuerySchema, location="query")
+@blp.doc(**ok_doc("The redacted DOCX; the PDF with Accept: application/pdf or format=pdf.",
+                  {DOCX: BINARY, PDF: BINARY}, headers={
+                      "X-Content-SHA256": {"schema": {"type": "string"},
+                                           "description": "SHA-256 of the stored file."},
+                      "ETag": {"schema": {"type": "string"}}}))
+@blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="Neither DOCX nor PDF is acceptable (a format that does not exist).")
+@blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The PDF is still being produced, or converting it failed just "
+                              "now: retry after the Retry-After delay (seconds); the DOCX is "
+                              "available meanwhile.",
+                  headers={"Retry-After": {"description": "Seconds to wait before asking again.",
+                                           "schema": {"type": "integer"}}})
+def get_disclosure_document(query, cia_id, number):
+    """The disclosure copy of an approved version, as stored: DOCX, or PDF.
+
+    The PDF is converted from the stored DOCX by the worker soon after approval or
+    after a censor rule re-rendered the copy; until then a PDF request gets 503
+    with ``Retry-After`` (with ``PDF_RENDER_AHEAD`` off, the request converts it).
+    """
+    media = negotiate([DOCX, PDF], query.get("format"), {"docx": DOCX, "pdf": PDF})
+    fmt = "pdf" if media == PDF else "docx"
+    with unit_of_work() as uow:
+        doc, op = disclosures.document(uow.session, cia_id, number)  # 404: no such copy
+        reference = op.reference
+        if fmt == "pdf":
+            doc = disclosures.pdf(uow.session, cia_id, number)
+        data, sha = (doc.data, doc.sha256) if doc is not None else (None, None)
+    if data is None:
+        if cfg().get("PDF_RENDER_AHEAD", True):
+            raise Problem(503, "Service Unavailable",
+                          "The PDF of this disclosure copy is not ready yet; retry shortly, or "
+                          f"take the DOCX ({DOCX}).", headers={"Retry-After": "10"})
+        try:
+            stored = pdfs.ensure(unit_of_work, pdfs.DocKey(cia_id, number, rendering.DISCLOSURE),
+                                 actor(), cfg())
+        except PdfConversionError as exc:
+            # Another worker converting it now is no failure.
+            log.log(logging.INFO if isinstance(exc, ConversionInProgress) else logging.ERROR,
+                    "PDF of the disclosure copy %s v%s failed: %s", cia_id, number, exc)
+            raise Problem(503, "Service Unavailable", "The PDF could not be produced right now; "
+                          f"try again shortly, or take the DOCX ({DOCX}).",
+                          headers={"Retry-After": "30"}) from None
+        except ValueError:  # a censor rule re-rendered the DOCX while it was converted
+            raise Problem(503, "Service Unavailable", "The disclosure copy changed while its "
+                          "PDF was made; ask again.", headers={"Retry-After": "5"}) from None
+        if stored is None:
+            raise Problem(404, "Not Found", f"A disclosure copy of version {number} of CIA "
+                                            f"{cia_id} does not exist")
+        data, sha = stored.data, stored.sha256
+    return Response(data, mimetype=media, headers={
+        "ETag": f'"{sha}"', "X-Content-SHA256": sha, "Vary": "Accept",
+        "Content-Disposition": f'attachment; filename="{reference}-v{number}-disclosure.{fmt}"'})
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/redaction-log", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.arguments(FormatQuerySchema, location="query")
+@blp.response(200, RedactionSchema(many=True))
+@blp.doc(**ok_doc("The redaction log: JSON, or CSV (pointer, rule_id, exemption, reason).",
+                  {"application/json": {"type": "array", "items": {"$ref": REF + "Redaction"}},
+                   CSV: {"type": "string"}}))
+def get_redaction_log(query, cia_id, number):
+    """What was withheld from the disclosure copy, where (field pointer), by which censor rule
+    if any, under which exemption and why. JSON, or CSV (Accept: text/csv or format=csv)."""
+    media = negotiate(["application/json", CSV], query.get("format"),
+                      {"json": "application/json", "csv": CSV})
+    with unit_of_work() as uow:
+        doc, op = disclosures.document(uow.session, cia_id, number)
+        rows, reference = copies.log_rows(doc.redaction_log), op.reference
+    if media != CSV:
+        return rows
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(bundle.LOG_COLUMNS))
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buf.getvalue(), mimetype=CSV, headers={
+        "Content-Disposition": f'attachment; filename="{reference}-v{number}-redaction-log.csv"'})
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/release", methods=["POST"])
+@guarded(blp, *RELEASERS)
+@blp.arguments(ReleaseSchema, required=False)
+@blp.response(200, DisclosureSchema)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="Already released, or being re-rendered after a censor-rule change.")
+def release_disclosure(data, cia_id, number):
+    """Release a disclosure copy (pending_release → released), recorded in the CIA's audit
+    trail with the SHA-256 of the files released."""
+    with unit_of_work() as uow:
+        release.release(uow, cia_id, number, actor(), (data or {}).get("note"),
+                        bool((data or {}).get("confirm_superseded")))
+        uow.commit()
+    with unit_of_work() as uow:
+        return disclosures.get(uow.session, cia_id, number)
+
+
+# -- censor rules: /api/v1/disclosures/rules ---------------------------------------
+
+FOI = ("foi",)
+FOI_READERS = ("foi", "admin")
+
+rules_blp = Blueprint(
+    "censor_rules", __name__, url_prefix="/api/v1/disclosures/rules",
+    description="Censor rules: text the FOI team withholds from disclosure copies on top of the "
+                "schema's redactions, for one CIA or globally. Adding or changing a rule makes the "
+                "authoring worker re-render the affected copies (DOCX and PDF). Role foi writes; "
+                "foi and admin read.")
+
+def present_rule(rule, copies_to_rerender: int | None = None) -> dict:
+    out = {k: getattr(rule, k) for k in (
+        "id", "cia_id", "kind", "pattern", "case_sensitive", "replacement", "exemption", "reason",
+        "active", "revision", "created_at", "updated_at", "history")}
+    out["scope"] = "cia" if rule.cia_id else "global"
+    out["shown_as"] = rule.replacement or MARKERS[rule.exemption]
+    out["exemption_cited"] = EXEMPTIONS[rule.exemption]
+    out["created_by"] = {"sub": rule.created_by_sub, "name": rule.created_by_name}
+    out["updated_by"] = {"sub": rule.updated_by_sub, "name": rule.updated_by_name}
+    if copies_to_rerender is not None:
+        out["copies_to_rerender"] = copies_to_rerender
+    return out
+
+
+@rules_blp.route("", methods=["POST"])
+@guarded(rules_blp, *FOI)
+@rules_blp.arguments(CensorRuleCreateSchema)
+@rules_blp.response(201, CensorRuleSchema)
+def create_rule(data):
+    """Add a censor rule; the worker re-renders the copies it changes."""
+    with unit_of_work() as uow:
+        rule = rules.create(uow, data, actor())
+        affected = rules.affected_copies(uow.session, rule.cia_id)
+        uow.commit()
+        return (present_rule(rule, affected), 201,
+                {"Location": f"/api/v1/disclosures/rules/{rule.id}"})
+
+
+@rules_blp.route("", methods=["GET"])
+@guarded(rules_blp, *FOI_READERS)
+@rules_blp.arguments(RuleQuerySchema, location="query")
+@rules_blp.response(200, CensorRuleSchema(many=True))
+def list_rules(query):
+    """Censor rules, oldest first (the order they apply in)."""
+    with unit_of_work() as uow:
+        return [present_rule(r) for r in rules.list_(uow.session, **query)]
+
+
+@rules_blp.route("/<string:rule_id>", methods=["GET"])
+@guarded(rules_blp, *FOI_READERS)
+@rules_blp.response(200, CensorRuleSchema)
+def get_rule(rule_id):
+    """One censor rule, with its history (who changed what, when)."""
+    with unit_of_work() as uow:
+        return present_rule(rules.get(uow.session, rule_id))
+
+
+@rules_blp.route("/<string:rule_id>", methods=["PATCH"])
+@guarded(rules_blp, *FOI)
+@rules_blp.arguments(CensorRulePatchSchema)
+@rules_blp.response(200, CensorRuleSchema)
+def change_rule(data, rule_id):
+    """Change a censor rule (``active: false`` withdraws it); the worker re-renders."""
+    with unit_of_work() as uow:
+        rule = rules.update(uow, rule_id, data, actor())
+        affected = rules.affected_copies(uow.session, rule.cia_id)
+        uow.commit()
+        return present_rule(rule, affected)
+
+
+@rules_blp.route("/<string:rule_id>", methods=["DELETE"])
+@guarded(rules_blp, *FOI)
+@rules_blp.response(200, CensorRuleSchema)
+def withdraw_rule(rule_id):
+    """Withdraw a censor rule: kept with its history, no longer applied; the worker re-renders."""
+    with unit_of_work() as uow:
+        rule = rules.withdraw(uow, rule_id, actor())
+        affected = rules.affected_copies(uow.session, rule.cia_id)
+        uow.commit()
+        return present_rule(rule, affected)

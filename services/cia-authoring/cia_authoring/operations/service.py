@@ -1,0 +1,140 @@
+"""Operations: create, list, authorise, change status (service-layer functions)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cia_common.db import UnitOfWork
+from cia_common.errors import Conflict, InvalidContent, NotFound
+from cia_schemas.errors import to_json_pointers
+from cia_schemas.operation import authorisation_rank_errors
+
+from cia_authoring import domain
+from cia_authoring.cias import service as cias
+from cia_authoring.cias import decisions
+from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.operations.models import Operation
+from cia_common.events import utcnow
+
+
+def get(session: Session, operation_id: str) -> Operation:
+    op = session.get(Operation, operation_id)
+    if op is None:
+        raise NotFound(f"Operation {operation_id}")
+    return op
+
+
+def create(uow: UnitOfWork, data: dict, actor) -> Operation:
+    """``data`` is a loaded ``OperationCreateSchema``."""
+    session = uow.session
+    if session.execute(sa.select(Operation.id).where(
+            Operation.reference == data["reference"])).first():
+        raise _duplicate(data["reference"])
+    data = {k: _utc(v) if isinstance(v, datetime) else v for k, v in data.items()}
+    op = Operation(**data, status=domain.PLANNED, created_by_sub=actor.sub,
+                   created_by_name=actor.name)
+    session.add(op)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent request took the reference first
+        raise _duplicate(data["reference"]) from None
+    return op
+
+
+def _utc(moment: datetime) -> datetime:
+    # Stored and shown in UTC whatever offset the client used.
+    return moment.astimezone(timezone.utc)
+
+
+def _duplicate(reference: str) -> Conflict:
+    return Conflict(f"An operation with reference {reference} already exists.",
+                    errors=[{"pointer": "/reference", "detail": "This reference is already used."}])
+
+
+def list_(session: Session, *, borough: str | None = None, status: str | None = None,
+          start_from: datetime | None = None, start_to: datetime | None = None,
+          page: int = 1, page_size: int = 10) -> tuple[list[Operation], int]:
+    query = sa.select(Operation)
+    if borough:
+        query = query.where(sa.func.lower(Operation.borough) == borough.lower())
+    if status:
+        query = query.where(Operation.status == status)
+    if start_from:
+        query = query.where(Operation.planned_start >= start_from)
+    if start_to:
+        query = query.where(Operation.planned_start < start_to)
+    total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    items = session.execute(
+        query.order_by(Operation.planned_start.desc(), Operation.reference)
+        .limit(page_size).offset((page - 1) * page_size)
+    ).unique().scalars().all()
+    return list(items), total
+
+
+def _lock(session: Session, operation_id: str) -> Operation:
+    op = session.execute(
+        sa.select(Operation).where(Operation.id == operation_id).with_for_update(of=Operation)
+        .execution_options(populate_existing=True)
+    ).unique().scalar_one_or_none()
+    if op is None:
+        raise NotFound(f"Operation {operation_id}")
+    return op
+
+
+def authorise(uow: UnitOfWork, operation_id: str, data: dict, actor, cfg: dict) -> Operation:
+    """Record the authorisation; the officer's rank must meet ``MIN_AUTHORISING_RANK``.
+
+    A CIA approval that review granted while the operation was still unauthorised
+    takes effect now, in the same transaction.
+    """
+    op = _lock(uow.session, operation_id)
+    rank_errors = authorisation_rank_errors(data, cfg["MIN_AUTHORISING_RANK"])
+    if rank_errors:
+        raise InvalidContent(to_json_pointers(rank_errors),
+                             detail="The authorising officer's rank is too low.")
+    try:
+        domain.check_can_authorise(op.status)
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    op.authorising_officer_name = data["officer_name"]
+    op.authorising_officer_rank = data["officer_rank"]
+    op.authorising_officer_collar_number = data["collar_number"]
+    op.authorised_at = _utc(data["authorised_at"])
+    op.authority_reference = data["authority_reference"]
+    op.authorisation_recorded_by_sub = actor.sub
+    op.authorisation_recorded_by_name = actor.name
+    op.status = domain.AUTHORISED
+    op.updated_at = utcnow()
+    uow.session.flush()
+    decisions.release_blocked_approval(uow, op, cfg)
+    return op
+
+
+def has_approved_version(session: Session, operation_id: str) -> bool:
+    return session.execute(
+        sa.select(CiaVersion.id).join(Cia, Cia.id == CiaVersion.cia_id)
+        .where(Cia.operation_id == operation_id, CiaVersion.status == domain.APPROVED)
+        .limit(1)
+    ).first() is not None
+
+
+def change_status(uow: UnitOfWork, operation_id: str, target: str, actor) -> Operation:
+    """Move the operation on; cancelling it also withdraws its CIA's open version,
+    which closes that version's review."""
+    op = _lock(uow.session, operation_id)
+    if target == domain.AUTHORISED:
+        raise Conflict("Record the authorisation through POST /api/v1/operations/{id}/authorisation.")
+    try:
+        domain.check_operation_transition(
+            op.status, target, cia_approved=has_approved_version(uow.session, op.id))
+    except domain.DomainError as exc:
+        raise Conflict(str(exc)) from None
+    op.status = target
+    op.updated_at = utcnow()
+    uow.session.flush()
+    if target == domain.CANCELLED:
+        cias.withdraw_open_version(uow, op, actor)
+    return op

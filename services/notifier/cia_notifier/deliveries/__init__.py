@@ -1,0 +1,1 @@
+"""Signed webhook delivery: event fan-out, sending, retries, Teams cards, the delivery log."""

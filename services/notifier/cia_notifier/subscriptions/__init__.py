@@ -1,0 +1,1 @@
+"""Webhook subscriptions: their filters, secrets, allowed destinations and HTTP API."""

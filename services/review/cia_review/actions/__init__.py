@@ -1,0 +1,1 @@
+"""Signed one-time action links, the HTML action page and its signed document links."""

@@ -1,0 +1,1 @@
+"""Decisions signed by reviewers' own tooling (Standard Webhooks)."""

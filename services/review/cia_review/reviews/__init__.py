@@ -1,0 +1,1 @@
+"""Review rounds: opening, the approval policy, decisions, reassignment, reminders."""
