@@ -6,6 +6,7 @@ every test gets fresh topics (a unique prefix) and fresh databases.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -135,3 +136,19 @@ def pytest_make_collect_report(collector):
     report = yield
     _skip_fails_under_ci(report)  # a module skipped as a whole
     return report
+
+
+@pytest.fixture
+def broker_control():
+    """Stop and start the run's shared broker (only when infra/test.sh manages it)."""
+    if os.environ.get("CIA_TEST_KAFKA_LOCAL") != "1":
+        if is_ci():
+            pytest.fail("the test broker must be managed by infra/test.sh under CI")
+        pytest.skip("the broker is not managed by infra/test.sh")
+
+    def run(action: str) -> None:
+        subprocess.run(["bash", str(REPO / "infra/kafka.sh"), action], check=True,
+                       stdout=subprocess.DEVNULL, timeout=180)
+
+    yield run
+    run("start")  # leave it running for the rest of the suite

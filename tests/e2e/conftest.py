@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
-from tests.e2e.system import REPO, System
+from tests.e2e.system import System
 from tests.receiver import WebhookReceiver
-from tests.support import is_ci
 
 
 @pytest.fixture
@@ -34,22 +30,6 @@ def make_system(kafka_bootstrap, tmp_path, request):
 def receiver():
     with WebhookReceiver() as r:
         yield r
-
-
-@pytest.fixture
-def broker_control():
-    """Stop and start the run's shared broker (only when infra/test.sh manages it)."""
-    if os.environ.get("CIA_TEST_KAFKA_LOCAL") != "1":
-        if is_ci():
-            pytest.fail("the test broker must be managed by infra/test.sh under CI")
-        pytest.skip("the broker is not managed by infra/test.sh")
-
-    def run(action: str) -> None:
-        subprocess.run(["bash", str(REPO / "infra/kafka.sh"), action], check=True,
-                       stdout=subprocess.DEVNULL, timeout=180)
-
-    yield run
-    run("start")  # leave it running for the rest of the suite
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -15,8 +15,6 @@ a few seconds. docs/latency.md ("After a broker restart") has the measurements.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 
@@ -30,8 +28,7 @@ from cia_common.kafka_clients import ensure_topics, make_producer
 from cia_common.metrics import CONSUMER_RESTARTS
 from cia_common.tables import platform_metadata
 from cia_common.worker import Worker, WorkerSpec
-from tests.conftest import REPO
-from tests.support import is_ci, wait_for
+from tests.support import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
@@ -40,22 +37,6 @@ EVENT_TYPE = "test.ping"
 OUTAGE_S = 25               # > session timeout (10 s) and > the watchdog's 20 s
 RECOVERY_BOUND_S = 15       # kafka-python's default backoff alone can exceed this
 HEARTBEAT_INTERVAL_S = 3    # make_consumer's heartbeat_interval_ms
-
-
-@pytest.fixture
-def broker_control():
-    """Stop and start the run's broker (only when infra/test.sh manages it)."""
-    if os.environ.get("CIA_TEST_KAFKA_LOCAL") != "1":
-        if is_ci():
-            pytest.fail("the test broker must be managed by infra/test.sh under CI")
-        pytest.skip("the broker is not managed by infra/test.sh")
-
-    def run(action: str) -> None:
-        subprocess.run(["bash", str(REPO / "infra/kafka.sh"), action], check=True,
-                       stdout=subprocess.DEVNULL, timeout=180)
-
-    yield run
-    run("start")  # leave it running for the rest of the suite (no-op when it is)
 
 
 class RecordingConsumer(EventConsumer):
