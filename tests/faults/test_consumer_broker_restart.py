@@ -26,6 +26,7 @@ from cia_common.consumer import EventConsumer
 from cia_common.events import CloudEvent
 from cia_common.kafka_clients import ensure_topics, make_producer
 from cia_common.metrics import CONSUMER_RESTARTS
+from cia_common.settings import ServiceSettings
 from cia_common.tables import platform_metadata
 from cia_common.worker import Worker, WorkerSpec
 from tests.support import wait_for
@@ -169,6 +170,6 @@ def test_a_stall_threshold_of_zero_turns_the_watchdog_off(monkeypatch, tmp_path)
     worker.stop()
     thread.join(5)
     assert NeverHeartbeats.made == 1 and restarts() == before
-    assert worker_module.consumer_stall_seconds({"CONSUMER_STALL_SECONDS": 0}) == 0
-    assert worker_module.consumer_stall_seconds({}) == 20.0  # unset: the default
+    assert ServiceSettings.of({"CONSUMER_STALL_SECONDS": 0}).consumer_stall_seconds == 0
+    assert ServiceSettings.of({}).consumer_stall_seconds == 20.0  # unset: the default
     # (tests/unit/test_metrics_worker.py shows a small positive threshold firing.)

@@ -7,7 +7,6 @@ worker's set-up all derive from it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cia_schemas.contracts.base import SOURCES, TOPICS
@@ -73,6 +72,3 @@ class ServiceSettings:
         service's recorder, its own record of each change)."""
         return db.unit_of_work(source=self.source, topic=self.events_topic,
                                recorder=self.recorder)
-
-    def units(self, db: Database) -> Callable[[], UnitOfWork]:
-        return lambda: self.unit_of_work(db)

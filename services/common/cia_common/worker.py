@@ -43,13 +43,6 @@ class ConsumerStalled(RuntimeError):
     """The consumer stopped taking part in its group; it is replaced."""
 
 
-def consumer_stall_seconds(cfg: dict) -> float:
-    """The watchdog's threshold: ``CONSUMER_STALL_SECONDS`` (default 20); 0 or less
-    turns the watchdog off (the consumer then relies on kafka-python alone to
-    rejoin its group, as tests/faults/test_consumer_broker_restart.py shows it does)."""
-    return ServiceSettings.of(cfg).consumer_stall_seconds
-
-
 class Worker:
     def __init__(self, spec: WorkerSpec, cfg: dict):
         self.spec = spec
