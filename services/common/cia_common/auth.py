@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import jwt
@@ -53,6 +55,59 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
         return client
 
 
+class InvalidClaims(jwt.InvalidTokenError):
+    """A genuinely signed token whose claims are not of the shape the services read."""
+
+
+# The narrowest column an actor's sub or name is written to (String(200)): a longer
+# one would fail the write, after the work, rather than at the door.
+MAX_IDENTITY_LENGTH = 200
+TIME_CLAIMS = ("exp", "iat", "nbf")
+
+
+def _identity(value) -> bool:
+    # No control characters (PostgreSQL refuses NUL) and no lone surrogates (not
+    # encodable): either would turn the caller's first write into a 500.
+    return (isinstance(value, str) and 0 < len(value) <= MAX_IDENTITY_LENGTH
+            and value.strip() != ""
+            and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value))
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    """The caller a verified token names; ``InvalidClaims`` unless every claim read has its shape.
+
+    - ``sub``: a non-blank string of at most 200 characters, no control characters.
+    - ``name``: absent, or such a string ("" reads as absent: the sub stands in).
+    - ``roles``: absent (no roles), a list of strings, or one string (one role:
+      some identity providers flatten a single-valued claim). Strings that are not
+      roles of this system are ignored; anything else (a number, ``true``, an
+      object, ``null``, a list holding a non-string) refuses the token.
+    - ``exp``, ``iat``, ``nbf``: finite numbers when present. PyJWT refuses
+      strings, lists and non-finite values but reads ``true`` as 1.
+    """
+    for key in TIME_CLAIMS:
+        if key in claims:
+            value = claims[key]
+            # (an int of any size is finite; math.isfinite would overflow on it)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or (isinstance(value, float) and not math.isfinite(value)):
+                raise InvalidClaims(f"The {key} claim must be a number.")
+    sub = claims.get("sub")
+    if not _identity(sub):
+        raise InvalidClaims("The sub claim must be a non-empty string of at most "
+                            f"{MAX_IDENTITY_LENGTH} characters, without control characters.")
+    name = claims.get("name", "")
+    if name != "" and not _identity(name):
+        raise InvalidClaims("The name claim must be a string of at most "
+                            f"{MAX_IDENTITY_LENGTH} characters, without control characters.")
+    roles = claims.get("roles", [])
+    if isinstance(roles, str):
+        roles = [roles]
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise InvalidClaims("The roles claim must be a list of strings.")
+    return Principal(sub=sub, name=name or sub, roles=tuple(r for r in roles if r in ROLES))
+
+
 def decode_token(token: str, cfg: dict) -> Principal:
     options = {"require": ["exp", "sub"]}
     kwargs = {}
@@ -73,8 +128,4 @@ def decode_token(token: str, cfg: dict) -> Principal:
     else:
         claims = jwt.decode(token, cfg["JWT_SECRET"], algorithms=["HS256"], options=options,
                             **kwargs)
-    roles = claims.get("roles") or []
-    if isinstance(roles, str):
-        roles = [roles]
-    return Principal(sub=str(claims["sub"]), name=str(claims.get("name") or claims["sub"]),
-                     roles=tuple(r for r in roles if r in ROLES))
+    return principal_from_claims(claims)
