@@ -47,7 +47,8 @@ def test_the_rules_unit_tests_pass(promtool):
     tested = set(re.findall(r"alertname: (\w+)", RULE_TESTS.read_text()))
     # At least the outbox, dead-letter and webhook alerts are exercised.
     assert {"CiaOutboxBacklog", "CiaOutboxStuck", "CiaMessageDeadLettered",
-            "CiaDeadLettersPending", "CiaWebhookFailureRatio"} <= tested
+            "CiaDeadLettersPending", "CiaWebhookFailureRatio",
+            "CiaWebhookDeliveryGivenUp"} <= tested
 
 
 def test_a_broken_rule_is_refused(promtool, tmp_path):

@@ -131,3 +131,71 @@ def test_pdf_conversions_are_timed_by_outcome(monkeypatch):
     with pytest.raises(PdfConversionError):
         pdfs.convert(b"docx", {})
     assert (count("ok"), count("failed")) == (ok_before + 1, failed_before + 1)
+
+
+def test_a_workers_known_series_are_exported_at_zero_before_any_event():
+    from cia_common.metrics import DLQ_MESSAGES, start_worker_series
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels)
+
+    service = "zero-test"  # a service of its own: no other test counts under it
+    assert value("cia_dlq_messages_total", service=service,
+                 topic="p.cia.authoring.events.dlq") is None
+    start_worker_series(service, {"cia.submitted": lambda uow, e: None},
+                        ["cia.authoring.events"], lambda name: "p." + name)
+    assert value("cia_dlq_messages_total", service=service,
+                 topic="p.cia.authoring.events.dlq") == 0
+    for outcome in ("handled", "duplicate", "retried", "dead_lettered"):
+        assert value("cia_events_handled_total", service=service, type="cia.submitted",
+                     outcome=outcome) == 0
+    # A type on the topic without a handler can only be ignored.
+    assert value("cia_events_handled_total", service=service, type="cia.created",
+                 outcome="ignored") == 0
+    assert value("cia_events_handled_total", service=service, type="cia.created",
+                 outcome="handled") is None
+    assert value("cia_events_handled_total", service=service, type="unparseable",
+                 outcome="dead_lettered") == 0
+    assert value("cia_consumer_restarts_total", service=service, reason="stalled") == 0
+    assert value("cia_outbox_published_total", service=service) == 0
+    # The first dead letter is then an increase from 0.
+    DLQ_MESSAGES.labels(service, "p.cia.authoring.events.dlq").inc()
+    assert value("cia_dlq_messages_total", service=service,
+                 topic="p.cia.authoring.events.dlq") == 1
+
+
+class _Partitions:
+    """The part of a KafkaConsumer/KafkaAdminClient that KafkaLag.read uses: one
+    topic exists (partition 0, 5 messages, 2 committed), the others do not."""
+
+    def __init__(self, existing: str):
+        from kafka import TopicPartition
+        self.existing, self.tp = existing, TopicPartition(existing, 0)
+
+    def partitions_for_topic(self, name):
+        return {0} if name == self.existing else None
+
+    def list_group_offsets(self, groups):
+        from kafka.structs import OffsetAndMetadata
+        return {group: {self.tp: OffsetAndMetadata(2, "", -1)} for group in groups}
+
+    def end_offsets(self, partitions):
+        return {tp: 5 for tp in partitions}
+
+    def beginning_offsets(self, partitions):
+        return {tp: 0 for tp in partitions}
+
+
+def test_topics_not_created_yet_report_zero_lag_and_zero_dead_letters():
+    from cia_common.metrics import KafkaLag
+
+    cfg = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "TOPIC_PREFIX": "p."}
+    lag = KafkaLag(cfg, "review", lambda: ["cia.authoring.events", "cia.notifier.events"])
+    fake = _Partitions("p.cia.authoring.events")
+    rows, dlq = lag.read(fake, fake)
+    # The existing topic reports what it holds (the positive control), the missing one 0.
+    assert sorted(rows) == [("p.review-worker", "p.cia.authoring.events", 0, 3),
+                            ("p.review-worker", "p.cia.notifier.events", 0, 0)]
+    assert dlq == [("p.cia.review.events.dlq", 0)]
+    dead = _Partitions("p.cia.review.events.dlq")
+    assert lag.read(dead, dead)[1] == [("p.cia.review.events.dlq", 3)]

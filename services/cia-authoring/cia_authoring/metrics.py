@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from cia_common.metrics import age_seconds, gauge, register_service_metrics
+from cia_common.metrics import (PDF_CONVERSION, TIMED_OUTCOMES, age_seconds, count_from_zero,
+                                gauge, register_service_metrics)
 
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents.models import Document
@@ -32,3 +33,5 @@ def register(app) -> None:
         return worker_spec(app.config).subscribe_to
 
     register_service_metrics(app, [pdf_queue_gauges], consumed)
+    # The web converts too (a PDF asked for before the worker made it).
+    count_from_zero(PDF_CONVERSION, [(o,) for o in TIMED_OUTCOMES])

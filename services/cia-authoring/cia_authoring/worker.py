@@ -11,6 +11,7 @@ import functools
 
 from cia_common import worker as common_worker
 from cia_common.config import EVENT_TOPICS
+from cia_common.metrics import PDF_CONVERSION, TIMED_OUTCOMES
 from cia_common.worker import WorkerSpec
 
 from cia_authoring import settings
@@ -38,6 +39,7 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         on_start=[sweep_orphans],
         on_stop=[kill_running],
         recorder=audit.record,
+        zero_series=[(PDF_CONVERSION, [(o,) for o in TIMED_OUTCOMES])],
     )
 
 

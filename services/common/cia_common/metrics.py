@@ -11,6 +11,11 @@ databases and the broker (gauges, read when /metrics is scraped).
   refreshes in a background thread, so a scrape never waits on the broker.
 - :func:`serve_worker_metrics` serves a worker's metrics on its own port
   (``CIA_WORKER_METRICS_BIND``: ``host:port``, ``fd://N`` or ``off``).
+- Every labelled series whose label values are known at start-up (DLQ topics,
+  event types and outcomes, restart reasons, delivery outcomes) is exported at 0
+  from the start (:func:`count_from_zero`, :func:`start_worker_series`, and the
+  gauges above for topics not created yet): the first event is then an increase
+  that ``increase()`` sees, and a dashboard shows 0 rather than "no data".
 
 Metric names are documented in docs/operations.md.
 """
@@ -30,6 +35,8 @@ from prometheus_client import (CollectorRegistry, Counter, Histogram, ProcessCol
                                make_wsgi_app)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import ThreadingWSGIServer
+
+from cia_schemas.contracts import CONTRACTS
 
 from .config import EVENT_TOPICS, topic
 from .tables import outbox
@@ -61,6 +68,42 @@ WEBHOOK_DELIVERIES = Counter(
 PDF_CONVERSION = Histogram(
     "cia_pdf_conversion_seconds", "Time LibreOffice took to convert a DOCX to PDF, by outcome.",
     ["outcome"], buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300), registry=REGISTRY)
+
+
+# The label values known before anything happens.
+CONSUMED_OUTCOMES = ("handled", "duplicate", "retried", "dead_lettered")  # of a handled type
+RESTART_REASONS = ("stalled", "error")
+WEBHOOK_OUTCOMES = ("succeeded", "retrying", "failed", "error")
+TIMED_OUTCOMES = ("ok", "failed")  # of timed()
+
+
+def count_from_zero(metric, label_sets: Iterable[tuple[str, ...]]) -> None:
+    """Create ``metric``'s series for each of ``label_sets`` now, at 0. A series
+    that first appears at 1 has no increase, so an alert on ``increase()`` would
+    miss the first event."""
+    for labels in label_sets:
+        metric.labels(*labels)
+
+
+def start_worker_series(service: str, handlers: dict, subscribe_to: list[str],
+                        prefixed: Callable[[str], str]) -> None:
+    """The worker's own counters at 0: what its relay publishes, and for its
+    consumer each DLQ topic, restart reason, and event type of the topics it reads
+    (from the event contracts) with the outcomes that type can have."""
+    count_from_zero(OUTBOX_PUBLISHED, [(service,)])
+    if not handlers:
+        return  # no consumer
+    count_from_zero(CONSUMER_RESTARTS, [(service, reason) for reason in RESTART_REASONS])
+    count_from_zero(DLQ_MESSAGES, [(service, prefixed(t) + ".dlq") for t in subscribe_to])
+    wanted = set(subscribe_to)
+    types = {c.type for c in CONTRACTS.values() if c.topic in wanted} | (set(handlers) - {"*"})
+    rows = [(service, "unparseable", "dead_lettered")]
+    for event_type in sorted(types):
+        if event_type in handlers or "*" in handlers:
+            rows += [(service, event_type, outcome) for outcome in CONSUMED_OUTCOMES]
+        else:
+            rows.append((service, event_type, "ignored"))
+    count_from_zero(EVENTS_HANDLED, rows)
 
 
 class _Forward:
@@ -211,15 +254,18 @@ class KafkaLag:
     def read(self, admin, consumer) -> tuple[list, list]:
         lag = []
         for group, topics in self.groups().items():
+            seen = set()
             for tp, end, position in _positions(admin, consumer, group, topics):
+                seen.add(tp.topic)
                 lag.append((group, tp.topic, tp.partition, max(end - position, 0)))
-        dlq = []
+            # A topic not created yet holds nothing to consume: 0 on the partition
+            # it will have first, so the series is there (at 0) before any message.
+            lag.extend((group, name, 0, 0) for name in topics if name not in seen)
         dead = dlq_topic(self.cfg, self.service)
+        # The DLQ topic is created by the first dead letter; until then it holds 0.
+        totals: dict[str, int] = {dead: 0}
         for _tp, end, position in _positions(admin, consumer, dlq_group(self.cfg), [dead]):
-            dlq.append((dead, max(end - position, 0)))
-        totals: dict[str, int] = {}
-        for name, count in dlq:
-            totals[name] = totals.get(name, 0) + count
+            totals[dead] += max(end - position, 0)
         return lag, sorted(totals.items())
 
     def collect(self) -> Iterable[Metric]:

@@ -15,7 +15,8 @@ from .db import Database, Recorder, outbox_signal
 from .settings import ServiceSettings
 from .kafka_clients import ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
-from .metrics import CONSUMER_RESTARTS, serve_worker_metrics, worker_metrics_bind
+from .metrics import (CONSUMER_RESTARTS, count_from_zero, serve_worker_metrics,
+                      start_worker_series, worker_metrics_bind)
 from .migrate import upgrade
 from . import outbox_wake, tracing
 from .outbox import publish_pending
@@ -37,6 +38,9 @@ class WorkerSpec:
     on_stop: list[Callable[[], object]] = field(default_factory=list)
     # The service's own record of each change its handlers make (authoring's audit).
     recorder: Recorder | None = None
+    # The service's own labelled metrics and their label values known at start-up
+    # (webhook outcomes): exported at 0 from the start, like the shared counters.
+    zero_series: list[tuple[object, list[tuple[str, ...]]]] = field(default_factory=list)
 
 
 class ConsumerStalled(RuntimeError):
@@ -57,6 +61,11 @@ class Worker:
         self.wake_periodic = threading.Event()
         # Set while a LISTEN connection hears the outbox's commits (PostgreSQL).
         self.outbox_listening = threading.Event()
+        # Before the metrics server starts: its first scrape already has them at 0.
+        start_worker_series(spec.service, spec.handlers, spec.subscribe_to,
+                            self.settings.topic)
+        for metric, label_sets in spec.zero_series:
+            count_from_zero(metric, label_sets)
 
     # One producer per process, created lazily: the broker may be down at start.
     def producer(self):

@@ -5,6 +5,7 @@ sends them, and relays its own events (``subscription.disabled``).
 """
 from __future__ import annotations
 
+from cia_common.metrics import WEBHOOK_DELIVERIES, WEBHOOK_OUTCOMES
 from cia_common.worker import WorkerSpec
 from cia_common.worker import main as run_worker
 
@@ -24,6 +25,7 @@ def build_spec() -> WorkerSpec:
         handlers={"*": fan_out},
         subscribe_to=list(SUBSCRIBED_TOPICS),
         periodic=[DeliveryLoop()],
+        zero_series=[(WEBHOOK_DELIVERIES, [(o,) for o in WEBHOOK_OUTCOMES])],
     )
 
 
