@@ -60,15 +60,16 @@ def test_unknown_fields_are_followed_through_aliases_loops_and_indexes(default):
         "{%p for k in cia.content.engagement_log %}",
         "{{ k.contact_nmae }}",
         "{%p endfor %}",
-        "{{ operation.reference.upper() }} {{ k.anything }}",  # a text method; k out of its loop
+        "{{ operation.reference.upper() }} {{ k.anything }}",  # a method call; k out of its loop
     ), _no_render)
     details = " | ".join(p.detail for p in problems)
     assert "cia.content.deployment.camera_position" in details
     assert "cia.content.risks[].bogus" in details
     assert "cia.content.engagement_log[].contact_nmae" in details
     assert "Unknown variable k" in details  # outside the loop k is not defined
-    assert "upper" not in details
-    assert set(codes(problems)) == {"unknown_variable"}
+    # A method of a value is out of the sandbox's reach: refused as unsafe, by its expression.
+    assert "Unsafe expression operation.reference.upper(…)" in details
+    assert set(codes(problems)) == {"unknown_variable", "unsafe"}
     assert all(p.part == "word/document.xml" and p.paragraph for p in problems)
 
 

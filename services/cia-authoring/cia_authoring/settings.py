@@ -19,6 +19,27 @@
     How collar and warrant numbers are written in this force; a named group
     ``number`` marks what is withheld (else the whole match). Default: the MPS
     forms in ``disclosure.detectors.DEFAULT_COLLAR_PATTERNS``.
+Upload limits (``cia_authoring.uploads``): a legacy document or a Word template is
+read in a child process bounded in time and memory; over a limit it is refused (413,
+or 422 for time) naming the limit, and the web process keeps its memory.
+
+``UPLOAD_PARSE_SECONDS`` (env ``CIA_UPLOAD_PARSE_SECONDS``, default 10)
+    Wall-clock budget for reading one upload (checking, redacting, a page preview).
+``UPLOAD_MAX_EXPANDED_BYTES`` (env ``CIA_UPLOAD_MAX_EXPANDED_BYTES``, default 128 MiB)
+    What the parts of a zip (DOCX) may expand to, together.
+``UPLOAD_MAX_PARTS`` (env ``CIA_UPLOAD_MAX_PARTS``, default 2000)
+    Parts (zip entries) of a DOCX.
+``UPLOAD_MAX_XML_ELEMENTS`` (env ``CIA_UPLOAD_MAX_XML_ELEMENTS``, default 1,000,000)
+    XML elements in any one part of a DOCX.
+``UPLOAD_MAX_PAGES`` (env ``CIA_UPLOAD_MAX_PAGES``, default 2000)
+    Pages of a PDF, as its page tree claims them.
+``UNTRUSTED_MEMORY_MB`` (env ``CIA_UNTRUSTED_MEMORY_MB``, default 768)
+    Memory the child process reading an upload, or rendering a force's template,
+    may map beyond what the service process already maps.
+``TEMPLATE_RENDER_SECONDS`` (env ``CIA_TEMPLATE_RENDER_SECONDS``, default 20)
+    Wall-clock budget of one render with a force's template (a shipped template
+    renders in the process itself).
+
 ``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
     Statistics counts from 1 to this value are shown as suppressed (read in
     ``statistics/service.py``).
@@ -37,6 +58,7 @@ from cia_common.db import Database, UnitOfWork
 from cia_common.settings import ServiceSettings
 from cia_schemas.ranks import rank_level
 
+from cia_authoring import uploads
 from cia_authoring.cias import audit
 
 SERVICE = "authoring"
@@ -53,6 +75,8 @@ def authoring_defaults() -> dict:
         "PDF_RENDER_AHEAD": env.get("CIA_PDF_RENDER_AHEAD", "true").strip().lower()
         in {"1", "true", "yes", "on"},
         "COLLAR_PATTERNS": _patterns(env.get("CIA_COLLAR_PATTERNS")),
+        **{key: float(env.get(f"CIA_{key}") or default) for key, default in uploads.DEFAULTS.items()},
+        "TEMPLATE_RENDER_SECONDS": float(env.get("CIA_TEMPLATE_RENDER_SECONDS") or 20),
     }
 
 

@@ -35,6 +35,10 @@ class PdfRefused(ValueError):
     """A PDF that cannot be redacted: encrypted, corrupt or empty."""
 
 
+class PageLimit(PdfRefused):
+    """A PDF with more pages than the limit allows (or whose page tree claims so)."""
+
+
 @dataclass(frozen=True)
 class Area:
     page: int  # 1-based
@@ -61,7 +65,12 @@ def open_pdf(data: bytes) -> pymupdf.Document:
     if doc.needs_pass or doc.is_encrypted:
         doc.close()
         raise PdfRefused("The PDF is password-protected; remove the password and upload it again.")
-    if doc.page_count == 0:
+    try:
+        empty = doc.page_count == 0
+    except Exception as exc:  # noqa: BLE001 - a page tree MuPDF cannot count
+        doc.close()
+        raise PdfRefused(f"The PDF's page tree is damaged: {_reason(exc)}.") from None
+    if empty:
         doc.close()
         raise PdfRefused("The PDF has no pages.")
     return doc
@@ -204,10 +213,24 @@ def render_page(data: bytes, number: int, dpi: int = 100) -> bytes:
         doc.close()
 
 
-def page_count(data: bytes) -> int:
+def page_count(data: bytes, max_pages: int | None = None) -> int:
+    """The number of pages, each of them loaded: a page tree that claims more pages
+    than it holds, or loops, is refused (``PdfRefused``), as is one over ``max_pages``
+    (``PageLimit``, before any page is loaded)."""
     doc = open_pdf(data)
     try:
-        return doc.page_count
+        try:
+            count = doc.page_count
+            if max_pages is not None and count > max_pages:
+                raise PageLimit(f"The PDF has {count:,} pages (its page tree says so); at most "
+                                f"{max_pages:,} are accepted.")
+            for index in range(count):
+                doc.load_page(index)
+        except PdfRefused:
+            raise
+        except Exception as exc:  # noqa: BLE001 - MuPDF raises its own types for bad trees
+            raise PdfRefused(f"The PDF's page tree is damaged: {_reason(exc)}.") from None
+        return count
     finally:
         doc.close()
 

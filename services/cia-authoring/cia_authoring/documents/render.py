@@ -20,14 +20,19 @@ Context::
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
+import logging
 import re
+import zipfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from docxtpl import DocxTemplate
-from jinja2 import ChainableUndefined, Environment, Undefined
+from jinja2 import TemplateError, Undefined
+
+from cia_common.limits import ChildFailed, LimitExceeded, Limits, run_limited
 
 from cia_schemas.content import (
     IC_CODE_LABELS,
@@ -39,7 +44,11 @@ from cia_schemas.content import (
 )
 from cia_schemas.ranks import RANK_LABELS
 
-TEMPLATE_PATH = Path(__file__).with_name("templates") / "cia.docx"
+from cia_authoring.documents.sandbox import SecurityError, TemplateSandbox
+
+log = logging.getLogger(__name__)
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE_PATH = TEMPLATE_DIR / "cia.docx"
 NOT_PROVIDED = "Not yet provided"
 
 _LABELS: dict[str, str] = {
@@ -255,40 +264,19 @@ FILTERS = {
 }
 
 
-_MAX_CACHED = 64  # a few parts per template file; bounds memory if templates vary
-
-
 def _remember(cache: dict, key: str, make: Callable[[], Any]) -> Any:
     value = cache.get(key)
     if value is None:
         value = make()
-        if len(cache) >= _MAX_CACHED:
+        if len(cache) >= 64:  # a few parts per template file; bounds memory if templates vary
             cache.clear()
         cache[key] = value
     return value
 
 
-class _CompilingOnceEnvironment(Environment):
-    """Compiles each template source once. docxtpl hands the same (patched) XML
-    of the body, header and footer to ``from_string`` on every render, and
-    compiling it costs most of a render; a compiled template renders thread-safely."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._compiled: dict[str, Any] = {}
-
-    def from_string(self, source, globals=None, template_class=None):
-        if globals is not None or template_class is not None or not isinstance(source, str):
-            return super().from_string(source, globals, template_class)
-        return _remember(self._compiled, source,
-                         lambda: super(_CompilingOnceEnvironment, self).from_string(source))
-
-
-def jinja_env() -> Environment:
-    """Autoescaping environment; undefined values chain (missing sections don't crash)."""
-    env = _CompilingOnceEnvironment(autoescape=True, undefined=ChainableUndefined)
-    env.filters.update(FILTERS)
-    return env
+def jinja_env() -> TemplateSandbox:
+    """The sandbox every template renders in, with the document helpers as filters."""
+    return TemplateSandbox(FILTERS)
 
 
 _ENV = jinja_env()
@@ -348,6 +336,78 @@ def _prepare(context: dict) -> dict:
     return ctx
 
 
+class TemplateRenderError(ValueError):
+    """A template that cannot be rendered; the message names the problem, never the
+    template's text or anything of the process."""
+
+
+# The files shipped with the service are ours; anything else is a force's upload
+# (or a configured file) and renders in a child process under limits.
+_SHIPPED = frozenset(hashlib.sha256(p.read_bytes()).hexdigest() for p in TEMPLATE_DIR.glob("*.docx"))
+
+
+def shipped(template: bytes) -> bool:
+    return hashlib.sha256(template).hexdigest() in _SHIPPED
+
+
+def render_limits(cfg: dict | None = None) -> Limits:
+    """``TEMPLATE_RENDER_SECONDS`` and ``UNTRUSTED_MEMORY_MB`` (settings)."""
+    cfg = cfg or {}
+    return Limits(seconds=float(cfg.get("TEMPLATE_RENDER_SECONDS") or 20),
+                  memory_bytes=int(cfg.get("UNTRUSTED_MEMORY_MB") or 768) * 1024 * 1024)
+
+
+def render_template(template: bytes, context: dict, properties: dict[str, str],
+                    limits: Limits | None = None) -> bytes:
+    """Render a DOCX ``template`` with ``context`` in the sandbox; the document's
+    core properties are exactly ``properties`` (title, subject, author, created)
+    and nothing of the template's. An upload renders in a child process within
+    ``limits``; a failure of any kind is a ``TemplateRenderError`` and no document."""
+    if shipped(template):
+        return _render(template, context, properties)
+    try:
+        return run_limited(_render, template, context, properties,
+                           limits=limits or render_limits(), passthrough=(TemplateRenderError,))
+    except LimitExceeded as exc:
+        raise TemplateRenderError(f"Rendering the template was stopped: {exc}.") from None
+    except ChildFailed as exc:
+        log.error("a template render failed (%s)", exc.kind)
+        raise TemplateRenderError(f"The template cannot be rendered ({exc.kind}).") from None
+
+
+def _render(template: bytes, context: dict, properties: dict[str, str]) -> bytes:
+    try:
+        # docxtpl renders a loaded document in place, so each render loads its own
+        # copy; the patched and compiled XML of each part are cached by source.
+        tpl = _Template(io.BytesIO(template))
+        tpl.render(context, jinja_env=_ENV, autoescape=True)
+    except SecurityError:
+        raise TemplateRenderError("The template uses an expression the sandbox refuses: an "
+                                  "attribute or operation outside the documented helpers.") from None
+    except TemplateError as exc:
+        raise TemplateRenderError(f"The template cannot be rendered: {exc.message}") from None
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise TemplateRenderError(f"The template cannot be read ({type(exc).__name__}).") from None
+    _set_properties(tpl.docx.core_properties, properties)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+def _set_properties(cp, properties: dict[str, str]) -> None:
+    author = properties.get("author") or ""
+    cp.author = cp.last_modified_by = author
+    cp.title = properties.get("title") or ""
+    cp.subject = properties.get("subject") or ""
+    cp.comments = cp.keywords = cp.category = cp.content_status = cp.identifier = cp.version = ""
+    cp.language = "en-GB"
+    cp.revision = 1
+    when = _parse_dt(properties.get("created")) or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    cp.created = cp.modified = when.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
 def render_docx(
     context: dict,
     *,
@@ -355,6 +415,7 @@ def render_docx(
     author_label: str,
     template_path: Path | str = TEMPLATE_PATH,
     template: bytes | None = None,
+    limits: Limits | None = None,
 ) -> bytes:
     """Render a CIA template with ``context`` and return the DOCX bytes.
 
@@ -365,31 +426,7 @@ def render_docx(
     free-text properties are carried over from anywhere.
     """
     ctx = _prepare(context)
-    # docxtpl renders a loaded document in place, so each render loads its own
-    # copy; the patched and compiled XML of each part are cached by source.
-    tpl = _Template(io.BytesIO(template) if template is not None else str(template_path))
-    tpl.render(ctx, jinja_env=_ENV, autoescape=True)
-
-    cp = tpl.docx.core_properties
-    cp.author = author_label
-    cp.last_modified_by = author_label
-    cp.title = title
-    cp.subject = "Community Impact Assessment"
-    cp.comments = ""
-    cp.keywords = ""
-    cp.category = ""
-    cp.content_status = ""
-    cp.identifier = ""
-    cp.version = ""
-    cp.language = "en-GB"
-    cp.revision = 1
-    when = _parse_dt(ctx.get("rendered_at")) or datetime.now(timezone.utc)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc).replace(tzinfo=None)
-    cp.created = when
-    cp.modified = when
-
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
+    data = template if template is not None else Path(template_path).read_bytes()
+    return render_template(data, ctx, {"title": title, "author": author_label,
+                                       "subject": "Community Impact Assessment",
+                                       "created": ctx.get("rendered_at")}, limits)

@@ -22,7 +22,7 @@ from cia_authoring.disclosure import model as disclosure_model
 from cia_authoring.disclosure import register
 from cia_authoring.disclosure.docx import scrub_docx
 from cia_authoring.disclosure.rules import Rule
-from cia_authoring.documents.render import render_docx
+from cia_authoring.documents.render import render_docx, render_limits
 from cia_authoring.disclosure.rules import fingerprint as rules_fingerprint
 from cia_authoring.domain import canonical_json, sha256_hex
 from cia_authoring.disclosure.models import PENDING_RELEASE, DisclosureCopy
@@ -90,7 +90,7 @@ def render_full(op: Operation, version: CiaVersion, cfg: dict, template=None) ->
     template = template_for(op, template)
     return render_docx(_context(op, version, version.content, cfg["FORCE_NAME"]),
                        title=_title(op, version, False), author_label=cfg["FORCE_NAME"],
-                       template=template.data)
+                       template=template.data, limits=render_limits(cfg))
 
 
 def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
@@ -107,7 +107,7 @@ def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dic
     template = template_for(op, template)
     data = render_docx(ctx, title=model.redactor.text(_title(op, version, True), "/title"),
                        author_label=model.redactor.text(cfg["FORCE_NAME"], "/author"),
-                       template=template.data)
+                       template=template.data, limits=render_limits(cfg))
     # The whole-document pass runs on every copy, so no template can print a
     # withheld value, not even one it writes into its own fixed text.
     return scrub_docx(data, model.redactor)

@@ -18,16 +18,11 @@ e-mail address withheld, so neither reaches the letter even when quoted.
 """
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
-from docxtpl import DocxTemplate
-import jinja2
-from jinja2 import ChainableUndefined, Environment
 from sqlalchemy.orm import Session
 
 from cia_schemas.disclosure import S40 as CLASS_S40
@@ -35,7 +30,9 @@ from cia_schemas.disclosure import S40 as CLASS_S40
 from cia_authoring.disclosure.model import detectors_for
 from cia_authoring.disclosure.passes import Redactor
 from cia_authoring.disclosure.withheld import WithheldSet
+from cia_authoring.documents import render as rendering
 from cia_authoring.statistics.suppression import MEASURES
+from cia_authoring.templates import fields
 from cia_authoring.templates import service as templates
 from cia_authoring.foi_requests import answers as kinds
 from cia_authoring.foi_requests.models import FoiAnswer, FoiRequest
@@ -95,19 +92,11 @@ def template_path(cfg: dict) -> Path:
     return Path(configured) if configured else DEFAULT_TEMPLATE
 
 
-class TemplateError(ValueError):
-    """The letter template cannot be rendered (a force's template with a broken tag)."""
+# The letter template cannot be rendered (a force's template with a broken tag).
+TemplateError = rendering.TemplateRenderError
 
 
-SAMPLE_CONTEXT = {
-    "force_name": "Force", "reference": "01.FOI.00.000000", "letter_date": "1 January 2026",
-    "received_on": "1 December 2025", "questions": [{"number": 1, "text": "Question"}],
-    "decision": ["Decision"],
-    "exemptions": [{"key": "s21", "title": "Exemption", "paragraphs": ["Reasoning"]}],
-    "answers": [{"number": 1, "lines": ["Answer"], "table": {
-        "rows": [{"group": "IC1", "label": "Label", **{m: "0" for m in MEASURES}}],
-        "total": {m: "0" for m in MEASURES}, "note": "Note"}}],
-}
+SAMPLE_CONTEXT = fields.LETTER_SAMPLE
 
 
 def check_template(cfg: dict) -> None:
@@ -116,7 +105,7 @@ def check_template(cfg: dict) -> None:
     if not path.is_file():
         raise ValueError(f"FOI_RESPONSE_TEMPLATE={str(path)!r} is not a readable DOCX file")
     try:
-        render(path.read_bytes(), SAMPLE_CONTEXT, force_name="Force", reference="check")
+        render(path.read_bytes(), SAMPLE_CONTEXT, force_name="Force", reference="check", cfg=cfg)
     except TemplateError as exc:
         raise ValueError(f"FOI_RESPONSE_TEMPLATE={str(path)!r}: {exc}") from None
 
@@ -305,24 +294,10 @@ def context(req: FoiRequest, res: Resolved, cfg: dict, letter_date: date) -> dic
     }
 
 
-def render(template: bytes, ctx: dict, *, force_name: str, reference: str) -> bytes:
-    try:
-        tpl = DocxTemplate(io.BytesIO(template))
-        # Lenient about names a force's template adds; a broken tag is a TemplateError.
-        env = Environment(autoescape=True, undefined=ChainableUndefined)
-        tpl.render(ctx, jinja_env=env, autoescape=True)
-    except (jinja2.TemplateError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise TemplateError(f"the response letter template cannot be rendered: {exc}") from None
-    # The properties come from us only: a replaced template's author or comments
-    # (a person's name) must not travel with the letter.
-    cp = tpl.docx.core_properties
-    cp.author = cp.last_modified_by = force_name or "FOI"
-    cp.title = f"Response to FOI request {reference}"
-    cp.subject = "Freedom of Information response"
-    cp.comments = cp.keywords = cp.category = cp.content_status = cp.identifier = cp.version = ""
-    now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    cp.created = cp.modified = now
-    cp.revision = 1
-    buf = io.BytesIO()
-    tpl.save(buf)
-    return buf.getvalue()
+def render(template: bytes, ctx: dict, *, force_name: str, reference: str,
+           cfg: dict | None = None) -> bytes:
+    """The letter DOCX. The properties come from us only: a replaced template's
+    author or comments (a person's name) must not travel with the letter."""
+    return rendering.render_template(template, ctx, {
+        "author": force_name or "FOI", "title": f"Response to FOI request {reference}",
+        "subject": "Freedom of Information response"}, rendering.render_limits(cfg))

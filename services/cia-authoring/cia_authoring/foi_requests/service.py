@@ -276,7 +276,8 @@ def render_letter(session: Session, req: FoiRequest, resolved, cfg: dict,
     ctx = letter.context(req, resolved, cfg, letter_date or req.sent_on or today())
     try:
         return letter.render(letter.template_bytes(session, cfg), ctx,
-                             force_name=cfg.get("FORCE_NAME") or "", reference=req.reference)
+                             force_name=cfg.get("FORCE_NAME") or "", reference=req.reference,
+                             cfg=cfg)
     except (letter.TemplateError, OSError) as exc:
         # The force's template, not the request, is at fault: nothing is stored.
         raise Unavailable(f"The response letter cannot be made: {exc}", retry_after=300) from None

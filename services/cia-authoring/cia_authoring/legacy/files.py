@@ -4,8 +4,12 @@ A DOCX is a zip holding ``[Content_Types].xml`` and a WordprocessingML main
 document; a macro-enabled one (``vbaProject``, the macro-enabled content type)
 is refused, as is an encrypted one (an OLE container, which is also what a
 legacy ``.doc`` is). A PDF starts with ``%PDF-`` (within the first kilobyte,
-as readers accept) and must open without a password. A zip that expands past
-``MAX_EXPANDED`` is refused before anything reads it.
+as readers accept) and must open without a password, with a page tree that
+holds the pages it claims and no more than the page limit.
+
+The file is read under the upload limits (``cia_authoring.uploads``): parts,
+expansion and XML elements are counted before any part is parsed, and the
+caller runs ``check`` in a child process bounded in time and memory.
 """
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from cia_authoring import uploads
 from cia_authoring.disclosure import pdf as pdf_redaction
 from cia_authoring.legacy.models import DOCX, PDF
 
-MAX_EXPANDED = 512 * 1024 * 1024
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _MACRO_TYPES = ("application/vnd.ms-word.document.macroEnabled.main+xml",
@@ -39,18 +43,23 @@ class Checked:
     pages: int | None
 
 
-def check(data: bytes) -> Checked:
+def check(data: bytes, limits: uploads.UploadLimits = uploads.UploadLimits()) -> Checked:
+    """The file's format and page count, or ``Refused`` (``uploads.LimitRefused`` for a
+    file over a limit)."""
     if not data:
         raise Refused("The file is empty.")
     if data.startswith(_OLE):
         raise Refused("The file is a password-protected Word document or an old binary .doc; "
                       "save it as an unprotected .docx (or PDF) and upload that.")
     if data.startswith(b"PK"):
+        uploads.check_xml_parts(data, limits)
         _check_docx(data)
         return Checked(DOCX, None)
     if b"%PDF-" in data[:1024]:
         try:
-            return Checked(PDF, pdf_redaction.page_count(data))
+            return Checked(PDF, pdf_redaction.page_count(data, max_pages=limits.max_pages))
+        except pdf_redaction.PageLimit as exc:
+            raise uploads.LimitRefused("UPLOAD_MAX_PAGES", str(exc)) from None
         except pdf_redaction.PdfRefused as exc:
             raise Refused(str(exc)) from None
     raise Refused("The file is neither a Word document (.docx) nor a PDF, whatever its name.")
@@ -60,8 +69,6 @@ def _check_docx(data: bytes) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
-        if sum(i.file_size for i in zf.infolist()) > MAX_EXPANDED:
-            raise Refused("The document expands to more than 512 MiB; it is refused.")
         if "[Content_Types].xml" not in names:
             raise Refused("The file is a zip archive, not a Word document.")
         types = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)

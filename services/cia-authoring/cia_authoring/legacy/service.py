@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from cia_common.db import UnitOfWork
 from cia_common.errors import Conflict, InvalidContent, NotFound, TooLarge, Unavailable
+from cia_common.limits import ChildFailed, LimitExceeded, run_limited
 from cia_schemas.disclosure import EXEMPTIONS
 
+from cia_authoring import uploads
 from cia_authoring.disclosure import pdf as pdf_pass
 from cia_authoring.disclosure import register
 from cia_authoring.disclosure import rules as censor
@@ -90,10 +92,7 @@ def add(uow: UnitOfWork, operation_id: str, *, data: bytes, filename: str, title
     errors = validate_metadata(title, dated)
     if errors:
         raise InvalidContent(errors)
-    try:
-        checked = files.check(data)
-    except files.Refused as exc:
-        raise InvalidContent([{"pointer": "/file", "detail": str(exc)}], str(exc)) from None
+    checked = _limited(cfg, files.check, data, uploads.upload_limits(cfg))
     digest = sha256_hex(data)
     existing = by_sha256(session, digest)
     if existing is not None:
@@ -121,18 +120,11 @@ def _redact(session: Session, doc: LegacyDocument, op: Operation, cfg: dict, *,
             terms: list[LegacyRedaction], areas: list[LegacyRedaction]) -> bool:
     """Make the redacted copy of ``doc``; True when it differs from the stored one."""
     rules = rules_service.applicable(session, op.cia.id if op.cia is not None else None)
-    try:
-        result = redact(doc.format, doc.data, doc.title, cfg, rules=rules,
-                        terms=[Term(t.id, t.text, t.exemption, t.reason) for t in terms],
-                        areas=[pdf_pass.Area(a.page, tuple(a.rect), a.exemption, a.reason, a.id)
-                               for a in areas],
-                        register=register.names(session))
-    except pdf_pass.PdfRefused as exc:
-        raise InvalidContent([{"pointer": "/file", "detail": str(exc)}], str(exc)) from None
-    except Exception:  # noqa: BLE001 - a file the libraries cannot take is the file's fault
-        log.exception("redacting legacy document %s failed", doc.id)
-        detail = "The document could not be redacted: it is damaged or uses features that cannot be read."
-        raise InvalidContent([{"pointer": "/file", "detail": detail}], detail) from None
+    result = _limited(cfg, redact, doc.format, doc.data, doc.title, cfg, rules=rules,
+                      terms=[Term(t.id, t.text, t.exemption, t.reason) for t in terms],
+                      areas=[pdf_pass.Area(a.page, tuple(a.rect), a.exemption, a.reason, a.id)
+                             for a in areas],
+                      register=register.names(session), document_id=doc.id)
     digest = sha256_hex(result.data)
     changed = digest != doc.redacted_sha256
     if changed:
@@ -145,6 +137,25 @@ def _redact(session: Session, doc: LegacyDocument, op: Operation, cfg: dict, *,
     doc.scan_pages = result.scan_pages
     register.add(session, doc.id, result.withheld_names)
     return changed
+
+
+def _limited(cfg: dict, fn, *args, document_id: str | None = None,
+             passthrough: tuple[type[Exception], ...] = (), **kwargs):
+    """``fn`` over an uploaded file, in a child process within the upload limits; a
+    file it cannot take is answered 413 or 422 naming why, never a 500."""
+    try:
+        return run_limited(fn, *args, limits=uploads.upload_limits(cfg).process,
+                           passthrough=(files.Refused, pdf_pass.PdfRefused, uploads.LimitRefused,
+                                        *passthrough), **kwargs)
+    except (uploads.LimitRefused, LimitExceeded) as exc:
+        raise uploads.refusal(exc) from None
+    except (files.Refused, pdf_pass.PdfRefused) as exc:
+        raise InvalidContent([{"pointer": "/file", "detail": str(exc)}], str(exc)) from None
+    except ChildFailed as exc:
+        log.error("reading legacy document %s failed (%s)", document_id or "(new)", exc.kind)
+        detail = ("The document could not be redacted: it is damaged or uses features that "
+                  "cannot be read.")
+        raise InvalidContent([{"pointer": "/file", "detail": detail}], detail) from None
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -306,7 +317,8 @@ def redacted_pdf(sessions, unit_of_work, document_id: str, cfg: dict) -> tuple[b
 def preview(unit_of_work, sessions, document_id: str, number: int, cfg: dict) -> bytes:
     data, _ = redacted_pdf(sessions, unit_of_work, document_id, cfg)
     try:
-        png = pdf_pass.render_page(data, number)
+        png = _limited(cfg, pdf_pass.render_page, data, number, document_id=document_id,
+                       passthrough=(IndexError,))
     except IndexError:
         raise NotFound(f"Page {number} of legacy document {document_id}") from None
     with unit_of_work() as uow:

@@ -16,8 +16,10 @@ from typing import Any
 
 from marshmallow import Schema, fields as ma
 
-from cia_schemas.content import SECTION_TITLES, CiaContentSchema
+from cia_schemas.content import SECTION_TITLES, CiaContentSchema, IcBreakdownSchema
 from cia_schemas.disclosure import DISCLOSURE_KEY, OPEN
+
+from cia_authoring.documents.sandbox import SAFE_FILTERS
 
 EXAMPLE_PATH = Path(__file__).with_name("example-cia.json")
 
@@ -136,6 +138,53 @@ def context_tree() -> Var:
                              "document: test it with `redaction_log is defined`).",
                              item=log_item, only_in="disclosure"),
     })
+
+
+# -- the FOI response letter -------------------------------------------------------------
+# Declared here, where the templates feature checks uploads against it; the letter
+# (foi_requests.letter) builds its context to this shape.
+MEASURES = tuple(n for n in IcBreakdownSchema().fields if n != "ic_code")
+LETTER_SAMPLE = {
+    "force_name": "Force", "reference": "01.FOI.00.000000", "letter_date": "1 January 2026",
+    "received_on": "1 December 2025", "questions": [{"number": 1, "text": "Question"}],
+    "decision": ["Decision"],
+    "exemptions": [{"key": "s21", "title": "Exemption", "paragraphs": ["Reasoning"]}],
+    "answers": [{"number": 1, "lines": ["Answer"], "table": {
+        "rows": [{"group": "IC1", "label": "Label", **{m: "0" for m in MEASURES}}],
+        "total": {m: "0" for m in MEASURES}, "note": "Note"}}],
+}
+_LETTER_DESCRIPTIONS = {
+    "force_name": "The force's name (setting FORCE_NAME).",
+    "reference": "The FOI request's reference.",
+    "letter_date": "The date of the letter, written out.",
+    "received_on": "The date the request was received, written out.",
+    "questions": "The questions asked: number and text.",
+    "decision": "The paragraphs of the decision.",
+    "exemptions": "The exemptions applied: key, title and paragraphs of reasoning.",
+    "answers": "The answers: number, lines, and for statistics a table (rows, total, note).",
+}
+
+
+def _sample_var(path: str, value: Any, description: str = "") -> Var:
+    if isinstance(value, dict):
+        return Var(path, OBJECT, description, children={
+            k: _sample_var(f"{path}.{k}" if path else k, v) for k, v in value.items()})
+    if isinstance(value, list):
+        return Var(path, LIST, description, item=_sample_var(path + "[]", value[0]))
+    return Var(path, {int: INTEGER, float: NUMBER, bool: BOOLEAN}.get(type(value), TEXT),
+               description)
+
+
+@functools.cache
+def letter_tree() -> Var:
+    """The render context of the FOI response letter."""
+    return Var("", OBJECT, "The render context.", children={
+        k: _sample_var(k, v, _LETTER_DESCRIPTIONS.get(k, "")) for k, v in LETTER_SAMPLE.items()})
+
+
+def tree(kind: str) -> Var:
+    """The render context of a kind of template."""
+    return letter_tree() if kind == "foi-response" else context_tree()
 
 
 def context_names() -> set[str]:
@@ -265,14 +314,24 @@ def guide(kind: str) -> dict:
 
 
 def _letter_guide() -> dict:
-    """The FOI letter's context, from its sample case (top-level names only)."""
-    from cia_authoring.foi_requests.letter import SAMPLE_CONTEXT
-    types = {str: TEXT, int: INTEGER, float: NUMBER, bool: BOOLEAN, list: LIST, dict: OBJECT}
-    return {"kind": "foi-response", "loops": [], "helpers": [], "rules": RULES[:2],
-            "variables": [{"name": name, "type": types.get(type(value), TEXT), "description": "",
-                           "section": None, "disclosure": OPEN, "only_in": None,
-                           "example": value if not isinstance(value, (list, dict)) else None}
-                          for name, value in SAMPLE_CONTEXT.items()]}
+    """The FOI letter's context, every variable of it."""
+    variables = [{"name": v.path, "type": v.type, "description": v.description, "section": None,
+                  "disclosure": OPEN, "only_in": None,
+                  "example": None if v.type in (OBJECT, LIST) else _letter_example(v.path)}
+                 for v in _walk(letter_tree())]
+    return {"kind": "foi-response", "loops": [], "helpers": helpers(),
+            "rules": [*RULES[:2], *RULES[-2:]],
+            "variables": variables}
+
+
+def _letter_example(path: str) -> Any:
+    node: Any = LETTER_SAMPLE
+    for part in path.replace("[]", ".[]").split("."):
+        if part == "[]":
+            node = node[0]
+        elif part:
+            node = node[part]
+    return node
 
 
 RULES = [
@@ -288,6 +347,15 @@ RULES = [
     "Uploads are checked before they are kept: every variable must be one listed here, the "
     "template must parse and must render the example CIA; macro-enabled files and files with "
     "comments (they would be copied into every document) are refused.",
+    "Templates render in a sandbox: a tag reads the variables listed here (their fields by name "
+    "or index, and loop.index, loop.first, loop.last …) and formats them with the helpers. "
+    "Calls, attributes of anything else, keys computed in the template, and the include, "
+    "extends, import, macro, call, block and autoescape tags are refused at upload, naming the "
+    "expression. Besides the helpers, the filters " + ", ".join(f"`{f}`" for f in SAFE_FILTERS) +
+    " and Jinja's comparison tests (`defined`, `none`, `number`, `eq` …) are available.",
+    "A template uploaded by a force renders in a process of its own, stopped after "
+    "CIA_TEMPLATE_RENDER_SECONDS (20 s) or CIA_UNTRUSTED_MEMORY_MB (768 MiB); a render that "
+    "fails produces no document.",
 ]
 
 

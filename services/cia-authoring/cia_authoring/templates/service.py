@@ -23,8 +23,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_common.errors import Conflict, InvalidContent, NotFound
+from cia_common.limits import ChildFailed, LimitExceeded, run_limited
 
+from cia_authoring.documents import render
 from cia_authoring.documents import service as rendering
+from cia_authoring import uploads
 from cia_authoring.domain import sha256_hex
 from cia_common.events import utcnow
 from cia_authoring.templates import fields, validate
@@ -146,19 +149,14 @@ def _example_operation():
     return SimpleNamespace(**op)
 
 
-def _letter():
-    from cia_authoring.foi_requests import letter  # the FOI letter renders through its own module
-    return letter
-
-
 def render_example(kind: str, data: bytes, cfg: dict, *, disclosure: bool = False) -> bytes:
     """The example rendered with template ``data``: for a CIA the full document, or
     the disclosure copy (redacted context and the whole-document pass); for an FOI
     letter, the letter's sample case."""
     if kind == FOI_RESPONSE:
-        letter = _letter()
-        return letter.render(data, letter.SAMPLE_CONTEXT, force_name=cfg["FORCE_NAME"],
-                             reference=letter.SAMPLE_CONTEXT["reference"])
+        return render.render_template(data, fields.LETTER_SAMPLE, {
+            "author": cfg["FORCE_NAME"], "title": "Response letter (example)"},
+            render.render_limits(cfg))
     op, version = _example_operation(), _example_version()
     template = Template(kind, -1, sha256_hex(data), data)
     if not disclosure:
@@ -167,19 +165,29 @@ def render_example(kind: str, data: bytes, cfg: dict, *, disclosure: bool = Fals
     return rendering.render_disclosure_context(op, version, ctx, model, cfg, template=template)
 
 
-def check(kind: str, data: bytes, cfg: dict) -> None:
-    """Raise ``InvalidContent`` (422) naming every problem of the template ``data``."""
-    def both(d: bytes) -> None:
-        render_example(kind, d, cfg)
-        render_example(kind, d, cfg, disclosure=True)
+def _checked(data: bytes, example, known: dict, limits: uploads.UploadLimits) -> list:
+    uploads.check_xml_parts(data, limits)  # before anything builds a tree of a part
+    return validate.check(data, example, known)
 
-    if kind == CIA:
-        problems = validate.check(data, both)
-    else:
-        # The letter's context is its own: its top-level names, not followed further.
-        names = set(_letter().SAMPLE_CONTEXT) | {"force_name", "reference"}
-        problems = validate.check(data, lambda d: render_example(kind, d, cfg),
-                                  known=dict.fromkeys(names, validate.UNKNOWN))
+
+def check(kind: str, data: bytes, cfg: dict) -> None:
+    """Raise ``InvalidContent`` (422) naming every problem of the template ``data``,
+    or ``TooLarge`` (413) for a file over the upload limits. The file is read in a
+    child process under the upload limits (time and memory)."""
+    def example(d: bytes) -> None:
+        render_example(kind, d, cfg)
+        if kind == CIA:
+            render_example(kind, d, cfg, disclosure=True)
+
+    limits = uploads.upload_limits(cfg)
+    try:
+        uploads.check_package(data, limits)
+        problems = run_limited(_checked, data, example, dict(fields.tree(kind).children), limits,
+                               limits=limits.process, passthrough=(uploads.LimitRefused,))
+    except (uploads.LimitRefused, LimitExceeded) as exc:
+        raise uploads.refusal(exc) from None
+    except ChildFailed as exc:
+        problems = [validate.Problem("not_docx", f"The Word document cannot be read ({exc.kind}).")]
     if problems:
         raise InvalidContent([p.as_error() for p in problems],
                              detail=f"The {kind} template cannot be used: "

@@ -38,7 +38,7 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 @dataclass(frozen=True)
 class Problem:
-    code: str  # not_docx | macro_enabled | comments | syntax | unknown_variable | unknown_filter | render
+    code: str  # not_docx | macro_enabled | comments | syntax | unknown_variable | unknown_filter | unsafe | render | limit
     detail: str
     part: str | None = None
     paragraph: int | None = None
@@ -164,7 +164,44 @@ def _path_of(node) -> tuple[nodes.Node, list[str]] | None:
     return node, list(reversed(attrs))
 
 
+LOOP = _Unknown()  # the ``loop`` of a for loop
+LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "first", "last",
+                             "length", "depth", "depth0", "previtem", "nextitem"})
+# Tags that reach other templates or change how output is escaped: none is needed to
+# lay out a document, and each is a way around the sandbox's rules.
+_REFUSED_TAGS = {nodes.Include: "include", nodes.Extends: "extends", nodes.Import: "import",
+                 nodes.FromImport: "from … import", nodes.Macro: "macro",
+                 nodes.CallBlock: "call", nodes.Block: "block",
+                 nodes.ScopedEvalContextModifier: "autoescape",
+                 nodes.EvalContextModifier: "autoescape"}
+_UNSAFE_HINT = ("templates read the variables of the render context and format them with the "
+                "helpers; see GET /api/v1/templates/{kind}/fields.")
+
+
+def _expr(node) -> str:
+    """An expression written back roughly as the author wrote it (for messages)."""
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Const):
+        return repr(node.value)
+    if isinstance(node, nodes.Getattr):
+        return f"{_expr(node.node)}.{node.attr}"
+    if isinstance(node, nodes.Getitem):
+        return f"{_expr(node.node)}[{_expr(node.arg)}]"
+    if isinstance(node, nodes.Call):
+        return f"{_expr(node.node)}(…)"
+    if isinstance(node, nodes.Filter):
+        return f"{_expr(node.node) if node.node is not None else '…'} | {node.name}"
+    return "…"
+
+
 class _VariableCheck:
+    """Follows every expression of a part through the render context. Only what the
+    context holds may be read: its variables (and their fields, by name or index),
+    names the template sets, loop variables and ``loop``'s counters. Attributes of
+    anything else, keys computed in the template, calls and the tags in
+    ``_REFUSED_TAGS`` are refused as unsafe, naming the expression."""
+
     def __init__(self, part: _Part, env, undeclared: set[str]):
         self.part = part
         self.env = env
@@ -178,6 +215,12 @@ class _VariableCheck:
         self._report("unknown_variable", f"Unknown variable {name}: not in the render context; "
                                          "see GET /api/v1/templates/{kind}/fields.", lineno, name)
 
+    def _unsafe(self, node, why: str) -> _Unknown:
+        text = _expr(node)
+        self._report("unsafe", f"Unsafe expression {text}: {why}; {_UNSAFE_HINT}",
+                     node.lineno, "unsafe:" + text)
+        return UNKNOWN
+
     def _report(self, code: str, detail: str, lineno: int | None, key: str) -> None:
         if (key, lineno) in self._seen:
             return
@@ -188,47 +231,66 @@ class _VariableCheck:
     def resolve(self, node, scope: dict):
         """The context variable an expression denotes (a ``fields.Var``) or UNKNOWN."""
         if isinstance(node, nodes.Name):
-            if node.name not in scope and node.name in self.undeclared:
+            if node.name not in scope:
                 self._unknown_name(node.name, node.lineno)
             return scope.get(node.name, UNKNOWN)
+        if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Slice):
+            self.resolve(node.node, scope)  # a slice of a text or list: still text or a list
+            self.visit(node.arg, scope)
+            return UNKNOWN
         if isinstance(node, (nodes.Getattr, nodes.Getitem)):
-            found = _path_of(node)
-            if found is None:
-                self.visit(node, scope)
-                return UNKNOWN
-            root, attrs = found
-            var = self.resolve(root, scope) if isinstance(root, nodes.Name) else UNKNOWN
-            if not isinstance(root, nodes.Name):
-                self.visit(root, scope)
-            written = (root.name if isinstance(root, nodes.Name) else "…")
-            for attr in attrs:
-                if not isinstance(var, fields.Var):
-                    return UNKNOWN
-                if attr == "[]":
-                    var = var.item or UNKNOWN
-                elif var.type == fields.OBJECT:
-                    child = var.child(attr)
-                    if child is None:
-                        full = f"{var.path}.{attr}" if var.path else attr
-                        self._report("unknown_variable",
-                                     f"Unknown variable {written}.{attr}"
-                                     + ("" if written.startswith(var.path or "\0") else f" ({full})")
-                                     + ": not in the "
-                                     "render context; see GET /api/v1/templates/{kind}/fields.",
-                                     node.lineno, full)
-                        return UNKNOWN
-                    var = child
-                else:
-                    return UNKNOWN  # e.g. a method of a text value
-                written += attr if attr == "[]" else "." + attr
-            return var
+            return self._resolve_path(node, scope)
         if isinstance(node, nodes.Filter):
             inner = self.resolve(node.node, scope) if node.node is not None else UNKNOWN
             self._visit_args(node, scope)
             self._check_filter(node)
             return inner if node.name == "rows" else UNKNOWN
+        if isinstance(node, nodes.Call):
+            return self._unsafe(node, "calls are not available")
         self.visit(node, scope)
         return UNKNOWN
+
+    def _resolve_path(self, node, scope: dict):
+        found = _path_of(node)
+        if found is None:
+            return self._unsafe(node, "a key computed in the template")
+        root, attrs = found
+        hidden = next((a for a in attrs if a.startswith("_")), None)
+        if hidden is not None:
+            return self._unsafe(node, f"{hidden} is not a variable of the render context")
+        if not isinstance(root, nodes.Name):
+            return self._unsafe(node, "attributes of a literal, a call or a helper's result "
+                                      "are not available")
+        var = self.resolve(root, scope)
+        if root.name not in scope:
+            return UNKNOWN  # reported as an unknown variable
+        if var is LOOP:
+            if len(attrs) != 1 or attrs[0] not in LOOP_ATTRIBUTES:
+                return self._unsafe(node, "loop offers only its counters (" +
+                                    ", ".join(sorted(LOOP_ATTRIBUTES)) + ")")
+            return UNKNOWN
+        written = root.name
+        for attr in attrs:
+            if not isinstance(var, fields.Var):
+                return self._unsafe(node, "only the fields of context variables can be read")
+            if attr == "[]" and var.type == fields.LIST:
+                var = var.item or UNKNOWN
+            elif attr != "[]" and var.type == fields.OBJECT:
+                child = var.child(attr)
+                if child is None:
+                    full = f"{var.path}.{attr}" if var.path else attr
+                    self._report("unknown_variable",
+                                 f"Unknown variable {written}.{attr}"
+                                 + ("" if written.startswith(var.path or "\0") else f" ({full})")
+                                 + ": not in the "
+                                 "render context; see GET /api/v1/templates/{kind}/fields.",
+                                 node.lineno, full)
+                    return UNKNOWN
+                var = child
+            else:
+                return self._unsafe(node, f"{written} is a {var.type}, with no field {attr}")
+            written += attr if attr == "[]" else "." + attr
+        return var
 
     def _visit_args(self, node, scope) -> None:
         for arg in [*node.args, *(k.value for k in node.kwargs)]:
@@ -249,14 +311,21 @@ class _VariableCheck:
         elif isinstance(target, nodes.Tuple):
             for item in target.items:
                 self._bind(item, UNKNOWN, scope)
+        else:  # {% set x.y = … %}: a namespace attribute
+            self._unsafe(target, "only plain names can be set")
 
     def visit(self, node, scope: dict) -> None:
+        refused = _REFUSED_TAGS.get(type(node))
+        if refused is not None:
+            self._report("unsafe", f"The {{% {refused} %}} tag is not available in templates; "
+                                   f"{_UNSAFE_HINT}", node.lineno, "tag:" + refused)
+            return
         if isinstance(node, nodes.For):
             iterable = self.resolve(node.iter, scope)
             inner = dict(scope)
             item = iterable.item if isinstance(iterable, fields.Var) and iterable.item else UNKNOWN
             self._bind(node.target, item, inner)
-            inner["loop"] = UNKNOWN
+            inner["loop"] = LOOP
             if node.test is not None:
                 self.resolve(node.test, inner)
             for child in node.body:
@@ -265,7 +334,24 @@ class _VariableCheck:
                 self.visit(child, scope)
         elif isinstance(node, nodes.Assign):
             self._bind(node.target, self.resolve(node.node, scope), scope)
-        elif isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        elif isinstance(node, nodes.AssignBlock):
+            for child in node.body:
+                self.visit(child, scope)
+            if node.filter is not None:
+                self.resolve(node.filter, scope)
+            self._bind(node.target, UNKNOWN, scope)
+        elif isinstance(node, nodes.With):
+            inner = dict(scope)
+            for target, value in zip(node.targets, node.values):
+                self._bind(target, self.resolve(value, scope), inner)
+            for child in node.body:
+                self.visit(child, inner)
+        elif isinstance(node, nodes.FilterBlock):
+            self.resolve(node.filter, scope)
+            for child in node.body:
+                self.visit(child, scope)
+        elif isinstance(node, (nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Filter,
+                               nodes.Call)):
             self.resolve(node, scope)
         elif isinstance(node, nodes.Test):
             if node.name not in self.env.tests:
@@ -327,10 +413,12 @@ def check(data: bytes, render_example, known: dict | None = None) -> list[Proble
         return problems
     try:
         render_example(data)
+    except render.TemplateRenderError as exc:
+        return [Problem("render", f"Rendering the example failed: {exc}")]
     except TemplateError as exc:
         return [Problem("render", "Rendering the example failed: "
                                   f"{exc.message or type(exc).__name__}")]
     except Exception as exc:  # noqa: BLE001 - whatever breaks, the upload is refused, not a 500
-        return [Problem("render", "Rendering the example failed: "
-                                  f"{type(exc).__name__}: {str(exc)[:300]}")]
+        # The kind only: a message could carry the process's internals.
+        return [Problem("render", f"Rendering the example failed ({type(exc).__name__}).")]
     return []
