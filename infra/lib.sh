@@ -97,9 +97,11 @@ stop_started_postgres() {
 }
 
 # Debian packages the system needs beside Python: LibreOffice converts DOCX to
-# PDF, Chromium drives the browser tests, prometheus brings promtool, which
-# checks and unit-tests the alert rules. Installed when missing (as root).
-CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-dejavu-core fonts-liberation2 chromium prometheus)
+# PDF (Writer) and, in a test, opens every CSV export as a spreadsheet (Calc),
+# Chromium drives the browser tests, prometheus brings promtool, which checks
+# and unit-tests the alert rules. Installed when missing (as root).
+CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-dejavu-core fonts-liberation2
+                     chromium prometheus)
 
 ensure_debian_packages() {
     local missing=() pkg

@@ -31,7 +31,6 @@ FOI officer has released it again. Released legacy documents
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import zipfile
@@ -44,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from cia_common.events import isoformat
 
+from cia_authoring import cells
 from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.documents.models import Document
@@ -152,8 +152,10 @@ def released_legacy(session: Session, start_from: datetime | None = None,
 
 
 def _safe_name(text: str) -> str:
-    # A marker in a reference must not make a path inside the zip.
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:120] or "redacted"
+    # A marker in a reference must not make a path inside the zip, nor a name that a
+    # spreadsheet listing the zip would take for a formula (``cells.file_name``).
+    return cells.file_name("".join(c if c.isalnum() or c in "-_." else "_"
+                                   for c in text)[:120]) or "redacted"
 
 
 class _Pipe:
@@ -177,7 +179,7 @@ class _Pipe:
 
 def _csv(rows: list[dict], columns) -> bytes:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    writer = cells.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue().encode("utf-8")
@@ -204,7 +206,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
     now = datetime.now(timezone.utc)
     # The index grows as CSV text (a few hundred bytes a file), not as row objects.
     index = io.StringIO()
-    index_writer = csv.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
+    index_writer = cells.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
     index_writer.writeheader()
     with zipfile.ZipFile(pipe, "w", allowZip64=True) as zf:
         readme = (

@@ -2,7 +2,6 @@
 copy, its DOCX or PDF, its redaction log (JSON or CSV), release, bundles."""
 from __future__ import annotations
 
-import csv
 import io
 import logging
 
@@ -13,6 +12,7 @@ from cia_common.web.problems import Problem
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 from cia_common.web import db
 
+from cia_authoring import cells
 from cia_authoring.disclosure import service as disclosures
 from cia_authoring.documents import pdfs
 from cia_authoring.documents import service as rendering
@@ -177,7 +177,7 @@ def get_redaction_log(query, cia_id, number):
     if media != CSV:
         return rows
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(bundle.LOG_COLUMNS))
+    writer = cells.DictWriter(buf, fieldnames=list(bundle.LOG_COLUMNS))
     writer.writeheader()
     writer.writerows(rows)
     return Response(buf.getvalue(), mimetype=CSV, headers={

@@ -2,7 +2,6 @@
 their redaction, previews and release. Thin views over ``service``."""
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Flask, Response, request
@@ -14,6 +13,7 @@ from cia_common.web import db
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
 from cia_schemas.errors import ProblemSchema
+from cia_authoring import cells
 from cia_authoring.disclosure.bundle import LOG_COLUMNS
 from cia_authoring.disclosure.copies import log_rows
 from cia_authoring.disclosure.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
@@ -207,7 +207,7 @@ def get_redaction_log(query, document_id):
     if media != CSV:
         return rows
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(LOG_COLUMNS))
+    writer = cells.DictWriter(buf, fieldnames=list(LOG_COLUMNS))
     writer.writeheader()
     writer.writerows(rows)
     return Response(buf.getvalue(), mimetype=CSV, headers={

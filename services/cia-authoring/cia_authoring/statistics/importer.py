@@ -19,6 +19,10 @@ figure out. Imported records are marked: an ``imported_deployments`` row naming
 the source, the CIA's author "Imported from <source>", and a ``cia.imported``
 audit entry. Without a reference in the file, one is allocated for the year of
 the deployment from LFR-YYYY-9999 downwards (clear of the numbers planners use).
+
+A cell the export quoted so that a spreadsheet takes it for text (``'=…``; the
+rule is in ``cells``) is read without that quote: an export imported again
+gives back the original text.
 """
 from __future__ import annotations
 
@@ -33,6 +37,7 @@ import sqlalchemy as sa
 from cia_common.db import DomainEvent, UnitOfWork
 
 from cia_authoring import domain
+from cia_authoring.cells import unquote
 from cia_authoring.cias import audit
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.operations.models import Operation
@@ -152,7 +157,8 @@ def lines_of(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
 def read_lines(lines: Iterable[tuple[int, list[str]]], *, strict: bool = False) -> Parsed:
     """Parse and check every row of a grid."""
     parsed = Parsed()
-    it = iter(lines)
+    # The quote the export puts in front of a formula-like text is not part of it.
+    it = ((line, [unquote(c) for c in row]) for line, row in lines)
     header_line, names = 1, None
     for header_line, cells in it:
         if any(c.strip() for c in cells):

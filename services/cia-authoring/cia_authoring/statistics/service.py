@@ -22,7 +22,6 @@ never counted as 0.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from sqlalchemy.orm import Session
 from cia_common.events import isoformat
 from cia_schemas.content import IC_CODE_LABELS, IC_CODES, derived_duration_minutes
 
-from cia_authoring import domain
+from cia_authoring import cells, domain
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.operations.models import Operation
 from cia_authoring.disclosure import register
@@ -218,7 +217,7 @@ def alerts_csv(result: dict) -> str:
     if "not_recorded" in result:
         buf.write("# Deployments without a figure (not recorded, not counted): " + ", ".join(
             f"{m} {result['not_recorded'][m]}" for m in result["measures"]) + "\n")
-    writer = csv.writer(buf)
+    writer = cells.writer(buf)
     writer.writerow([result["group_by"], "label", *result["measures"]])
     for row in result["rows"]:
         writer.writerow([row["group"], row["label"], *(_text(row[m]) for m in result["measures"])])
@@ -258,7 +257,7 @@ def deployments_csv(session: Session, start_from: datetime | None = None,
     """The deployment grid, the layout ``cia import-deployments`` reads back; a figure
     not recorded is a blank cell."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(grid.COLUMNS))
+    writer = cells.DictWriter(buf, fieldnames=list(grid.COLUMNS))
     writer.writeheader()
     for _rec, row in deployment_rows(session, start_from, start_to, detectors):
         writer.writerow(row)
