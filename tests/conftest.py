@@ -5,8 +5,12 @@ every test gets fresh topics (a unique prefix) and fresh databases.
 """
 from __future__ import annotations
 
+import atexit
+import importlib
 import os
+import shutil
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from cia_common.config import LOCAL_JWT_SECRET
+from cia_common.migrate import upgrade
 
 from tests.support import is_ci
 
@@ -33,34 +38,94 @@ os.environ.setdefault("CIA_JWT_SECRET", LOCAL_JWT_SECRET)
 os.environ.setdefault("CIA_REVIEWERS", ",".join(f"reviewer-{n}" for n in range(1, 10)))
 
 
-def _new_pg_database(name: str) -> str:
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+# Each test gets databases of its own, cloned from one migrated template per service
+# (PostgreSQL's CREATE DATABASE … TEMPLATE, a copied SQLite file) instead of running
+# every migration again: the migrations themselves are tested from scratch where a
+# test asks for an empty database (``migrated=False``) and in test_migrations.
+SERVICE_MIGRATIONS = {
+    "authoring": "cia_authoring.app",
+    "review": "cia_review.app",
+    "notifier": "cia_notifier.app",
+}
+_RUN = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
+_TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="cia-db-templates-"))
+_templates: dict[tuple[str, str], str] = {}
+
+
+def _migrations(service: str) -> str:
+    return importlib.import_module(SERVICE_MIGRATIONS[service]).MIGRATIONS
+
+
+def _admin() -> sa.Engine:
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
+def _new_pg_database(name: str, template: str | None = None) -> str:
+    admin = _admin()
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"{clause}'))
     admin.dispose()
     return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _drop_pg_database(name: str) -> None:
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    admin = _admin()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
+def _template(backend: str, service: str) -> str:
+    """The migrated template of ``service`` (a database name or a file path), made
+    once per test process."""
+    key = (backend, service)
+    if key not in _templates:
+        if backend == "sqlite":
+            path = _TEMPLATE_DIR / f"{service}.db"
+            upgrade(f"sqlite:///{path}", _migrations(service))
+            _templates[key] = str(path)
+        else:
+            name = f"tpl_{service}_{_RUN}"
+            upgrade(_new_pg_database(name), _migrations(service))
+            _templates[key] = name  # the upgrade's engine is disposed: no connection left
+    return _templates[key]
+
+
+@atexit.register
+def _drop_templates() -> None:
+    for (backend, _service), name in _templates.items():
+        if backend == "postgresql":
+            try:
+                _drop_pg_database(name)
+            except Exception:  # noqa: BLE001 - best effort; the test cluster is throwaway
+                pass
+    shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
+
+
+def _service_of(label: str) -> str | None:
+    return next((s for s in SERVICE_MIGRATIONS if label.endswith(s)), None)
+
+
 class DatabaseFactory:
-    """Makes fresh, empty databases of one backend for a test."""
+    """Makes fresh databases of one backend for a test: migrated for the service
+    ``label`` names (or ``service``), empty when none or ``migrated=False``."""
 
     def __init__(self, backend: str, tmp_path: Path):
         self.backend = backend
         self.tmp_path = tmp_path
         self.created: list[str] = []
 
-    def new(self, label: str) -> str:
+    def new(self, label: str, *, service: str | None = None, migrated: bool = True) -> str:
+        service = service or _service_of(label)
+        template = _template(self.backend, service) if service and migrated else None
         if self.backend == "sqlite":
-            return f"sqlite:///{self.tmp_path / (label + '.db')}"
+            path = self.tmp_path / (label + ".db")
+            if template:
+                shutil.copyfile(template, path)
+            return f"sqlite:///{path}"
         name = f"t_{label}_{uuid.uuid4().hex[:10]}"
-        url = _new_pg_database(name)
+        url = _new_pg_database(name, template)
         self.created.append(name)
         return url
 
@@ -72,7 +137,23 @@ class DatabaseFactory:
                 pass
 
 
-@pytest.fixture(params=BACKENDS)
+# A test runs on PostgreSQL, the production database; what differs by backend (claims,
+# pagination, counts, concurrency, migrations) and the loop test run on both, marked
+# ``@pytest.mark.backends("sqlite", "postgresql")``. Without PostgreSQL (a local run
+# without infra/test.sh) the default is SQLite.
+DEFAULT_BACKENDS = ["postgresql"] if PG_URL or is_ci() else ["sqlite"]
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = list(marker.args) if marker else DEFAULT_BACKENDS
+        unknown = set(names) - set(BACKENDS)
+        assert not unknown, f"unknown backends {unknown}"
+        metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture
 def backend(request) -> str:
     if request.param == "postgresql" and not PG_URL:
         if is_ci():

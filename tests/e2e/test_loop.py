@@ -41,6 +41,7 @@ def every_event():
         yield r
 
 
+@pytest.mark.backends("sqlite", "postgresql")  # the whole loop on each backend
 def test_the_loop_end_to_end(make_system, databases, receiver, every_event):
     system = make_system(databases)
     sub = subscribe(system, receiver.url, ["review.requested", "cia.approved"])

@@ -18,7 +18,8 @@ from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, PLANNER, create_cia, create_operation,
                                                       ok, problem, submit, content_for)
 
-pytestmark = pytest.mark.integration
+# What differs by backend (pagination): on SQLite and PostgreSQL both.
+pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 
 
 def _new_cia(client, n: int) -> dict:

@@ -25,7 +25,8 @@ from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIE
                                                       problem, review_completed)
 from tests.integration.test_foi_support import approve
 
-pytestmark = pytest.mark.integration
+# What differs by backend (counts): on SQLite and PostgreSQL both.
+pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 __all__ = ["app", "client"]
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deployments-sample.csv"

@@ -23,7 +23,8 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import ADMIN, FOI, app, client, make_app, ok
 
-pytestmark = pytest.mark.integration
+# What differs by backend (counts and a migration): on SQLite and PostgreSQL both.
+pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 __all__ = ["app", "client"]
 
 HEADER = ("Deployment Location,Date,Duration,LFR Use Case,Watchlist Size,Min Threshold Setting,"

@@ -23,7 +23,8 @@ from cia_notifier.settings import Settings, notifier_config
 from tests.receiver import WebhookReceiver
 from tests.support import refusing_url, wait_for
 
-pytestmark = pytest.mark.integration
+# What differs by backend (claims and leases): on SQLite and PostgreSQL both.
+pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 
 
 class Env:

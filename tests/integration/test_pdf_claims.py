@@ -16,7 +16,8 @@ from cia_common.web import db
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import PLANNER, approved_cia, make_app, problem
 
-pytestmark = pytest.mark.integration
+# What differs by backend (claims): on SQLite and PostgreSQL both.
+pytestmark = [pytest.mark.integration, pytest.mark.backends("sqlite", "postgresql")]
 
 PDF = "application/pdf"
 FAKE_PDF = b"%PDF-1.7 stand-in"

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from .db import is_sqlite
 
@@ -20,7 +22,31 @@ def alembic_config(script_location: str | Path, url: str) -> Config:
     return cfg
 
 
+@functools.cache
+def _heads(script_location: str) -> frozenset[str]:
+    """The head revisions of a service's migrations (read once per process)."""
+    return frozenset(ScriptDirectory(script_location).get_heads())
+
+
+def at_head(url: str, script_location: str | Path) -> bool:
+    """Whether the database is already at the newest migration: one query, no lock,
+    so a process starting against a migrated database does no migration work."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return False
+            current = {r[0] for r in conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    except sa.exc.SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+    return current == _heads(str(script_location))
+
+
 def upgrade(url: str, script_location: str | Path) -> None:
+    if at_head(url, script_location):
+        return
     cfg = alembic_config(script_location, url)
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
