@@ -9,7 +9,9 @@ substrate: a bare Flask endpoint on the same gunicorn settings under the same
 number of concurrent clients, measured in the same run.
 
 Run alone with ``python -m bench.load [--cias N]`` (needs KAFKA_BOOTSTRAP_SERVERS
-and CIA_TEST_POSTGRES_URL, as ./infra/bench.sh sets them).
+and CIA_TEST_POSTGRES_URL, as ./infra/bench.sh sets them). Exits non-zero on any
+5xx, lost write, unexpected stale-write count or unapproved CIA: the correctness
+checks of tests/e2e/test_load.py (100 CIAs in the suite) at the full 1,000.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from bench.stats import concurrently, percentiles
 from tests.conftest import DatabaseFactory
 from tests.e2e.helpers import subscribe
 from tests.e2e.system import REPO, System, listening_socket
-from tests.faults.load import ROUNDS, SYSTEM_OPTIONS, run_load
+from tests.faults.load import ROUNDS, SYSTEM_OPTIONS, lost_lines, run_load
 from tests.faults.loop import Invariants, Loop
 from tests.receiver import WebhookReceiver
 
@@ -96,6 +98,7 @@ def load_benchmark(bootstrap: str, backend: str, cias: int, web_workers: int = 2
                 invariants.wait_approvals_applied(timeout=1800)
                 all_done = time.perf_counter() - started
                 approved = len(invariants.approved_cias())
+                lost = lost_lines(invariants, result)
             finally:
                 invariants.close()
     finally:
@@ -117,6 +120,7 @@ def load_benchmark(bootstrap: str, backend: str, cias: int, web_workers: int = 2
         "stale_writes_retried": result.stale_writes,
         "expected_stale_writes": cias * ROUNDS,
         "approved": approved,
+        "lost_writes": sum(len(v) for v in lost.values()),
         "errors": result.errors[:10],
         "latency": operations,
         "bare_flask": bare,
@@ -125,6 +129,23 @@ def load_benchmark(bootstrap: str, backend: str, cias: int, web_workers: int = 2
         "ratio_p95_vs_bare": {op: round(p["p95_ms"] / bare["p95_ms"], 1)
                               for op, p in operations.items()},
     }
+
+
+def failures(results: dict) -> list[str]:
+    """What makes the run a failure, whatever its speed."""
+    out = []
+    if results["server_errors"]:
+        out.append(f"{results['server_errors']} server errors (5xx)")
+    if results["lost_writes"]:
+        out.append(f"{results['lost_writes']} lost writes")
+    if results["approved"] != results["cias"]:
+        out.append(f"{results['cias'] - results['approved']} CIAs not approved")
+    if results["stale_writes_retried"] != results["expected_stale_writes"]:
+        out.append(f"{results['stale_writes_retried']} stale writes retried, "
+                   f"{results['expected_stale_writes']} expected")
+    if results["errors"]:
+        out.append(f"client errors: {results['errors']}")
+    return out
 
 
 def main(argv=None) -> int:
@@ -143,7 +164,10 @@ def main(argv=None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2))
-    return 0
+    problems = failures(results)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from bench.bundle import bundle_benchmark
 from bench.documents import document_benchmarks
 from bench.legacy_pdf import legacy_pdf_benchmark
 from bench.list_scale import list_scale_benchmark
-from bench.load import load_benchmark
+from bench.load import failures as load_failures, load_benchmark
 from bench.spans import loop_span_breakdown, print_table
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
@@ -207,7 +207,10 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     print(f"written to {args.out}")
-    return 0
+    problems = load_failures(results["load"]) if "load" in results else []
+    for problem in problems:
+        print(f"FAILED (load): {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

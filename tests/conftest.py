@@ -38,6 +38,27 @@ os.environ.setdefault("CIA_JWT_SECRET", LOCAL_JWT_SECRET)
 os.environ.setdefault("CIA_REVIEWERS", ",".join(f"reviewer-{n}" for n in range(1, 10)))
 
 
+# Hypothesis profiles, registered once for every layer; ``--hypothesis-profile=NAME``
+# picks one ("thorough" is what bench/properties.sh runs). Random inputs on every run
+# (never derandomize) and, on a failure, the blob that reproduces it. Property tests
+# take their budget from ``max_examples`` (the PDF one and the fuzzing a fraction of
+# it), so "thorough" is ten times every one of them. Locally the failing examples are
+# kept in .state/hypothesis (ignored by git) and replayed first on the next run; CI
+# is a fresh clone with nothing to replay, so there the printed blob is the way back.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+_HYPOTHESIS_COMMON = dict(derandomize=False, print_blob=True, deadline=None)
+_HYPOTHESIS_LOCAL_DB = DirectoryBasedExampleDatabase(str(REPO / ".state" / "hypothesis"))
+_hypothesis_settings.register_profile("default", max_examples=200, database=_HYPOTHESIS_LOCAL_DB,
+                                      **_HYPOTHESIS_COMMON)
+_hypothesis_settings.register_profile("ci", max_examples=200, database=None, **_HYPOTHESIS_COMMON)
+_hypothesis_settings.register_profile("thorough", max_examples=2000,
+                                      database=None if is_ci() else _HYPOTHESIS_LOCAL_DB,
+                                      **_HYPOTHESIS_COMMON)
+_hypothesis_settings.load_profile("ci" if is_ci() else "default")
+
+
 # Each test gets databases of its own, cloned from one migrated template per service
 # (PostgreSQL's CREATE DATABASE … TEMPLATE, a copied SQLite file) instead of running
 # every migration again: the migrations themselves are tested from scratch where a
@@ -217,6 +238,25 @@ def pytest_make_collect_report(collector):
     report = yield
     _skip_fails_under_ci(report)  # a module skipped as a whole
     return report
+
+
+# The suite runs in two passes (infra/test.sh): the tests in parallel on pytest-xdist
+# workers, then, alone, the tests that stop the shared broker. CIA_TEST_PASS says
+# which pass this is; unset, every test runs.
+SERIAL_FIXTURES = {"broker_control"}
+
+
+def pytest_collection_modifyitems(config, items):
+    which = os.environ.get("CIA_TEST_PASS")
+    if which not in ("parallel", "serial"):
+        return
+    keep, drop = [], []
+    for item in items:
+        serial = bool(SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+        (keep if serial == (which == "serial") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

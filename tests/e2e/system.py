@@ -74,6 +74,9 @@ class System:
             "CIA_NOTIFIER_URL": self.url("notifier"),
             "CIA_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CIA_RETRY_SCHEDULE_SECONDS": "0.5,1,2,4",
+            # LibreOffice takes seconds of CPU per approval: only the tests that read the
+            # worker's PDFs turn the render-ahead on (a PDF asked for is made on request).
+            "CIA_PDF_RENDER_AHEAD": "false",
             "PYTHONUNBUFFERED": "1",
             "GUNICORN_ACCESSLOG": "-",
         })

@@ -23,6 +23,8 @@ from tests.integration.test_authoring_support import libreoffice  # noqa: F401 (
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
+# The worker makes the PDFs of approved versions ahead of any request: what is tested here.
+RENDER_AHEAD = {"CIA_PDF_RENDER_AHEAD": "true"}
 
 PLANNER2 = token("planner-2", "Sam Second", "planner")
 CIA_CLI = str(Path(sys.executable).with_name("cia"))
@@ -100,7 +102,7 @@ def cia_audit_verify(url: str) -> subprocess.CompletedProcess:
 
 
 def test_a_cia_from_draft_to_post_deployment_review(make_system, pg_databases, libreoffice):
-    system = make_system(pg_databases)
+    system = make_system(pg_databases, extra_env=RENDER_AHEAD)
     op = create_authorised_operation(system)
     api = Authoring(system)
     full = example("cia-content.json")

@@ -17,12 +17,14 @@ from tests.leaks import found
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
+# The worker makes the PDFs of approved versions ahead of any request: what is tested here.
+RENDER_AHEAD = {"CIA_PDF_RENDER_AHEAD": "true"}
 
 NAME = "Inspector Barnaby Thistlewood"
 
 
 def test_censor_rule_release_and_bundle_through_the_running_system(make_system, databases):
-    system = make_system(databases)
+    system = make_system(databases, extra_env=RENDER_AHEAD)
     base = system.url("authoring")
     op = create_authorised_operation(system)
     content = example("cia-content.json")

@@ -224,3 +224,19 @@ def run_load(system: System, cias: int, *, planners: int = 50, reviewers: int = 
         t.join()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def lost_lines(invariants, result: LoadResult) -> dict[str, set[str]]:
+    """No lost update: the lines each approved CIA should hold and does not (by CIA)."""
+    rows = invariants.db.rows("authoring", "SELECT cia_id, content FROM cia_versions "
+                                           "WHERE status = 'approved'")
+    lost = {}
+    for row in rows:
+        content = row.content if isinstance(row.content, dict) else json.loads(row.content)
+        missing = set(result.lines[row.cia_id]) - set(content["communications"]["press_lines"])
+        if missing:
+            lost[row.cia_id] = missing
+    missing_cias = set(result.cias) - {row.cia_id for row in rows}
+    for cia_id in missing_cias:
+        lost[cia_id] = set(result.lines.get(cia_id, [])) or {"(no approved version)"}
+    return lost
