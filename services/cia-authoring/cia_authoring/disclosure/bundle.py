@@ -48,10 +48,13 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.documents.models import Document
 from cia_authoring.operations.models import Operation
-from cia_authoring.disclosure import copies
+from cia_authoring.disclosure import copies, register
 from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.disclosure.detectors import Detectors
+from cia_authoring.disclosure.model import REGISTER_REASON
 from cia_authoring.disclosure.passes import Redactor
+from cia_authoring.disclosure.withheld import WithheldSet
+from cia_schemas.disclosure import S40
 from cia_authoring.legacy import released as legacy_released
 from cia_authoring.disclosure.models import RELEASED, DisclosureCopy
 
@@ -107,6 +110,7 @@ def released_copies(session: Session, start_from: datetime | None = None,
     fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
     items, stale = [], 0
     rules_of = rules_service.applicable_to_all(session)
+    withheld = _registered_names(session)
     redactors: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
     for r in rows:
         c = r.DisclosureCopy
@@ -114,11 +118,12 @@ def released_copies(session: Session, start_from: datetime | None = None,
             stale += 1
             continue
         # The folder names and index.csv print operation fields: the same pass
-        # as the copies (rules, detectors), so nothing the copy withholds is there.
+        # as the copies (rules, detectors, the name register), so nothing the copy
+        # withholds is there.
         rules = rules_of(c.cia_id)
         key = tuple(map(id, rules))
         if key not in redactors:
-            redactors[key] = Redactor(detectors, rules=rules)
+            redactors[key] = Redactor(detectors, withheld, rules=rules)
         redactor = redactors[key]
         items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
                                 redactor.text(r.borough or ""), r.planned_start,
@@ -146,9 +151,18 @@ def released_legacy(session: Session, start_from: datetime | None = None,
     docs = legacy_released.released_legacy_documents(session, date_from=start_from, date_to=start_to)
     if not docs:
         return []
-    redactor = Redactor(detectors, rules=rules_service.applicable(session, None))
+    redactor = Redactor(detectors, _registered_names(session),
+                        rules=rules_service.applicable(session, None))
     return [LegacyItem(d, _safe_name(redactor.text(d.operation_reference)),
                        redactor.text(d.borough or "")) for d in docs]
+
+
+def _registered_names(session: Session) -> WithheldSet:
+    """The force-wide name register, as the deployments CSV withholds it."""
+    withheld = WithheldSet()
+    for name in register.names(session):
+        withheld.add_name(name, S40, REGISTER_REASON, "register")
+    return withheld
 
 
 def _safe_name(text: str) -> str:

@@ -188,8 +188,31 @@ def _scrub(doc: pymupdf.Document) -> None:
     # Info, XMP, links, attachments, embedded files, JavaScript, hidden text,
     # thumbnails, form values and the redaction annotations themselves.
     doc.scrub()
+    _drop_actions(doc)
     doc.set_metadata({})
     doc.del_xml_metadata()
+
+
+def _drop_actions(doc: pymupdf.Document) -> None:
+    """What ``scrub`` leaves of JavaScript: the catalogue's open action and its name
+    trees (scripts; the rest name what is dropped anyway: attachments, destinations of
+    links and outlines), additional actions of the catalogue, pages and anything else,
+    links (a link's action is inline), and every action object, emptied. Unreferenced
+    now, the scripts' own objects go with the garbage collection of the save."""
+    catalog = doc.pdf_catalog()
+    for key in ("OpenAction", "Names"):
+        if doc.xref_get_key(catalog, key)[0] != "null":
+            doc.xref_set_key(catalog, key, "null")
+    for page in doc:
+        if doc.xref_get_key(page.xref, "Annots")[0] != "null":
+            doc.xref_set_key(page.xref, "Annots", "null")
+    for xref in range(1, doc.xref_length()):
+        if not doc.xref_object(xref):
+            continue
+        if doc.xref_get_key(xref, "S")[1] == "/JavaScript":
+            doc.update_object(xref, "<<>>")
+        elif doc.xref_get_key(xref, "AA")[0] != "null":
+            doc.xref_set_key(xref, "AA", "null")
 
 
 def scrub_bytes(data: bytes) -> bytes:
