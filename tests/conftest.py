@@ -39,7 +39,7 @@ os.environ.setdefault("CIA_REVIEWERS", ",".join(f"reviewer-{n}" for n in range(1
 
 
 # Hypothesis profiles, registered once for every layer; ``--hypothesis-profile=NAME``
-# picks one ("thorough" is what bench/properties.sh runs). Random inputs on every run
+# picks one ("thorough" is what bench/properties.py runs). Random inputs on every run
 # (never derandomize) and, on a failure, the blob that reproduces it. Property tests
 # take their budget from ``max_examples`` (the PDF one and the fuzzing a fraction of
 # it), so "thorough" is ten times every one of them. Locally the failing examples are
@@ -64,9 +64,9 @@ _hypothesis_settings.load_profile("ci" if is_ci() else "default")
 # every migration again: the migrations themselves are tested from scratch where a
 # test asks for an empty database (``migrated=False``) and in test_migrations.
 SERVICE_MIGRATIONS = {
-    "authoring": "cia_authoring.app",
-    "review": "cia_review.app",
-    "notifier": "cia_notifier.app",
+    "authoring": "cia_authoring.spec",
+    "review": "cia_review.spec",
+    "notifier": "cia_notifier.spec",
 }
 _RUN = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
 _TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="cia-db-templates-"))

@@ -7,14 +7,13 @@ documented in :mod:`cia_authoring.settings` (``MIN_AUTHORISING_RANK``,
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from cia_common.fields import DateOrDateTime
 from cia_common.web import create_service_app
 
 from cia_authoring import metrics, settings
+from cia_authoring.spec import MIGRATIONS
 from cia_authoring.cias import audit
 from cia_authoring.cias import views as cia_views
 from cia_authoring.cias.content_doc import document_content_schemas
@@ -24,8 +23,6 @@ from cia_authoring.legacy import views as legacy_views
 from cia_authoring.operations import views as operation_views
 from cia_authoring.statistics import views as statistics_views
 from cia_authoring.templates import views as template_views
-
-MIGRATIONS = str(Path(__file__).with_name("migrations"))
 
 
 def create_app(config: dict | None = None) -> Flask:

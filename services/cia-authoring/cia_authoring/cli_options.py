@@ -15,6 +15,6 @@ DATABASE = click.option("--database-url", default=None,
 def open_database(url: str | None) -> tuple[Database, dict]:
     cfg = settings.load({"DATABASE_URL": url} if url else None)
     if cfg.get("RUN_MIGRATIONS", True):
-        from cia_authoring.app import MIGRATIONS  # the schema the service itself would bring up
+        from cia_authoring.spec import MIGRATIONS  # the schema the service itself would bring up
         upgrade(cfg["DATABASE_URL"], MIGRATIONS)
     return Database(cfg["DATABASE_URL"]), cfg

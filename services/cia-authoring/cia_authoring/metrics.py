@@ -10,6 +10,7 @@ from cia_common.metrics import (PDF_CONVERSION, TIMED_OUTCOMES, age_seconds, cou
 
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents.models import Document
+from cia_authoring.spec import worker_spec
 
 
 def pdf_queue_gauges(conn: sa.Connection, service: str):
@@ -29,7 +30,6 @@ def pdf_queue_gauges(conn: sa.Connection, service: str):
 
 def register(app) -> None:
     def consumed() -> list[str]:
-        from cia_authoring.worker import worker_spec  # the worker imports the app
         return worker_spec(app.config).subscribe_to
 
     register_service_metrics(app, [pdf_queue_gauges], consumed)

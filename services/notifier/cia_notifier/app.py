@@ -1,16 +1,13 @@
 """The notifier's Flask app factory."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from cia_common.web import create_service_app
 
 from . import metrics
 from .deliveries.views import blp as deliveries_blp
 from .settings import notifier_config
+from .spec import MIGRATIONS
 from .subscriptions.views import blp as subscriptions_blp
-
-MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
 
 DESCRIPTION = """Webhook subscriptions and signed delivery for CIA Workflow.
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from cia_common.metrics import gauge, register_service_metrics
 
 from .deliveries.models import Delivery
+from .spec import SUBSCRIBED_TOPICS
 from .subscriptions.models import Subscription
 
 
@@ -40,7 +41,6 @@ def delivery_gauges(conn: sa.Connection, service: str):
 
 def register(app) -> None:
     def consumed() -> list[str]:
-        from .worker import SUBSCRIBED_TOPICS  # the worker imports the app
         return list(SUBSCRIBED_TOPICS)
 
     register_service_metrics(app, [delivery_gauges], consumed)

@@ -1,8 +1,6 @@
 """The review web application: ``create_app(config)``."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 
 from cia_common.web import create_service_app
@@ -13,8 +11,7 @@ from .inbound import views as inbound_views
 from .reviewers import views as reviewer_views
 from .reviews import views as review_views
 from .settings import review_settings
-
-MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
+from .spec import MIGRATIONS
 
 DESCRIPTION = """Review of submitted Community Impact Assessment versions.
 

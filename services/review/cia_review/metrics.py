@@ -8,6 +8,7 @@ from cia_common.metrics import gauge, register_service_metrics
 
 from .reviews.models import Review
 from .reviews.policy import ReviewState
+from .spec import build_spec
 
 
 def review_gauges(conn: sa.Connection, service: str):
@@ -22,7 +23,6 @@ def review_gauges(conn: sa.Connection, service: str):
 
 def register(app) -> None:
     def consumed() -> list[str]:
-        from .worker import build_spec  # the worker imports the app
         return build_spec(app.config).subscribe_to
 
     register_service_metrics(app, [review_gauges], consumed)
