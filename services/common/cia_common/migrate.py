@@ -49,11 +49,12 @@ def upgrade(url: str, script_location: str | Path) -> None:
         return
     cfg = alembic_config(script_location, url)
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        lock_path = Path(path + ".migrate.lock") if path and path != ":memory:" else None
-        if lock_path is None:
+        # An in-memory database (``sqlite://``) has no file to lock beside it.
+        database = sa.engine.make_url(url).database
+        if not database or database == ":memory:":
             command.upgrade(cfg, "head")
             return
+        lock_path = Path(database + ".migrate.lock")
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
