@@ -135,6 +135,7 @@ def test_the_consumer_rejoins_and_consumes_after_a_broker_restart_without_the_wa
 class NeverHeartbeats:
     """A consumer the watchdog would call stalled (needs no broker)."""
     made = 0
+    polls = 0
 
     def __init__(self, **_kwargs):
         NeverHeartbeats.made += 1
@@ -143,6 +144,7 @@ class NeverHeartbeats:
         return float("inf")
 
     def poll_once(self, timeout_ms: int = 200) -> int:
+        NeverHeartbeats.polls += 1
         time.sleep(timeout_ms / 1000)
         return 0
 
@@ -153,23 +155,42 @@ class NeverHeartbeats:
         pass
 
 
-def test_a_stall_threshold_of_zero_turns_the_watchdog_off(monkeypatch, tmp_path):
+# The worker's loop asks the watchdog before every poll, and each poll lasts 0.2 s:
+# after POLLS polls of its first consumer, a threshold as small as 0.05 s has had
+# its chance several times over. The same count with the watchdog on (the positive
+# control) sees the consumer replaced.
+POLLS = 5
+
+
+@pytest.mark.parametrize("threshold, replaced", [(0, False), (0.05, True)],
+                         ids=["zero-turns-it-off", "control-a-small-threshold-fires"])
+def test_a_stall_threshold_of_zero_turns_the_watchdog_off(monkeypatch, tmp_path, threshold,
+                                                          replaced):
     monkeypatch.setattr(worker_module, "EventConsumer", NeverHeartbeats)
     monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
     monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
-    NeverHeartbeats.made = 0
+    NeverHeartbeats.made = NeverHeartbeats.polls = 0
     cfg = {"SERVICE_NAME": SERVICE, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_STALL_SECONDS": 0,
+           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_STALL_SECONDS": threshold,
            "CONSUMER_MAX_ATTEMPTS": 1}
     worker = Worker(WorkerSpec(service=SERVICE, migrations="", handlers={"x": lambda u, e: None},
                                subscribe_to=["t"]), cfg)
     before = restarts()
     thread = threading.Thread(target=worker.run_consumer, daemon=True)
     thread.start()
-    time.sleep(1.0)
-    worker.stop()
-    thread.join(5)
-    assert NeverHeartbeats.made == 1 and restarts() == before
+    try:
+        if replaced:
+            wait_for(lambda: NeverHeartbeats.made >= 2, 30, 0.05,
+                     message="the stalled consumer replaced")
+        else:
+            wait_for(lambda: NeverHeartbeats.polls >= POLLS, 30, 0.05,
+                     message=f"{POLLS} polls of the first consumer")
+    finally:
+        worker.stop()
+        thread.join(5)
+    if replaced:
+        assert restarts()[0] > before[0] and restarts()[1] == before[1]
+    else:
+        assert NeverHeartbeats.made == 1 and restarts() == before
     assert ServiceSettings.of({"CONSUMER_STALL_SECONDS": 0}).consumer_stall_seconds == 0
     assert ServiceSettings.of({}).consumer_stall_seconds == 20.0  # unset: the default
-    # (tests/unit/test_metrics_worker.py shows a small positive threshold firing.)

@@ -1,9 +1,14 @@
 """GET /api/v1/cias/{id} served from the bytes kept for the CIA's current state:
 after every kind of write it answers exactly what a fresh marshmallow
 serialisation of the CIA says, with the same ETag and If-None-Match behaviour —
-on SQLite and PostgreSQL."""
+on SQLite and PostgreSQL.
+
+Which reads the cache served is told by the statements they send to the database
+(a SQLAlchemy event listener): a hit is the one key statement and nothing else, a
+miss loads the version's content."""
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -34,11 +39,46 @@ def fresh(app, cia_id: str) -> tuple[dict, str]:
         return json.loads(body), view.etag
 
 
-def served(app, client, cia_id: str, headers=PLANNER) -> dict:
-    """GET twice (the second from the cache): both equal to the fresh serialisation."""
+@contextlib.contextmanager
+def statements(app):
+    """The SQL statements the app sends to its database meanwhile."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    engine = db(app).engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def loads_content(sent: list[str]) -> bool:
+    return any("cia_versions.content" in statement for statement in sent)
+
+
+def is_hit(sent: list[str]) -> bool:
+    """Only the key query (the version's state and documents, no content). Not
+    counted: the BEGIN the SQLite engine sends for every connection it uses."""
+    queries = [q for q in sent if not q.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+    return len(queries) == 1 and queries[0].lstrip().startswith("SELECT cias.latest_version") \
+        and not loads_content(queries)
+
+
+def served(app, client, cia_id: str, headers=PLANNER, *, changed: bool = True) -> dict:
+    """GET twice, both equal to the fresh serialisation: the first a miss when the
+    CIA ``changed`` since it was last read (the change made the kept bytes unusable),
+    else a hit; the second a hit."""
     expected, etag = fresh(app, cia_id)
-    for _ in range(2):
-        resp = client.get(f"/api/v1/cias/{cia_id}", headers=headers)
+    for attempt in range(2):
+        with statements(app) as sent:
+            resp = client.get(f"/api/v1/cias/{cia_id}", headers=headers)
+        if attempt == 0 and changed:
+            assert loads_content(sent) and not is_hit(sent), sent
+        else:
+            assert is_hit(sent), sent
         assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
         assert resp.headers["Content-Type"] == "application/json"
         assert resp.headers["ETag"] == etag
@@ -75,7 +115,7 @@ def test_cached_read_matches_a_fresh_serialisation_after_every_write(app, client
     same = ok(client.patch(f"/api/v1/cias/{cia_id}", json={"content": {}},
                            headers={**PLANNER, "If-Match": edited["etag"]}))
     assert same["etag"] == edited["etag"]
-    served(app, client, cia_id)
+    served(app, client, cia_id, changed=False)
 
     # Submit; review approves before the operation is authorised: held back.
     submit(client, cia_id, requested_reviewers=["reviewer-1"])
@@ -118,7 +158,7 @@ def test_cached_read_matches_a_fresh_serialisation_after_every_write(app, client
                                          section_comments=[{"section": "risks",
                                                             "comment": "More."}]))
     assert served(app, client, cia_id)["status"] == "changes_requested"
-    current = served(app, client, cia_id)
+    current = served(app, client, cia_id, changed=False)
     ok(client.patch(f"/api/v1/cias/{cia_id}", json={"content": {"header": {"title": "Amended"}}},
                     headers={**PLANNER, "If-Match": current["etag"]}))
     served(app, client, cia_id)
@@ -153,10 +193,15 @@ def test_a_write_answers_the_new_state_after_a_cached_read(app, client):
     op = create_operation(client)
     cia = create_cia(client, op["id"])
     before = ok(client.get(f"/api/v1/cias/{cia['id']}", headers=PLANNER))
+    with statements(app) as sent:
+        assert ok(client.get(f"/api/v1/cias/{cia['id']}", headers=PLANNER)) == before
+    assert is_hit(sent), sent  # kept
     patched = ok(client.patch(f"/api/v1/cias/{cia['id']}",
                               json={"content": {"header": {"title": "Changed"}}},
                               headers={**PLANNER, "If-Match": before["etag"]}))
-    after = client.get(f"/api/v1/cias/{cia['id']}", headers=PLANNER)
+    with statements(app) as sent:
+        after = client.get(f"/api/v1/cias/{cia['id']}", headers=PLANNER)
+    assert loads_content(sent), sent  # the kept bytes were of the state before
     assert after.headers["ETag"] == patched["etag"] != before["etag"]
     assert after.get_json()["content"]["header"]["title"] == "Changed"
     assert after.get_json() == fresh(app, cia["id"])[0]

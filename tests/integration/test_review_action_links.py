@@ -4,15 +4,19 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from cia_common.auth import mint_token
+from cia_common.events import utcnow
 from cia_common.tables import outbox
 from cia_common.web import db
 from cia_review.actions import tokens
+from cia_review.actions.models import ActionToken
 from cia_review.app import create_app
+from cia_review.reviews.models import Review
 from cia_review.settings import review_settings
 from tests.review_events import deliver, submitted_event
 
@@ -174,9 +178,43 @@ def test_link_of_a_superseded_round(app, client):
     assert_html(client.get(old.replace("http://review.test", "")), 403, "newer submission")
 
 
-def test_author_gets_no_link_and_author_decision_by_link_is_impossible(app, client):
-    _rid, links = open_with_links(app, requested_reviewers=["planner-1", "reviewer-1"])
+def mint_link(app, review_id: str, sub: str) -> str:
+    """A genuinely signed link for ``sub``, stored as the service stores the links it
+    issues (a row with the token's hash): what a link issued in error would be."""
+    settings = review_settings(app.config)
+    with db(app).sessions() as session:
+        review = session.get(Review, review_id)
+        claims = tokens.new_claims(review_id=review_id, reviewer_sub=sub, version=review.version,
+                                   round=review.round, ttl_hours=1)
+        token = tokens.sign(settings.action_link_secret, claims)
+        session.add(ActionToken(id=claims.token_id, review_id=review_id, reviewer_sub=sub,
+                                version=review.version, round=review.round,
+                                token_hash=tokens.digest(token), created_at=utcnow(),
+                                expires_at=datetime.fromtimestamp(claims.expires_at, timezone.utc)))
+        session.commit()
+    return f"/review/actions/{token}"
+
+
+@pytest.mark.parametrize("conflicted", ["planner-1", "planner-2"], ids=["author", "last-editor"])
+def test_author_gets_no_link_and_author_decision_by_link_is_impossible(app, client, conflicted):
+    # The author (planner-1) and the last editor (planner-2) of the version are
+    # registered reviewers too, and named: only the conflict keeps them out.
+    admin = {"Authorization": "Bearer " + mint_token(app.config["JWT_SECRET"], sub="admin-1",
+                                                     name="A", roles=["admin"])}
+    for sub in ("planner-1", "planner-2"):
+        assert client.post("/api/v1/reviewers", headers=admin,
+                           json={"sub": sub, "name": sub}).status_code == 201
+    review_id, links = open_with_links(app, requested_reviewers=[conflicted, "reviewer-1"])
     assert set(links) == {"reviewer-1"}
+    # A signed, stored link for them all the same: the decision is still refused.
+    path = mint_link(app, review_id, conflicted)
+    text = assert_html(post(client, path, "approve"), 403)
+    assert ("author" if conflicted == "planner-1" else "last edited") in text, text
+    assert review_state(client, app, review_id)["decisions"] == []
+    # Positive control: the same kind of link minted for the other reviewer decides.
+    assert_html(post(client, mint_link(app, review_id, "reviewer-1"), "approve"), 200,
+                "Decision recorded")
+    assert review_state(client, app, review_id)["state"] == "approved"
 
 
 def test_a_form_posted_from_another_site_is_refused(app, client):

@@ -5,6 +5,9 @@ Hypothesis plants random exempt values in random s40/s31 fields, repeats them
 fields, in the operation's printed fields and in a censor rule's reason, renders
 the disclosure DOCX through the same code the service uses, and reads every
 part of the file with the shared leak checker.
+
+Random inputs on every run, as many as the Hypothesis profile's ``max_examples``
+(200 in the suite, 2,000 with ``--hypothesis-profile=thorough``: tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from cia_authoring.documents import service as rendering
@@ -39,7 +42,13 @@ OPEN = [
     ("risks", 0, "owner_role"), ("area_profile", "area_name"),
 ]
 OPERATION = ["name", "location_name", "borough", "ward"]
-SEPARATORS = [" ", "\u00a0", "\u2009", "  ", "\u200b ", " \u00ad", "\u202f"]
+# Between the words of a repeated value: spaces (no-break, thin, narrow, doubled),
+# dashes (hyphen-minus, non-breaking hyphen, en and em dash, minus sign, spaced)
+# and invisible characters (zero-width space, soft hyphen).
+SPACES = [" ", "\u00a0", "\u2009", "  ", "\u202f"]
+DASHES = ["-", "\u2011", "\u2013", "\u2014", "\u2212", " \u2013 "]
+INVISIBLE = ["\u200b ", " \u00ad", "\u200b"]
+SEPARATORS = SPACES + DASHES + INVISIBLE
 RULE_TARGET = "Zzyzx Kestrel"
 
 word = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=4, max_size=8).map(str.capitalize)
@@ -94,8 +103,8 @@ def planted_copy(data) -> tuple[bytes, list[str]]:
     return render(content, _op(**printed), rules), [" ".join(words) for words in planted]
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+# No max_examples here: the profile's (see the module's docstring).
+@settings(deadline=None)
 @given(data=st.data())
 def test_planted_values_never_reach_the_disclosure_docx(data):
     docx, planted = planted_copy(data)
@@ -103,6 +112,23 @@ def test_planted_values_never_reach_the_disclosure_docx(data):
     assert [(v, name) for v in planted for name, text in parts.items() if found(v, text)] == []
     # The copy was drawn, with the redactions in place.
     assert "[redacted" in parts["word/document.xml"]
+
+
+def test_the_property_explores_at_least_200_random_examples():
+    # The settings Hypothesis will run the property with (its attribute for them).
+    used = test_planted_values_never_reach_the_disclosure_docx._hypothesis_internal_use_settings
+    assert used.max_examples >= 200
+    assert not used.derandomize and used.print_blob  # new inputs each run, a failure replayable
+
+
+def test_the_repeats_are_drawn_with_every_kind_of_separator():
+    # What the docstring promises the property plants: dashes, other spaces and
+    # invisible characters between the words of a repeated value.
+    words = ["Bcdf", "Ghjk"]
+    for kind in (SPACES[1:], DASHES, INVISIBLE):
+        example = find(variants(words), lambda v, kind=kind: any(
+            v.casefold() == sep.join(words).casefold() for sep in kind))
+        assert any(sep in example for sep in kind), example
 
 
 def test_positive_control_the_checker_sees_a_planted_value_in_a_full_copy():

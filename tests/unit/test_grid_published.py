@@ -53,7 +53,7 @@ def spelt(draw, name: str) -> str:
     return "".join(out)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_every_published_header_matches_in_any_case_spacing_and_dash(data):
     i = data.draw(st.integers(0, len(grid.PUBLISHED_COLUMNS) - 1))
@@ -61,7 +61,7 @@ def test_every_published_header_matches_in_any_case_spacing_and_dash(data):
     assert grid.match_header(variant) == PUBLISHED_FIELDS[i], variant
 
 
-@settings(max_examples=200, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_every_export_header_matches_the_same_field_as_its_published_twin(data):
     # The first sixteen export columns are the published grid's, in the same order.
@@ -153,7 +153,7 @@ def test_blank_cells_are_not_recorded_never_zero():
     assert exported["Total alerts"] == "4" and exported["False alerts confirmed"] == "1"
 
 
-@settings(max_examples=120, deadline=None, derandomize=True)
+@settings(max_examples=120, deadline=None)
 @given(st.sets(st.sampled_from(sorted(FIGURE_COLUMNS))))
 def test_any_blanked_figures_are_exactly_the_ones_left_out(blanked):
     cells = dict(zip(grid.PUBLISHED_COLUMNS, FULL.split(",")))

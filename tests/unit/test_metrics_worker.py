@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from cia_common import worker as worker_module
 from cia_common.metrics import CONSUMER_RESTARTS
 from cia_common.worker import Worker, WorkerSpec
@@ -29,7 +31,10 @@ class StalledConsumer:
         pass
 
 
-def test_the_watchdog_counts_each_stalled_consumer_it_replaces(monkeypatch, tmp_path):
+# The counters are process-wide: other tests' workers may have counted before this
+# one runs ("earlier" plays that), so the test asserts increases, never totals.
+@pytest.mark.parametrize("earlier", [0, 3], ids=["first", "after-other-workers"])
+def test_the_watchdog_counts_each_stalled_consumer_it_replaces(monkeypatch, tmp_path, earlier):
     monkeypatch.setattr(worker_module, "EventConsumer", StalledConsumer)
     monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
     monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
@@ -40,7 +45,11 @@ def test_the_watchdog_counts_each_stalled_consumer_it_replaces(monkeypatch, tmp_
                       subscribe_to=["t"])
     worker = Worker(spec, cfg)
     stalled = CONSUMER_RESTARTS.labels("review", "stalled")
-    before = stalled._value.get()
+    errors = CONSUMER_RESTARTS.labels("review", "error")
+    stalled.inc(earlier)
+    errors.inc(earlier)
+    before, errors_before = stalled._value.get(), errors._value.get()
+    StalledConsumer.made = 0
     thread = threading.Thread(target=worker.run_consumer, daemon=True)
     thread.start()
     try:
@@ -50,4 +59,4 @@ def test_the_watchdog_counts_each_stalled_consumer_it_replaces(monkeypatch, tmp_
         worker.stop()
         thread.join(5)
     assert StalledConsumer.made >= 2  # a new consumer after each replacement
-    assert CONSUMER_RESTARTS.labels("review", "error")._value.get() == 0
+    assert errors._value.get() == errors_before  # replaced as stalled, not as failing
