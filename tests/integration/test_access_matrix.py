@@ -10,11 +10,9 @@ so "allowed" is proved by getting past the 401/403 gate, and "refused" by the ga
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import time
-import zipfile
 
 import jwt
 import pytest
@@ -27,6 +25,7 @@ from cia_review.app import create_app as review_app
 from tests.integration.test_authoring_support import approved_cia, make_app
 from tests.review_events import deliver as deliver_submission
 from tests.review_events import submitted_event
+from tests.leaks import found, readable
 from tests.support import signed_webhook_headers
 
 pytestmark = pytest.mark.integration
@@ -265,11 +264,9 @@ def planted_values(content: dict) -> set[str]:
 
 
 def readable_text(resp) -> str:
-    data = resp.get_data()
-    if data[:2] == b"PK":  # a DOCX (or any zip): every part, not only the body
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "\n".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
-    return data.decode("utf-8", "replace")
+    """Every part of the answer as a reader sees it (``tests.leaks``): a DOCX's parts
+    and nested packages, a PDF's text, JSON with its escapes undone."""
+    return readable(resp.get_data())
 
 
 # ------------------------------------------------------------------ the tests
@@ -287,7 +284,8 @@ def test_authoring_access_matrix_and_foi_never_sees_unredacted_content(databases
             if caller != "foi":
                 return
             seen_by_foi.append(path)
-            leaked = sorted(v for v in planted if v in readable_text(resp))
+            text = readable_text(resp)
+            leaked = sorted(v for v in planted if found(v, text))
             assert not leaked, f"foi read {leaked} at {path}"
 
         problems = check(app, AUTHORING, {"operation_id": op["id"], "cia_id": cia["id"],
@@ -295,6 +293,10 @@ def test_authoring_access_matrix_and_foi_never_sees_unredacted_content(databases
         assert problems == []
         # foi did reach the disclosure copy itself (so the scan above scanned something).
         assert any(p.endswith("/versions/1/document") for p in seen_by_foi)
+        # Positive control: the same checker sees every planted value in the full document.
+        full = client.get(f"/api/v1/cias/{cia['id']}/versions/1/document",
+                          headers=callers()["planner"])
+        assert sorted(v for v in planted if not found(v, readable_text(full))) == []
     finally:
         db(app).dispose()
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-import zipfile
 
 import pytest
 
@@ -12,20 +10,16 @@ from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, approved_cia,
                                                       content_for, create_cia, create_operation,
                                                       ok, problem)
+from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _parts(data: bytes) -> str:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return "\n".join(zf.read(n).decode("utf-8", errors="replace") for n in zf.namelist())
-
-
 def _planted(content: dict) -> list[str]:
     """The deliberately spottable personal (S40) and tactical (S31-) tokens of the example."""
-    found = []
+    tokens = []
 
     def walk(node):
         if isinstance(node, dict):
@@ -35,10 +29,10 @@ def _planted(content: dict) -> list[str]:
             for v in node:
                 walk(v)
         elif isinstance(node, str):
-            found.extend(re.findall(r"[\w.@+-]*(?:S40|s40)[\w.@-]*|S31-[A-Z0-9-]+", node))
+            tokens.extend(re.findall(r"[\w.@+-]*(?:S40|s40)[\w.@-]*|S31-[A-Z0-9-]+", node))
 
     walk(content)
-    return sorted(set(found))
+    return sorted(set(tokens))
 
 
 def test_full_document_of_an_approved_version_is_the_stored_one(app, client):
@@ -54,10 +48,11 @@ def test_full_document_of_an_approved_version_is_the_stored_one(app, client):
     again = client.get(url, headers=ADMIN)
     assert again.data == first.data  # stored, not re-rendered
 
-    text = _parts(first.data)
-    assert op["name"] in text
-    # The full document is the unredacted one.
-    assert "Hollingsworth-S40" in text and "S31-CAMPOS-ALPHA" in text
+    text = readable(first.data)
+    assert found(op["name"], text)
+    # The full document is the unredacted one: every planted value shows (the positive
+    # control of the disclosure copy's check below, by the same checker).
+    assert [p for p in _planted(content_for("LFR-2026-0042")) if not found(p, text)] == []
 
     problem(client.get(url, headers=FOI), 403)
     problem(client.get(url), 401)
@@ -77,7 +72,7 @@ def test_draft_document_is_rendered_on_the_fly(client):
     assert resp.status_code == 200 and resp.mimetype == DOCX
     assert resp.headers["X-Document-Stored"] == "false"
     assert resp.headers["X-Content-SHA256"] == hashlib.sha256(resp.data).hexdigest()
-    assert "Early draft" in _parts(resp.data)
+    assert found("Early draft", readable(resp.data))
     audit = ok(client.get(f"/api/v1/cias/{cia['id']}/audit", headers=PLANNER))
     last = audit["entries"][-1]
     assert last["action"] == "document.rendered" and last["detail"]["stored"] is False
@@ -108,20 +103,22 @@ def test_disclosure_copies_for_foi(app, client):
     assert resp.status_code == 200 and resp.mimetype == DOCX
     assert resp.headers["X-Content-SHA256"] == one["sha256"] == hashlib.sha256(resp.data).hexdigest()
     assert "LFR-2026-0042-v1-disclosure.docx" in resp.headers["Content-Disposition"]
-    text = _parts(resp.data)
+    text = readable(resp.data)
     planted = _planted(content_for("LFR-2026-0042"))
     assert len(planted) >= 10
-    assert [p for p in planted if p in text] == []
-    assert "[Redacted — s.40(2)]" in text and "[Redacted — s.31(1)(a)(b)]" in text
-    assert "Margaret Ashdown" in text  # Chief Superintendent: released under the rank rule
+    assert [p for p in planted if found(p, text)] == []
+    assert found("[Redacted — s.40(2)]", text) and found("[Redacted — s.31(1)(a)(b)]", text)
+    assert found("Margaret Ashdown", text)  # Chief Superintendent: released under the rank rule
     full = client.get(f"/api/v1/cias/{cia['id']}/versions/1/document", headers=PLANNER)
     assert full.data != resp.data
 
     log = ok(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/redaction-log",
                         headers=FOI))
     pointers = {e["pointer"] for e in log}
+    # Every one of them is logged, not merely one (the intelligence case field by field).
     assert {"/sign_off/author/name", "/deployment/camera_positions",
-            "/engagement_log/0/contact_email", "/intelligence_case"} & pointers
+            "/engagement_log/0/contact_email", "/intelligence_case/summary",
+            "/intelligence_case/key_points"} <= pointers
     assert "/sign_off/authorising_officer/name" not in pointers
     assert all(e["exemption"] in ("s.40(2)", "s.31(1)(a)(b)") and e["reason"] for e in log)
 
@@ -147,9 +144,12 @@ def test_disclosure_rank_cutoff_is_configurable(databases):
     try:
         client = app.test_client()
         _op, cia = approved_cia(app, client)
-        text = _parts(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/document",
-                                 headers=FOI).data)
-        assert "Margaret Ashdown" not in text  # below Commissioner: withheld
+        text = readable(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/document",
+                                   headers=FOI).data)
+        assert not found("Margaret Ashdown", text) and not found("Ashdown", text)  # withheld
+        # Positive control: the same checker sees the name in the full document.
+        assert found("Margaret Ashdown", readable(client.get(
+            f"/api/v1/cias/{cia['id']}/versions/1/document", headers=PLANNER).data))
         log = ok(client.get(f"/api/v1/disclosures/{cia['id']}/versions/1/redaction-log",
                             headers=FOI))
         assert "/sign_off/authorising_officer/name" in {e["pointer"] for e in log}

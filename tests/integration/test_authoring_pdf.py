@@ -20,6 +20,7 @@ from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (ADMIN, PLANNER, REVIEWER, approved_cia,
                                                       create_cia, create_operation, make_app, ok,
                                                       problem)
+from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,10 @@ def test_pdf_of_an_approved_version_is_made_once_and_served_from_storage(app, cl
     assert 'filename="LFR-2026-0042-v1.pdf"' in first.headers["Content-Disposition"]
     text = _text(first.data)
     assert op["name"] in text and "LFR-2026-0042" in text
-    assert "DRAFT" not in text and "Hollingsworth-S40" in text  # the full, unredacted copy
+    # The full, unredacted copy, read whole (tests/leaks.py): no draft watermark as written,
+    # capitals and all, anywhere in it; the planted value shows.
+    shown = readable(first.data, keep_case=True)
+    assert not found("DRAFT", shown, keep_case=True) and found("Hollingsworth-S40", shown)
     assert _stored(app, cia["id"])[(1, "full", "pdf")] == digest
 
     audit = _audit(client, cia["id"])
@@ -91,6 +95,8 @@ def test_a_draft_pdf_is_converted_on_the_fly_and_not_stored(app, client):
     assert resp.headers["X-Content-SHA256"] == hashlib.sha256(resp.data).hexdigest()
     text = _text(resp.data)
     assert "Early draft" in text and "DRAFT — NOT APPROVED" in text and "Not yet provided" in text
+    # The positive control of the approved copy's check: the same checker sees the watermark.
+    assert found("DRAFT — NOT APPROVED", readable(resp.data, keep_case=True), keep_case=True)
     assert _stored(app, cia["id"]) == {}
     last = _audit(client, cia["id"])["entries"][-1]
     assert last["action"] == "document.rendered"

@@ -8,15 +8,12 @@
   when it consumes its own topic);
 - ``readable_text`` / ``leaked``: what a reader of a response can see (DOCX
   parts, zip members, PDF text and metadata, PNG text chunks), normalised by
-  ``tests.leaks``, and which planted values it shows;
-- ``all_text``: the same parts, raw, for checks of exact wording.
+  ``tests.leaks``, and which planted values it shows.
 """
 from __future__ import annotations
 
 import copy
-import io
 import json
-import zipfile
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -33,7 +30,7 @@ from cia_schemas.disclosure import DISCLOSURE_KEY, S31, S40
 from tests.integration.test_authoring_support import (PLANNER, authorise, bearer, content_for,
                                                       create_operation, deliver, ok,
                                                       review_completed)
-from tests.leaks import docx_texts, found, norm, pdf_text
+from tests.leaks import found, readable
 
 SECRET = (S40, S31)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -215,30 +212,11 @@ def drain(app) -> list[str]:
 
 
 def readable_text(data: bytes) -> str:
-    """What a reader of a response can see, normalised (``tests.leaks.norm``): each
-    part of a zip (recursively, so a DOCX inside a bundle too; a DOCX paragraph by
-    paragraph with its runs joined and XML unescaped), the text and metadata of a
-    PDF, the text chunks of a PNG (its pixels are checked against the JSON answer
-    elsewhere), a JSON document decoded, or the bytes as UTF-8."""
-    if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            names = zf.namelist()
-            if "[Content_Types].xml" in names and any(n.startswith("word/") for n in names):
-                return "\n".join(docx_texts(data).values())
-            return "\n".join(f"== {n}\n" + readable_text(zf.read(n)) for n in names)
-    if data[:4] == b"%PDF":
-        return pdf_text(data)
-    if data[:8] == PNG_SIGNATURE:
-        from PIL import Image
-        with Image.open(io.BytesIO(data)) as image:
-            return norm("\n".join(f"{k} {v}" for k, v in image.info.items()
-                                   if isinstance(v, str)))
-    text = data.decode("utf-8", errors="replace")
-    try:  # JSON: its "\u00a0"-style escapes undone, as a client decoding it would
-        text = json.dumps(json.loads(text), ensure_ascii=False)
-    except ValueError:
-        pass
-    return norm(text)
+    """What a reader of a response can see, normalised: ``tests.leaks.readable``
+    (every part of a zip or DOCX, nested ones too; a PDF's text, metadata and
+    attachments; a PNG's text chunks, its pixels being checked against the JSON
+    answer elsewhere; JSON and other text with its escapes undone)."""
+    return readable(data)
 
 
 def leaked(tokens: dict[str, list[str]], text: str) -> list[tuple[str, str]]:
@@ -251,26 +229,7 @@ def missing(tokens: dict[str, list[str]], text: str) -> list[str]:
     return [where for where, forms in tokens.items() if not any(found(t, text) for t in forms)]
 
 
-def all_text(data: bytes) -> str:
-    """Everything readable in a file: every part of a zip (recursively, so a DOCX
-    inside a bundle too), the text and metadata of a PDF (whitespace-normalised),
-    or the bytes as UTF-8."""
-    if data[:2] == b"PK":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return "\n".join(f"== {n}\n" + all_text(zf.read(n)) for n in zf.namelist())
-    if data[:4] == b"%PDF":
-        from pypdf import PdfReader
-        reader = PdfReader(io.BytesIO(data))
-        meta = reader.metadata or {}
-        raw = "\n".join([*(str(v) for v in meta.values()),
-                         *(page.extract_text() or "" for page in reader.pages)])
-        # Lines wrap anywhere in a PDF: once with single spaces (a phrase split
-        # over two lines), once with no whitespace at all (a word split in two).
-        return " ".join(raw.split()) + "\n" + "".join(raw.split())
-    return data.decode("utf-8", errors="replace")
-
-
 FOI_OFFICER = bearer("foi-7", "Frances FOI", "foi")
 
-__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "all_text", "approve",
+__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve",
            "drain", "leaked", "missing", "planted_content", "readable_text", "secret_pointers"]

@@ -14,6 +14,7 @@ from cia_review.actions.dates import when
 from cia_schemas.content import SECTION_TITLES
 from tests.integration.test_review_action_links import (app, assert_html, client, emitted,  # noqa: F401
                                                         form_fields, open_with_links, review_state)
+from tests.leaks import found, readable
 from tests.review_events import deliver, submitted_event
 
 pytestmark = pytest.mark.integration
@@ -108,10 +109,13 @@ def test_content_is_escaped(app, client):
 
 def test_content_is_kept_out_of_the_stored_submission_and_the_api(app, client):
     content, planted = planted_content()
-    rid, _links = open_with_links(app, content=content)
+    rid, links = open_with_links(app, content=content)
     # The review API's answer does not copy the CIA's content.
-    body = json.dumps(review_state(client, app, rid))
-    assert planted["sign_off"] not in body and planted["deployment"] not in body
+    body = readable(json.dumps(review_state(client, app, rid)))
+    assert not found(planted["sign_off"], body) and not found(planted["deployment"], body)
+    # Positive control: the same checker sees both on the reviewer's page, where they belong.
+    page = readable(page_of(client, links["reviewer-1"]))
+    assert found(planted["sign_off"], page) and found(planted["deployment"], page)
 
 
 def test_a_round_without_content_still_has_its_page(app, client):

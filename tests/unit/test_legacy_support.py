@@ -13,13 +13,14 @@ decompressed.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 
 import docx
 import pymupdf
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
+
+from tests.leaks import pdf_raw, raw_found
 
 # The value planted everywhere (the FOI officer's term), a name after a rank below
 # the cut-off (the detectors' find) and a phone number.
@@ -181,25 +182,13 @@ def scan_page(doc: pymupdf.Document) -> None:
 
 
 def raw_streams(data: bytes) -> bytes:
-    """Every object and stream of a PDF, streams decompressed."""
-    doc = pymupdf.open(stream=data, filetype="pdf")
-    chunks = []
-    for xref in range(1, doc.xref_length()):
-        chunks.append(doc.xref_object(xref, compressed=False).encode("latin-1", "replace"))
-        if doc.xref_is_stream(xref):
-            chunks.append(doc.xref_stream(xref) or b"")
-    doc.close()
-    return b"\n".join(chunks)
+    """Every object and stream of a PDF, streams decompressed (``tests.leaks.pdf_raw``)."""
+    return pdf_raw(data)
 
 
 def raw_contains(raw: bytes, value: str) -> bool:
-    """Whether the value's words appear in raw bytes (any separator between them), or
-    any of its longer words hex-encoded (as text strings in content streams often are)."""
-    words = [re.escape(w.encode()) for w in value.split()]
-    if re.search(rb"[\W_]*".join(words), raw, re.IGNORECASE) is not None:
-        return True
-    lowered = raw.lower()
-    return any(w.encode().hex().encode() in lowered for w in value.split() if len(w) >= 4)
+    """Whether the value is in raw PDF bytes (``tests.leaks.raw_found``)."""
+    return raw_found(raw, value)
 
 
 def encrypted_pdf() -> bytes:

@@ -16,13 +16,15 @@ def foi_requests() -> None:
 
 @foi_requests.command("due")
 @click.option("--within", "within", default=clock.DUE_SOON_WORKING_DAYS, show_default=True,
-              type=click.IntRange(0, 200), help="Working days from today.")
+              type=click.IntRange(0, 200), help="Working days from today (or --on).")
+@click.option("--on", "on", default=None, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Count from this day instead of today (YYYY-MM-DD): what will be due then.")
 @click.option("--database-url", default=None,
               help="Authoring database URL (default: the service's configured DATABASE_URL).")
-def due(within: int, database_url: str | None) -> None:
+def due(within: int, on, database_url: str | None) -> None:
     """List unsent cases due within WITHIN working days (overdue ones too), earliest first."""
     db = Database(database_url or settings.load()["DATABASE_URL"])
-    today = service.today()
+    today = on.date() if on else service.today()
     try:
         with db.sessions() as session:
             cases = service.due_within(session, within, today)
