@@ -28,7 +28,7 @@ from cia_authoring.cias import service as cias
 from cia_authoring.operations import service as operations
 from cia_authoring.app import MIGRATIONS
 from cia_authoring.cias.audit import Actor
-from cia_authoring.disclosure.rules import fingerprint as rules_fingerprint
+from cia_redaction.rules import fingerprint as rules_fingerprint
 from cia_authoring.disclosure import bundle
 from cia_authoring.disclosure import release
 from cia_authoring.disclosure.models import DisclosureCopy
@@ -90,7 +90,7 @@ def _sha(data: bytes) -> str:
 
 def export(db: Database, start: datetime, end: datetime, out: Path) -> tuple[int, int]:
     with db.sessions() as session:
-        items, _left_out = bundle.released_copies(session, start, end)
+        items, _left_out = bundle.released_copies(session, start, end, {})
     with out.open("wb") as fh:
         for chunk in bundle.stream(db.sessions, items, start_from=start, start_to=end):
             fh.write(chunk)

@@ -27,7 +27,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from cia_authoring.documents import service as rendering
-from cia_authoring.disclosure.rules import Rule
+from cia_redaction.rules import Rule
 from cia_authoring.documents.libreoffice import PdfConversionError, available, docx_to_pdf
 from cia_authoring.documents.render import render_docx
 

@@ -25,7 +25,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .disclosure import OPEN, S31, S40, field
-from .ranks import RANK_LABELS, RANKS, rank_at_least  # noqa: F401  (re-exported)
+from cia_redaction.ranks import RANK_LABELS, RANKS, rank_at_least  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------
 # Enumerations

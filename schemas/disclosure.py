@@ -20,9 +20,10 @@ from typing import Any
 
 from marshmallow import fields as ma_fields
 
+# The redaction vocabulary is the library's; the content contract names it.
+from cia_redaction.vocabulary import DEFAULT_REASONS, EXEMPTIONS, MARKERS, S31, S40  # noqa: F401
+
 OPEN = "open"
-S40 = "s40"
-S31 = "s31"
 DISCLOSURE_CLASSES = (OPEN, S40, S31)
 
 DISCLOSURE_KEY = "x-disclosure"
@@ -31,23 +32,6 @@ RANK_EXEMPT_KEY = "x-rank-exempt-field"
 #: withholds the name's partial forms everywhere, and enters the name register.
 PERSON_NAME_KEY = "x-person-name"
 REASON_KEY = "x-redaction-reason"
-
-#: What a redacted value is replaced with, in place.
-MARKERS = {
-    S40: "[Redacted — s.40(2)]",
-    S31: "[Redacted — s.31(1)(a)(b)]",
-}
-#: The exemption cited in the redaction log.
-EXEMPTIONS = {
-    S40: "s.40(2)",
-    S31: "s.31(1)(a)(b)",
-}
-DEFAULT_REASONS = {
-    S40: "Personal information of police staff or outside agencies' staff "
-    "(FOIA s.40(2)&(3)).",
-    S31: "Law enforcement: disclosure would reveal tactics or capability "
-    "(FOIA s.31(1)(a)&(b)).",
-}
 
 
 def field(

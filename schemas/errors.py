@@ -15,6 +15,8 @@ from typing import Any
 from marshmallow import Schema, fields
 from marshmallow.schema import SCHEMA  # "_schema"
 
+from cia_redaction.pointers import escape_segment, join_pointer  # noqa: F401 - the contract's pointers
+
 
 class ProblemSchema(Schema):
     """An ``application/problem+json`` body."""
@@ -29,15 +31,6 @@ _FRIENDLIER = {
     "Missing data for required field.": "This field is required.",
     "Unknown field.": "This field is not allowed.",
 }
-
-
-def escape_segment(segment: Any) -> str:
-    """Escape one reference token per RFC 6901 (``~`` → ``~0``, ``/`` → ``~1``)."""
-    return str(segment).replace("~", "~0").replace("/", "~1")
-
-
-def join_pointer(base: str, *segments: Any) -> str:
-    return base + "".join("/" + escape_segment(s) for s in segments)
 
 
 def to_json_pointers(messages: Any, base: str = "") -> list[dict[str, str]]:

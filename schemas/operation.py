@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .content import USE_CASES, WATCHLIST_CATEGORIES, utc_convertible
-from .ranks import RANKS, rank_at_least
+from cia_redaction.ranks import RANKS, rank_at_least
 
 REFERENCE_PATTERN = r"^LFR-\d{4}-\d{4}$"
 DEFAULT_MATCH_THRESHOLD = 0.64

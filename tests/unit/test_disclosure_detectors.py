@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.passes import Redactor
+from cia_redaction.detectors import Detectors
+from cia_redaction.redactor import Redactor
 
 S40 = "[Redacted — s.40(2)]"
 

@@ -21,7 +21,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
 from cia_authoring.documents import service as rendering
-from cia_authoring.disclosure.rules import Rule
+from cia_redaction.rules import Rule
 from tests.leaks import docx_texts, found
 
 CONTENT = json.loads((Path(__file__).parents[2] / "examples" / "cia-content.json").read_text())

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from cia_authoring.disclosure import rules as censor
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.rules import Rule
+from cia_redaction import rules as censor
+from cia_redaction.detectors import Detectors
+from cia_redaction.redactor import Redactor
+from cia_redaction.rules import Rule
 from cia_schemas.disclosure import MARKERS
 
 S40, S31 = MARKERS["s40"], MARKERS["s31"]

@@ -10,7 +10,7 @@ import zipfile
 import pymupdf
 import pytest
 
-from cia_authoring.disclosure import pdf as pdf_pass
+from cia_redaction import pdf as pdf_pass
 from cia_authoring.legacy import files
 from cia_authoring.legacy.redact import Term, redact
 from cia_schemas.disclosure import MARKERS

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, fields
 
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.passes import Redactor
+from cia_redaction.detectors import Detectors
+from cia_redaction.redactor import Redactor
 from cia_authoring.documents.redaction import S31_MARKER, S40_MARKER, redact
 from cia_schemas.disclosure import S31, S40, field
 from tests.support import planted_content

@@ -18,7 +18,7 @@
 ``COLLAR_PATTERNS`` (env ``CIA_COLLAR_PATTERNS``, a JSON array of regular expressions)
     How collar and warrant numbers are written in this force; a named group
     ``number`` marks what is withheld (else the whole match). Default: the MPS
-    forms in ``disclosure.detectors.DEFAULT_COLLAR_PATTERNS``.
+    forms in ``cia_redaction.detectors.DEFAULT_COLLAR_PATTERNS``.
 Upload limits (``cia_authoring.uploads``): a legacy document or a Word template is
 read in a child process bounded in time and memory; over a limit it is refused (413,
 or 422 for time) naming the limit, and the web process keeps its memory.
@@ -56,7 +56,7 @@ import re
 from cia_common.config import event_source, load_config
 from cia_common.db import Database, UnitOfWork
 from cia_common.settings import ServiceSettings
-from cia_schemas.ranks import rank_level
+from cia_redaction.ranks import rank_level
 
 from cia_authoring import uploads
 from cia_authoring.cias import audit

@@ -48,13 +48,9 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.documents.models import Document
 from cia_authoring.operations.models import Operation
-from cia_authoring.disclosure import copies, register
+from cia_authoring.disclosure import copies, redactors, register
 from cia_authoring.disclosure import censor_rules as rules_service
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.model import REGISTER_REASON
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.withheld import WithheldSet
-from cia_schemas.disclosure import S40
+from cia_redaction import Redactor
 from cia_authoring.legacy import released as legacy_released
 from cia_authoring.disclosure.models import RELEASED, DisclosureCopy
 
@@ -88,10 +84,9 @@ class BundleItem:
 
 def released_copies(session: Session, start_from: datetime | None = None,
                     start_to: datetime | None = None,
-                    detectors: Detectors | None = None) -> tuple[list[BundleItem], int]:
+                    cfg: dict | None = None) -> tuple[list[BundleItem], int]:
     """Released, current copies of operations planned to start in [from, to);
     and how many released copies were left out because they are being re-rendered."""
-    detectors = detectors or Detectors()
     query = (
         sa.select(DisclosureCopy, Operation.reference, Operation.borough, Operation.planned_start,
                   Operation.planned_end, CiaVersion.approved_at)
@@ -110,8 +105,8 @@ def released_copies(session: Session, start_from: datetime | None = None,
     fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
     items, stale = [], 0
     rules_of = rules_service.applicable_to_all(session)
-    withheld = _registered_names(session)
-    redactors: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
+    withheld = redactors.withheld_names(register.names(session))
+    by_rules: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
     for r in rows:
         c = r.DisclosureCopy
         if copies.is_stale(c, fingerprints, c.cia_id):
@@ -122,9 +117,9 @@ def released_copies(session: Session, start_from: datetime | None = None,
         # withholds is there.
         rules = rules_of(c.cia_id)
         key = tuple(map(id, rules))
-        if key not in redactors:
-            redactors[key] = Redactor(detectors, withheld, rules=rules)
-        redactor = redactors[key]
+        if key not in by_rules:
+            by_rules[key] = redactors.redactor_for(cfg or {}, withheld=withheld, rules=rules)
+        redactor = by_rules[key]
         items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
                                 redactor.text(r.borough or ""), r.planned_start,
                                 r.planned_end, r.approved_at, c.released_at,
@@ -145,24 +140,15 @@ class LegacyItem:
 
 def released_legacy(session: Session, start_from: datetime | None = None,
                     start_to: datetime | None = None,
-                    detectors: Detectors | None = None) -> list[LegacyItem]:
+                    cfg: dict | None = None) -> list[LegacyItem]:
     """Released legacy documents of operations planned to start in [from, to)."""
-    detectors = detectors or Detectors()
     docs = legacy_released.released_legacy_documents(session, date_from=start_from, date_to=start_to)
     if not docs:
         return []
-    redactor = Redactor(detectors, _registered_names(session),
-                        rules=rules_service.applicable(session, None))
+    redactor = redactors.redactor_for(cfg or {}, register=register.names(session),
+                                      rules=rules_service.applicable(session, None))
     return [LegacyItem(d, _safe_name(redactor.text(d.operation_reference)),
                        redactor.text(d.borough or "")) for d in docs]
-
-
-def _registered_names(session: Session) -> WithheldSet:
-    """The force-wide name register, as the deployments CSV withholds it."""
-    withheld = WithheldSet()
-    for name in register.names(session):
-        withheld.add_name(name, S40, REGISTER_REASON, "register")
-    return withheld
 
 
 def _safe_name(text: str) -> str:

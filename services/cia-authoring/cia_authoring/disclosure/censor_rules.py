@@ -18,7 +18,7 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia
 from cia_authoring.documents.models import Document
 from cia_common.events import utcnow
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.disclosure.models import CensorRule
 
 RULES_CHANGED = "disclosure.rules_changed"

@@ -37,12 +37,12 @@ def _day(value: str | None, *, upper: bool = False) -> datetime | None:
 def export_disclosures(start_from, start_to, database_url, out: Path) -> None:
     """Write the released disclosure copies of a date range to OUT.zip (as the bundle endpoint)."""
     lower, upper = _day(start_from), _day(start_to, upper=True)
-    db, _cfg = open_database(database_url)
+    db, cfg = open_database(database_url)
     partial = out.with_name(out.name + ".part")
     try:
         with db.sessions() as session:
-            items, left_out = bundle.released_copies(session, lower, upper)
-            legacy = bundle.released_legacy(session, lower, upper)
+            items, left_out = bundle.released_copies(session, lower, upper, cfg)
+            legacy = bundle.released_legacy(session, lower, upper, cfg)
         with partial.open("wb") as fh, click.progressbar(
                 length=len(items), label="Disclosure copies", file=sys.stderr,
                 show_pos=True) as bar:

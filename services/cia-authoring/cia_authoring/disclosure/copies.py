@@ -34,7 +34,7 @@ from cia_authoring import domain
 from cia_authoring.cias import audit
 from cia_authoring.documents import service as rendering
 from cia_authoring.disclosure import register
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.cias.models import CiaVersion
 from cia_authoring.documents.models import Document
 from cia_authoring.operations.models import Operation

@@ -16,17 +16,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
-from cia_schemas.disclosure import S40
+from cia_redaction.normalise import fold
+from cia_redaction.redactor import Redactor, strings
+from cia_redaction.rules import Rule
 
+from cia_authoring.disclosure import redactors
 from cia_authoring.documents.redaction import as_entry, withhold_fields
-from cia_authoring.disclosure.detectors import DEFAULT_COLLAR_PATTERNS, Detectors
-from cia_authoring.disclosure.normalise import fold
-from cia_authoring.disclosure.passes import Redactor, strings
-from cia_authoring.disclosure.rules import Rule
 
 _WORDS = re.compile(r"[^\W_]+")
-REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
-                   "(FOIA s.40(2)&(3)).")
 
 
 @dataclass
@@ -39,17 +36,6 @@ class CopyModel:
     withheld_names: list[str]
 
 
-def detectors_for(cfg: dict) -> Detectors:
-    return _detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
-                      tuple(cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS))
-
-
-@lru_cache(maxsize=8)
-def _detectors(cutoff: str, collar_patterns: tuple[str, ...]) -> Detectors:
-    # One per configuration: it keeps what it found in texts it has seen.
-    return Detectors(cutoff, collar_patterns)
-
-
 def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
           register: Iterable[str] = ()) -> CopyModel:
     redacted, field_log, withheld = withhold_fields(
@@ -57,11 +43,8 @@ def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
     if register:
         # Only names that can occur here: the register holds the whole force's.
         haystack = set(_WORDS.findall(fold(" ".join(strings([content, operation])))))
-        for name in register:
-            surname = _surname_key(name)
-            if surname and surname in haystack:
-                withheld.add_name(name, S40, REGISTER_REASON, "register")
-    redactor = Redactor(detectors_for(cfg), withheld, list(rules))
+        register = [name for name in register if _surname_key(name) in haystack]
+    redactor = redactors.redactor_for(cfg, withheld=withheld, register=register, rules=rules)
     redactor.collect({"content": redacted, "operation": operation})
     redacted = redactor.tree(redacted)
     operation = redactor.tree(operation, "/operation")

@@ -1,7 +1,7 @@
 """The worker's periodic job that keeps disclosure copies current.
 
 Censor-rule changes reach copies through events (``handlers``); a new version
-of the redaction pass (``disclosure.rules.PASS_VERSION``), a copy rendered
+of the redaction pass (``cia_redaction.rules.PASS_VERSION``), a copy rendered
 before copies recorded their fingerprint, or an event lost to a crash reach
 them here: each call re-renders one stale copy, in its own transaction, the
 way a rule change would (a released copy that changes becomes needs_review).

@@ -14,7 +14,7 @@ from cia_authoring.documents.models import Document
 from cia_authoring.operations.models import Operation
 from cia_common.events import utcnow
 from cia_authoring.disclosure.models import RegisteredName
-from cia_authoring.disclosure.normalise import fold
+from cia_redaction.normalise import fold
 
 _WORD = re.compile(r"[^\W_]+")
 

@@ -20,7 +20,7 @@ from cia_authoring.domain import SUPERSEDED
 from cia_authoring.cias.models import CiaVersion
 from cia_common.events import utcnow
 from cia_authoring.disclosure import copies
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.disclosure.models import PENDING_RELEASE, RELEASED, DisclosureCopy
 

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from cia_schemas.disclosure import EXEMPTIONS
 
 from cia_common.fields import DateOrDateTime, PersonSchema
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.disclosure.models import STATES
 
 _EXEMPTION_DOC = "s40: s.40(2) personal information; s31: s.31(1)(a)(b) law enforcement."

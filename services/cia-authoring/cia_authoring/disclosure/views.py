@@ -18,7 +18,6 @@ from cia_authoring.documents import pdfs
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents.libreoffice import PdfConversionError
 from cia_authoring.documents.pdfs import ConversionInProgress
-from cia_authoring.disclosure.model import detectors_for
 from cia_authoring.disclosure import bundle
 from cia_authoring.disclosure import copies
 from cia_authoring.disclosure import release
@@ -80,9 +79,8 @@ def get_bundle(query):
     """The released copies of the operations planned to start in [from, to), as one zip."""
     start_from, start_to = query.get("from_"), query.get("to")
     with unit_of_work() as uow:
-        items, left_out = bundle.released_copies(uow.session, start_from, start_to,
-                                                 detectors_for(cfg()))
-        legacy = bundle.released_legacy(uow.session, start_from, start_to, detectors_for(cfg()))
+        items, left_out = bundle.released_copies(uow.session, start_from, start_to, cfg())
+        legacy = bundle.released_legacy(uow.session, start_from, start_to, cfg())
     sessions = db().sessions
     body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to, legacy=legacy)
     span = "-".join(d.date().isoformat() for d in (start_from, start_to) if d) or "all"

@@ -11,7 +11,7 @@ fields here.
 - Keys the schema does not describe are withheld (fail closed).
 - Every withheld value goes into a ``WithheldSet`` (names with their partial
   forms), and the whole content then goes through the one redaction pass
-  (``cia_authoring.disclosure.passes``): values withheld here are withheld
+  (``cia_redaction.redactor``): values withheld here are withheld
   wherever else they appear, and the detectors scrub open free text.
 
 Every redaction is logged as ``{"pointer", "exemption", "reason"}`` with an
@@ -39,11 +39,11 @@ from cia_schemas.disclosure import (
     S40,
 )
 from cia_schemas.errors import join_pointer
-from cia_schemas.ranks import RANK_LABELS, rank_at_least, rank_level
+from cia_redaction.ranks import RANK_LABELS, rank_at_least, rank_level
 
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.withheld import WithheldSet
+from cia_redaction.detectors import Detectors
+from cia_redaction.redactor import Redactor
+from cia_redaction.withheld import WithheldSet
 
 S40_MARKER = MARKERS[S40]
 S31_MARKER = MARKERS[S31]

@@ -42,7 +42,7 @@ from cia_schemas.content import (
     WATCHLIST_CATEGORY_LABELS,
     derived_false_alert_rate,
 )
-from cia_schemas.ranks import RANK_LABELS
+from cia_redaction.ranks import RANK_LABELS
 
 from cia_authoring.documents.sandbox import SecurityError, TemplateSandbox
 

@@ -3,7 +3,7 @@
 The disclosure copy is rendered from the redacted model of the whole copy
 (``disclosure.model``): withheld values are replaced before the template sees
 them, so they never enter the file; the rendered file then goes through the
-same pass once more (``disclosure.docx``), whatever the template prints.
+same pass once more (``cia_redaction.docx``), whatever the template prints.
 
 Documents are rendered with the CIA template in force (``templates.service``)
 unless a given template version is asked for; a stored document records the
@@ -20,10 +20,10 @@ from cia_common.events import isoformat
 
 from cia_authoring.disclosure import model as disclosure_model
 from cia_authoring.disclosure import register
-from cia_authoring.disclosure.docx import scrub_docx
-from cia_authoring.disclosure.rules import Rule
+from cia_redaction.docx import scrub_docx
+from cia_redaction.rules import Rule
 from cia_authoring.documents.render import render_docx, render_limits
-from cia_authoring.disclosure.rules import fingerprint as rules_fingerprint
+from cia_redaction.rules import fingerprint as rules_fingerprint
 from cia_authoring.domain import canonical_json, sha256_hex
 from cia_authoring.disclosure.models import PENDING_RELEASE, DisclosureCopy
 from cia_authoring.cias.models import CiaVersion

@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_authoring.documents import service as rendering
-from cia_authoring.disclosure.model import detectors_for
 from cia_authoring.disclosure import bundle
 from cia_authoring.disclosure import copies
 from cia_authoring.statistics import service as statistics
@@ -144,7 +143,7 @@ def _exemption_of(value) -> str | None:
 
 def resolve_disclosed(session: Session, body: dict, cfg: dict) -> Disclosed:
     start, end = period_bounds(body)
-    items, left_out = bundle.released_copies(session, start, end, detectors_for(cfg))
+    items, left_out = bundle.released_copies(session, start, end, cfg)
     refs_of = dict(session.execute(
         sa.select(Cia.id, Operation.reference).join(Operation, Operation.id == Cia.operation_id)
         .where(Cia.id.in_(sorted({i.cia_id for i in items})))).all()) if items else {}
@@ -166,7 +165,7 @@ def resolve_disclosed(session: Session, body: dict, cfg: dict) -> Disclosed:
                                exemptions={e for e in (_exemption_of(r["exemption"]) for r in rows)
                                            if e},
                                published_url=published.get(ref.casefold())))
-    for legacy in bundle.released_legacy(session, start, end, detectors_for(cfg)):
+    for legacy in bundle.released_legacy(session, start, end, cfg):
         ref = legacy.document.operation_reference
         if wanted and ref.casefold() not in wanted:
             continue

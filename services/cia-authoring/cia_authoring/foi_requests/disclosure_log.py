@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from cia_common.errors import NotFound
 
-from cia_authoring.disclosure.model import detectors_for
 from cia_authoring.disclosure import bundle
 from cia_authoring.foi_requests import letter
 from cia_authoring.foi_requests.models import SENT, FoiRequest
@@ -61,10 +60,9 @@ def attachment_items(session: Session, req: FoiRequest, cfg: dict
     sent_ = req.sent_attachments or []
     wanted = {(a["cia_id"], a["version"]) for a in sent_ if "cia_id" in a}
     wanted_legacy = {a["legacy_document_id"] for a in sent_ if "legacy_document_id" in a}
-    detectors = detectors_for(cfg)
-    items = [i for i in bundle.released_copies(session, detectors=detectors)[0]
+    items = [i for i in bundle.released_copies(session, cfg=cfg)[0]
              if (i.cia_id, i.version) in wanted] if wanted else []
-    legacy = [d for d in bundle.released_legacy(session, detectors=detectors)
+    legacy = [d for d in bundle.released_legacy(session, cfg=cfg)
               if d.document.id in wanted_legacy and not d.document.published_url] \
         if wanted_legacy else []
     return items, legacy

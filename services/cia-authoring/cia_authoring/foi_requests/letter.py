@@ -25,11 +25,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from cia_schemas.disclosure import S40 as CLASS_S40
 
-from cia_authoring.disclosure.model import detectors_for
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.withheld import WithheldSet
+from cia_authoring.disclosure import redactors
+from cia_redaction.redactor import Redactor
 from cia_authoring.documents import render as rendering
 from cia_authoring.statistics.suppression import MEASURES
 from cia_authoring.templates import fields
@@ -39,7 +37,6 @@ from cia_authoring.foi_requests.models import FoiAnswer, FoiRequest
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "documents" / "templates" / "foi-response.docx"
 SUPPRESSED_MARK = "[c]"
-REQUESTER_REASON = "Personal information of the requester."
 
 EXEMPTION_TEXT = {
     kinds.S21: ("Section 21 — Information accessible to applicant by other means", [
@@ -178,10 +175,8 @@ def resolve(session: Session, req: FoiRequest, answers: list[FoiAnswer], cfg: di
 
 
 def redactor_for(req: FoiRequest, cfg: dict) -> Redactor:
-    withheld = WithheldSet()
-    withheld.add_name(req.requester_name, CLASS_S40, REQUESTER_REASON, "requester")
-    withheld.add(req.requester_email, CLASS_S40, REQUESTER_REASON, "requester")
-    return Redactor(detectors_for(cfg), withheld)
+    return redactors.redactor_for(cfg, requester=redactors.Requester(req.requester_name,
+                                                                     req.requester_email))
 
 
 def _cell(value) -> str:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from cia_authoring import uploads
-from cia_authoring.disclosure import pdf as pdf_redaction
+from cia_redaction import pdf as pdf_redaction
 from cia_authoring.legacy.models import DOCX, PDF
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -3,21 +3,19 @@
 One ``Redactor`` per copy holds the detectors (rank cut-off and collar forms of
 the configuration), the force-wide name register, the global censor rules and
 the document's own terms (each a literal rule, logged with its id); areas are
-given to the PDF pass. A DOCX goes through ``disclosure.docx.redact_document``,
-a PDF through ``disclosure.pdf.redact_pdf``.
+given to the PDF pass. A DOCX goes through ``cia_redaction.docx.redact_document``,
+a PDF through ``cia_redaction.pdf.redact_pdf``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cia_schemas.disclosure import S40
+from cia_redaction import Redactor
+from cia_redaction import docx as docx_pass
+from cia_redaction import pdf as pdf_pass
+from cia_redaction.rules import LITERAL, Rule
 
-from cia_authoring.disclosure import docx as docx_pass
-from cia_authoring.disclosure import pdf as pdf_pass
-from cia_authoring.disclosure.model import REGISTER_REASON, detectors_for
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.rules import LITERAL, Rule
-from cia_authoring.disclosure.withheld import WithheldSet
+from cia_authoring.disclosure import redactors
 from cia_authoring.legacy.models import DOCX
 
 TERM_PREFIX = "term:"
@@ -46,10 +44,8 @@ def term_rule(term: Term) -> Rule:
 
 
 def redactor_for(cfg: dict, rules: list[Rule], terms: list[Term], register: list[str]) -> Redactor:
-    withheld = WithheldSet()
-    for name in register:
-        withheld.add_name(name, S40, REGISTER_REASON, "register")
-    return Redactor(detectors_for(cfg), withheld, [*rules, *(term_rule(t) for t in terms)])
+    return redactors.redactor_for(cfg, register=register, rules=rules,
+                                  terms=[term_rule(t) for t in terms])
 
 
 def redact(fmt: str, data: bytes, title: str, cfg: dict, *, rules: list[Rule] = (),

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from cia_schemas.disclosure import EXEMPTIONS
 
 from cia_common.fields import PersonSchema
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.disclosure.schemas import DisclosureSchema
 from cia_authoring.legacy.models import FORMATS, STATES
 

@@ -26,9 +26,9 @@ from cia_common.limits import ChildFailed, LimitExceeded, run_limited
 from cia_schemas.disclosure import EXEMPTIONS
 
 from cia_authoring import uploads
-from cia_authoring.disclosure import pdf as pdf_pass
+from cia_redaction import pdf as pdf_pass
 from cia_authoring.disclosure import register
-from cia_authoring.disclosure import rules as censor
+from cia_redaction import rules as censor
 from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.operations.models import Operation

@@ -37,12 +37,8 @@ from cia_schemas.content import IC_CODE_LABELS, IC_CODES, derived_duration_minut
 from cia_authoring import cells, domain
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.operations.models import Operation
-from cia_authoring.disclosure import register
-from cia_authoring.disclosure.detectors import Detectors
-from cia_authoring.disclosure.model import REGISTER_REASON
-from cia_authoring.disclosure.passes import Redactor
-from cia_authoring.disclosure.withheld import WithheldSet
-from cia_schemas.disclosure import S40
+from cia_authoring.disclosure import redactors, register
+from cia_redaction import Redactor
 from cia_authoring.statistics import chart as alerts_chart
 from cia_authoring.statistics import grid
 from cia_authoring.disclosure import censor_rules as rules_service
@@ -231,20 +227,18 @@ def alerts_png(result: dict) -> bytes:
 
 def deployment_rows(session: Session, start_from: datetime | None = None,
                     start_to: datetime | None = None,
-                    detectors: Detectors | None = None) -> Iterator[tuple[OutcomeRecord, dict]]:
+                    cfg: dict | None = None) -> Iterator[tuple[OutcomeRecord, dict]]:
     """Each deployment with its grid row. The row's text columns pass through the
     disclosure pass (each CIA's censor rules, the name register, the detectors),
     so a location the copies withhold is withheld here too."""
-    detectors = detectors or Detectors()
-    withheld = WithheldSet()
-    for name in register.names(session):
-        withheld.add_name(name, S40, REGISTER_REASON, "register")
+    withheld = redactors.withheld_names(register.names(session))
     rules_of = rules_service.applicable_to_all(session)
-    redactors: dict[str | None, Redactor] = {}
+    by_cia: dict[str | None, Redactor] = {}
     for rec in outcome_records(session, start_from, start_to):
-        if rec.cia_id not in redactors:
-            redactors[rec.cia_id] = Redactor(detectors, withheld, rules_of(rec.cia_id))
-        redactor = redactors[rec.cia_id]
+        if rec.cia_id not in by_cia:
+            by_cia[rec.cia_id] = redactors.redactor_for(cfg or {}, withheld=withheld,
+                                                        rules=rules_of(rec.cia_id))
+        redactor = by_cia[rec.cia_id]
         yield rec, grid.export_row(
             reference=redactor.text(rec.reference or ""), borough=redactor.text(rec.borough or ""),
             location=redactor.text(rec.location or ""),
@@ -253,13 +247,13 @@ def deployment_rows(session: Session, start_from: datetime | None = None,
 
 
 def deployments_csv(session: Session, start_from: datetime | None = None,
-                    start_to: datetime | None = None, detectors: Detectors | None = None) -> str:
+                    start_to: datetime | None = None, cfg: dict | None = None) -> str:
     """The deployment grid, the layout ``cia import-deployments`` reads back; a figure
     not recorded is a blank cell."""
     buf = io.StringIO()
     writer = cells.DictWriter(buf, fieldnames=list(grid.COLUMNS))
     writer.writeheader()
-    for _rec, row in deployment_rows(session, start_from, start_to, detectors):
+    for _rec, row in deployment_rows(session, start_from, start_to, cfg):
         writer.writerow(row)
     return buf.getvalue()
 
@@ -270,12 +264,12 @@ _NUMBERS = {"Threshold": float, "False alert rate": float,
 
 def deployments_summary(session: Session, start_from: datetime | None = None,
                         start_to: datetime | None = None,
-                        detectors: Detectors | None = None) -> dict:
+                        cfg: dict | None = None) -> dict:
     """The grid as JSON (blank cells: null) with the totals over recorded figures and,
     per measure, how many deployments did not record it."""
     summed = Figures()
     rows = []
-    for rec, row in deployment_rows(session, start_from, start_to, detectors):
+    for rec, row in deployment_rows(session, start_from, start_to, cfg):
         summed.add(rec)
         rows.append({c: (None if v == "" else _NUMBERS.get(c, str)(v)) for c, v in row.items()})
     return {"from": isoformat(start_from) if start_from else None,

@@ -9,7 +9,6 @@ from cia_common.web.kit import guarded, negotiate, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
 from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
 from cia_schemas.errors import ProblemSchema
-from cia_authoring.disclosure.model import detectors_for
 from cia_authoring.statistics import service as statistics
 from cia_authoring.statistics.schemas import (AlertsQuerySchema, AlertStatisticsSchema,
                                               DeploymentsQuerySchema, DeploymentSummarySchema)
@@ -90,10 +89,10 @@ def deployment_statistics(query):
     with unit_of_work() as uow:
         if media == CSV:
             body = statistics.deployments_csv(uow.session, query.get("from_"), query.get("to"),
-                                               detectors_for(current_app.config))
+                                               current_app.config)
         else:
             return statistics.deployments_summary(uow.session, query.get("from_"),
-                                                  query.get("to"), detectors_for(current_app.config))
+                                                  query.get("to"), current_app.config)
     return Response(body, mimetype=CSV, headers={
         "Content-Disposition": 'attachment; filename="lfr-deployments.csv"'})
 

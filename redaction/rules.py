@@ -7,7 +7,7 @@ on RE2, a linear-time engine, so no rule can hang a worker (``(q+)+z`` runs in
 linear time); constructs RE2 refuses (back-references, look-around) are refused
 with 422. A literal is escaped text, safe on any engine. Replacements are literal.
 
-Rules run inside the one redaction pass (``passes.Redactor``) over every text
+Rules run inside the one redaction pass (``redactor.Redactor``) over every text
 of the output; markers and earlier replacements are never rewritten. Each
 (field, rule) that matched is logged with the rule's id.
 """
@@ -22,9 +22,9 @@ from typing import Any, Iterator
 
 import re2
 
-from cia_schemas.disclosure import EXEMPTIONS, MARKERS
+from cia_redaction.vocabulary import EXEMPTIONS, MARKERS
 
-from cia_authoring.disclosure.normalise import normalise
+from cia_redaction.normalise import normalise
 
 LITERAL, REGEX = "literal", "regex"
 KINDS = (LITERAL, REGEX)

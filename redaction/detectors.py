@@ -20,8 +20,8 @@ from typing import Iterable, Iterator
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
-from cia_schemas.disclosure import S40
-from cia_schemas.ranks import RANK_LABELS, rank_level
+from cia_redaction.vocabulary import S40
+from cia_redaction.ranks import RANK_LABELS, rank_level
 
 PERSONAL = "personal information (FOIA s.40(2)&(3))."
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from cia_authoring.disclosure.detectors import NOT_NAMES, RANK_OR_TITLE, Hit
-from cia_authoring.disclosure.normalise import Normalised, compact, fold, normalise
+from cia_redaction.detectors import NOT_NAMES, RANK_OR_TITLE, Hit
+from cia_redaction.normalise import Normalised, compact, fold, normalise
 
 # A value shorter than this (letters and digits) is not looked for elsewhere:
 # "4" or "AB" would withhold every occurrence of a common token.

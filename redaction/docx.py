@@ -17,7 +17,7 @@ import zipfile
 
 from lxml import etree
 
-from cia_authoring.disclosure.passes import Redactor
+from cia_redaction.redactor import Redactor
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _T = f"{{{W}}}t"

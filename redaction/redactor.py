@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from cia_schemas.disclosure import EXEMPTIONS, MARKERS, S40
-from cia_schemas.errors import join_pointer
+from cia_redaction.vocabulary import EXEMPTIONS, MARKERS, S40
+from cia_redaction.pointers import join_pointer
 
-from cia_authoring.disclosure import rules as rules_mod
-from cia_authoring.disclosure.detectors import Detectors, Hit
-from cia_authoring.disclosure.normalise import compact_normalised, normalise
-from cia_authoring.disclosure.withheld import WithheldSet
+from cia_redaction import rules as rules_mod
+from cia_redaction.detectors import Detectors, Hit
+from cia_redaction.normalise import compact_normalised, normalise
+from cia_redaction.withheld import WithheldSet
 
 _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the name register): "
                     "personal information (FOIA s.40(2)&(3)).")

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from cia_schemas.disclosure import EXEMPTIONS, MARKERS
+from cia_redaction.vocabulary import EXEMPTIONS, MARKERS
 
-from cia_authoring.disclosure.passes import Redactor
+from cia_redaction.redactor import Redactor
 
 _LABELS = {marker: f"Redacted {EXEMPTIONS[key]}" for key, marker in MARKERS.items()}
 _BLACK, _WHITE = (0, 0, 0), (1, 1, 1)

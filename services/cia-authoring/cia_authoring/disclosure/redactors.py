@@ -1,0 +1,65 @@
+"""The one way an FOI-facing output gets its redactor.
+
+Every output a requester or an FOI officer receives — disclosure copies, legacy
+documents, bundles and their index, the deployment grid, response letters, the
+public log — is redacted by a ``cia_redaction.Redactor`` built here, from what
+the system knows for that output:
+
+- the detectors, configured by the rank cut-off and the force's collar forms;
+- the values the output withholds by their fields (a copy's field-level step);
+- the force-wide name register (names withheld in any CIA);
+- censor rules and, for a legacy document, the FOI officer's own terms;
+- the requester of an FOI request, for what is written back to them.
+
+No feature assembles a redactor from the library's parts itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable
+
+from cia_redaction import S40, DEFAULT_COLLAR_PATTERNS, Detectors, Redactor, Rule, WithheldSet
+
+REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
+                   "(FOIA s.40(2)&(3)).")
+REQUESTER_REASON = "Personal information of the requester."
+
+
+@dataclass(frozen=True)
+class Requester:
+    name: str | None
+    email: str | None
+
+
+def detectors_for(cfg: dict) -> Detectors:
+    return _detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
+                      tuple(cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS))
+
+
+@lru_cache(maxsize=8)
+def _detectors(cutoff: str, collar_patterns: tuple[str, ...]) -> Detectors:
+    # One per configuration: it keeps what it found in texts it has seen.
+    return Detectors(cutoff, collar_patterns)
+
+
+def withheld_names(register: Iterable[str], withheld: WithheldSet | None = None) -> WithheldSet:
+    """``withheld`` (or a new set) with every name of the register in all its forms."""
+    withheld = withheld if withheld is not None else WithheldSet()
+    for name in register:
+        withheld.add_name(name, S40, REGISTER_REASON, "register")
+    return withheld
+
+
+def redactor_for(cfg: dict, *, withheld: WithheldSet | None = None, register: Iterable[str] = (),
+                 rules: Iterable[Rule] = (), terms: Iterable[Rule] = (),
+                 requester: Requester | None = None) -> Redactor:
+    """The redactor of one output: ``withheld`` (the values its fields withhold, or a
+    set shared by several outputs) with the ``register``'s names and the
+    ``requester`` added, the censor ``rules`` and ``terms``, and the detectors of
+    ``cfg``."""
+    withheld = withheld_names(register, withheld)
+    if requester is not None:
+        withheld.add_name(requester.name, S40, REQUESTER_REASON, "requester")
+        withheld.add(requester.email, S40, REQUESTER_REASON, "requester")
+    return Redactor(detectors_for(cfg), withheld, [*rules, *terms])
