@@ -4,7 +4,7 @@ Seeds ``n`` operations and CIAs through the authoring service layer
 (``operations.create``, ``cias.create``, ``disclosure.release.release``), each with a
 stored disclosure DOCX and PDF (random bytes of realistic size: compressed
 files, so the zip cannot shrink them), then times the bundle export
-(``disclosure.bundle.stream``, the generator behind ``GET /api/v1/disclosures/bundle``
+(``releases.bundle.stream``, the generator behind ``GET /api/v1/disclosures/bundle``
 and ``cia export-disclosures``) writing to a file, and measures its peak
 Python memory with tracemalloc in a second, traced run. Beside it, the
 substrate: ``zipfile`` writing the same files from memory, with no database.
@@ -29,11 +29,11 @@ from cia_authoring.operations import service as operations
 from cia_authoring.app import MIGRATIONS
 from cia_authoring.cias.audit import Actor
 from cia_redaction.rules import fingerprint as rules_fingerprint
-from cia_authoring.disclosure import bundle
+from cia_authoring.releases import bundle
 from cia_authoring.disclosure import release
 from cia_authoring.disclosure.models import DisclosureCopy
 from cia_authoring.cias.models import CiaVersion
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.events import utcnow
 from cia_common.db import Database
 from cia_common.migrate import upgrade

@@ -26,6 +26,7 @@ from docxtpl import DocxTemplate
 from datetime import datetime
 from types import SimpleNamespace
 
+from cia_authoring.disclosure import rendering as copy_rendering
 from cia_authoring.documents import service as rendering
 from cia_redaction.rules import Rule
 from cia_authoring.documents.libreoffice import PdfConversionError, available, docx_to_pdf
@@ -102,8 +103,8 @@ def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3) -> dict:
         register = [f"Forename{i} Surname{i}" for i in range(2000)]
 
         def disclosure() -> bytes:
-            ctx, model = rendering.disclosure_context(op, version, cfg, rules, register)
-            return rendering.render_disclosure_context(op, version, ctx, model, cfg)
+            ctx, model = copy_rendering.disclosure_context(op, version, cfg, rules, register)
+            return copy_rendering.render_disclosure_context(op, version, ctx, model, cfg)
 
         one_line()  # warm imports and caches before timing
         full()

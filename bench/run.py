@@ -32,17 +32,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
-from kafka import KafkaConsumer, KafkaProducer
 
 from bench.bundle import bundle_benchmark
 from bench.documents import document_benchmarks
 from bench.legacy_pdf import legacy_pdf_benchmark
 from bench.list_scale import list_scale_benchmark
+from bench.kafka_substrate import raw_kafka_round_trip
 from bench.load import failures as load_failures, load_benchmark
 from bench.spans import loop_span_breakdown, print_table
 from bench.stats import percentiles, requests_per_second
@@ -52,33 +51,6 @@ from tests.e2e.system import REPO, System, listening_socket
 from tests.receiver import WebhookReceiver
 
 RESULTS = REPO / "bench" / "results"
-
-
-def raw_kafka_round_trip(bootstrap: str, n: int) -> dict:
-    topic = f"bench.raw.{uuid.uuid4().hex[:8]}"
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                             linger_ms=0)
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"g-{topic}",
-                             auto_offset_reset="latest", enable_auto_commit=False,
-                             fetch_max_wait_ms=100)
-    producer.send(topic, b"warm-up").get(timeout=30)
-    deadline = time.monotonic() + 30
-    while not consumer.assignment() and time.monotonic() < deadline:
-        consumer.poll(timeout_ms=100)
-    consumer.poll(timeout_ms=500)
-    samples = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        producer.send(topic, key=str(i).encode(), value=b"x" * 512)
-        producer.flush()
-        got = False
-        while not got:
-            for records in consumer.poll(timeout_ms=1000).values():
-                got = got or any(r.key == str(i).encode() for r in records)
-        samples.append(time.perf_counter() - t0)
-    producer.close()
-    consumer.close()
-    return percentiles(samples)
 
 
 def loop_latency(system: System, n: int) -> dict:

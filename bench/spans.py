@@ -45,6 +45,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.kafka_substrate import raw_kafka_round_trip
+
 SEGMENTS = [
     # (key, label, start boundary, end boundary)
     ("client_to_authoring", "client → authoring span start (gunicorn, routing)", "t_send", "a0"),
@@ -357,7 +359,6 @@ def loop_span_breakdown(bootstrap: str, backend: str, n: int, web_processes: int
         system = traced_system(bootstrap, urls, tmp / "logs", receiver.endpoint, web_processes)
         try:
             system.start()
-            from bench.run import raw_kafka_round_trip  # here: bench.run imports this module
             raw = raw_kafka_round_trip(bootstrap, min(n, 50))
             rows = traced_loop(system, n)
             wait_for_spans(receiver, rows)

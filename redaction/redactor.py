@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from cia_redaction.vocabulary import EXEMPTIONS, MARKERS, S40
 from cia_redaction.pointers import join_pointer
 
-from cia_redaction import rules as rules_mod
+import cia_redaction.rules as rules_mod
 from cia_redaction.detectors import Detectors, Hit
 from cia_redaction.normalise import compact_normalised, normalise
 from cia_redaction.withheld import WithheldSet

@@ -18,7 +18,7 @@ from flask import json as flask_json
 from cia_authoring.cias import service as cias
 from cia_authoring.cias import present
 from cia_authoring.cias.schemas import CiaSchema
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.events import utcnow
 from cia_common.web import db
 from tests.integration.test_authoring_support import *  # noqa: F401,F403

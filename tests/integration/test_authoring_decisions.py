@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403

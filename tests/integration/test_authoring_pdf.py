@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from cia_authoring import settings as authoring_settings
 from cia_authoring.documents import pdfs
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer
 
 from cia_authoring import settings
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.worker import worker_spec
 from cia_common.config import EVENT_TOPICS
 from cia_common.kafka_clients import ensure_topics

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from cia_authoring.documents.libreoffice import docx_to_pdf
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.cli import main as cia
 from cia_common.web import db
 

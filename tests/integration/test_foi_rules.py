@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, app, client,

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from cia_authoring.documents import pdfs
-from cia_authoring.documents.models import Document, PdfClaim
+from cia_authoring.cias.models import Document
+from cia_authoring.documents.models import PdfClaim
 from cia_common.web import db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403

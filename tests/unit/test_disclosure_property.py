@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
+from cia_authoring.disclosure import rendering as copy_rendering
 from cia_authoring.documents import service as rendering
 from cia_redaction.rules import Rule
 from tests.leaks import docx_texts, found
@@ -79,8 +80,8 @@ def _op(**printed):
 
 def render(content, op, rules):
     version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
-    ctx, model = rendering.disclosure_context(op, version, CFG, rules, [])
-    return rendering.render_disclosure_context(op, version, ctx, model, CFG)
+    ctx, model = copy_rendering.disclosure_context(op, version, CFG, rules, [])
+    return copy_rendering.render_disclosure_context(op, version, ctx, model, CFG)
 
 
 def planted_copy(data) -> tuple[bytes, list[str]]:
@@ -150,7 +151,7 @@ def test_the_file_pass_redacts_what_the_template_formats():
     version = SimpleNamespace(number=1, status="approved", content=content, cia_id="c1")
     full = docx_texts(rendering.render_full(_op(), version, CFG))
     assert any(found("14 May 2026", text) for text in full.values())
-    ctx, model = rendering.disclosure_context(_op(), version, CFG, [], [])
-    parts = docx_texts(rendering.render_disclosure_context(_op(), version, ctx, model, CFG))
+    ctx, model = copy_rendering.disclosure_context(_op(), version, CFG, [], [])
+    parts = docx_texts(copy_rendering.render_disclosure_context(_op(), version, ctx, model, CFG))
     assert [name for name, text in parts.items() if found("14 May 2026", text)] == []
     assert any(e["pointer"].startswith("/document/") for e in model.redactor.log)

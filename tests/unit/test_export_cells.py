@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 
 from cia_authoring import cells
-from cia_authoring.disclosure.bundle import _safe_name
+from cia_authoring.releases.bundle import _safe_name
 from cia_authoring.statistics import grid, importer
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -39,8 +39,8 @@ HTTP_LIBRARIES = ("flask", "werkzeug", "flask_smorest", "webargs")
 ENTRY_POINTS = ("app.py", "wsgi.py")
 SERVICES = ("cia_authoring", "cia_review", "cia_notifier")
 # The authoring features, each importing only those before it (docs/architecture.md).
-FEATURE_ORDER = ("operations", "cias", "documents", "disclosure", "templates", "legacy",
-                 "statistics", "foi_requests")
+FEATURE_ORDER = ("operations", "cias", "documents", "disclosure", "approvals", "templates",
+                 "legacy", "releases", "statistics", "foi_requests")
 # What a pure library may not import.
 IMPURE = (*HTTP_LIBRARIES, "sqlalchemy", "alembic", "kafka", "psycopg", "cia_common",
           "cia_schemas", *SERVICES)
@@ -58,13 +58,14 @@ def module_name(package: str, root: Path, path: Path) -> str:
     return ".".join([package, *parts])
 
 
-def imports_of(name: str, is_package: bool, source: str) -> set[str]:
-    """Every module ``source`` imports (absolute names; relative ones resolved; a
-    ``from a import b`` counts as ``a`` and, when it is one, ``a.b``)."""
-    out: set[str] = set()
+def imports_of(name: str, is_package: bool, source: str) -> set[tuple[str, str]]:
+    """Every module ``source`` imports, as (what it names, where to look if that is
+    no module): relative imports resolved; ``from a import b`` names the module
+    ``a.b`` when there is one, else ``a``. Imports inside functions count."""
+    out: set[tuple[str, str]] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            out.update(alias.name for alias in node.names)
+            out.update((alias.name, alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = name.split(".") if is_package else name.split(".")[:-1]
@@ -72,8 +73,7 @@ def imports_of(name: str, is_package: bool, source: str) -> set[str]:
                 module = ".".join([*base, *([node.module] if node.module else [])])
             else:
                 module = node.module or ""
-            out.add(module)
-            out.update(f"{module}.{alias.name}" for alias in node.names)
+            out.update((f"{module}.{alias.name}", module) for alias in node.names)
     return out
 
 
@@ -90,14 +90,15 @@ def graph() -> dict[str, set[str]]:
     return resolve({name: imports_of(name, is_pkg, src) for name, (is_pkg, src) in sources.items()})
 
 
-def resolve(raw: dict[str, set[str]]) -> dict[str, set[str]]:
+def resolve(raw: dict[str, set[tuple[str, str]]]) -> dict[str, set[str]]:
     known = set(raw)
     out = {}
     for name, targets in raw.items():
         edges = set()
-        for target in targets:
+        for named, fallback in targets:
+            target = named if named in known else fallback
             while target and target not in known:
-                target = target.rpartition(".")[0]  # ``from a import name``: the module a
+                target = target.rpartition(".")[0]  # a name inside a module: the module
             if target and target != name:
                 edges.add(target)
         out[name] = edges
@@ -295,5 +296,7 @@ def test_a_planted_back_up_import_is_found():
 
 
 def test_relative_imports_resolve_from_a_package_and_from_a_module():
-    assert imports_of("p.q", True, "from . import r\n") >= {"p.q", "p.q.r"}
-    assert imports_of("p.q.m", False, "from ..s import t\n") >= {"p.s", "p.s.t"}
+    assert imports_of("p.q", True, "from . import r\n") == {("p.q.r", "p.q")}
+    assert imports_of("p.q.m", False, "from ..s import t\n") == {("p.s.t", "p.s")}
+    raw = {"p": set(), "p.q": set(), "p.q.r": set(), "p.q.m": {("p.q.r", "p.q"), ("p.q.x", "p.q")}}
+    assert resolve(raw)["p.q.m"] == {"p.q.r", "p.q"}  # a submodule; a name in the package

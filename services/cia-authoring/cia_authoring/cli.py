@@ -10,7 +10,7 @@ from cia_common.db import Database
 
 from cia_authoring.cias import audit as audit_trail
 from cia_authoring import settings
-from cia_authoring.disclosure.cli import commands as disclosure_commands
+from cia_authoring.releases.cli import commands as disclosure_commands
 from cia_authoring.statistics.cli import commands as statistics_commands
 from cia_authoring.legacy.cli import commands as legacy_commands
 

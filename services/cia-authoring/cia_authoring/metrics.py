@@ -9,7 +9,7 @@ from cia_common.metrics import (PDF_CONVERSION, TIMED_OUTCOMES, age_seconds, cou
                                 gauge, register_service_metrics)
 
 from cia_authoring.documents import service as rendering
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.spec import worker_spec
 
 

@@ -13,7 +13,7 @@ from cia_common.worker import WorkerSpec
 from cia_authoring import settings
 from cia_authoring.cias import audit
 from cia_authoring.documents.libreoffice import kill_running, sweep_orphans
-from cia_authoring.cias.decisions import on_review_completed
+from cia_authoring.approvals.decisions import on_review_completed
 from cia_authoring.disclosure.handlers import handlers as foi_handlers
 from cia_authoring.disclosure.refresh import RefreshStaleCopies
 from cia_authoring.foi_requests.jobs import FoiRequestNotices

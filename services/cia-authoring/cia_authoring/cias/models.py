@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from cia_common.db import UTCDateTime
 from cia_common.events import new_id, utcnow
 
 from cia_authoring.base import Base
-from cia_authoring.documents.models import Document  # noqa: F401 - a version's documents
 from cia_authoring.operations.models import Operation
 
 
@@ -34,7 +33,10 @@ class Cia(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    operation: Mapped[Operation] = relationship(back_populates="cia", lazy="joined")
+    # ``Operation.cia`` is the other side: an operation knows nothing of CIAs until
+    # the CIA feature is loaded, so the later feature declares both directions.
+    operation: Mapped[Operation] = relationship(backref=backref("cia", uselist=False),
+                                                lazy="joined")
 
 
 class CiaCount(Base):
@@ -97,6 +99,29 @@ class CiaVersion(Base):
         primaryjoin="and_(CiaVersion.cia_id == foreign(Document.cia_id), "
                     "CiaVersion.number == foreign(Document.version))",
         viewonly=True, lazy="select", order_by="(Document.kind, Document.format)")
+
+
+class Document(Base):
+    """A DOCX (or PDF) stored at approval: the full document or the disclosure copy, with
+    the template (kind, version, SHA-256) that produced it."""
+    __tablename__ = "documents"
+    __table_args__ = (sa.UniqueConstraint("cia_id", "version", "kind", "format",
+                                          name="uq_documents_version_kind_format"),)
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # full | disclosure
+    format: Mapped[str] = mapped_column(sa.String(8))  # docx
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    redaction_log: Mapped[list | None] = mapped_column(sa.JSON)
+    # The template that produced it (a PDF: its DOCX's); null before templates were recorded.
+    template_kind: Mapped[str | None] = mapped_column(sa.String(32))
+    template_version: Mapped[int | None] = mapped_column(sa.Integer)
+    template_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):

@@ -11,31 +11,10 @@ from cia_authoring.cias.service import CiaView
 from cia_authoring.domain import APPROVED_STATUSES
 from cia_authoring.cias.models import AuditEntry, CiaVersion
 from cia_authoring.operations.models import Operation
+from cia_authoring.operations.present import operation, person as _person
 from cia_authoring.cias.schemas import CiaSchema
 
 _CIA_SCHEMA = CiaSchema()
-
-
-def _person(sub, name):
-    return {"sub": sub, "name": name} if sub else None
-
-
-def operation(op: Operation, cia_id: str | None = None) -> dict:
-    out = {k: getattr(op, k) for k in (
-        "id", "reference", "name", "borough", "ward", "location_name", "latitude", "longitude",
-        "use_case", "planned_start", "planned_end", "watchlist_size", "watchlist_categories",
-        "match_threshold", "camera_count", "status", "created_at", "updated_at")}
-    out["created_by"] = _person(op.created_by_sub, op.created_by_name)
-    out["authorisation"] = None if op.authorised_at is None else {
-        "officer_name": op.authorising_officer_name,
-        "officer_rank": op.authorising_officer_rank,
-        "collar_number": op.authorising_officer_collar_number,
-        "authorised_at": op.authorised_at,
-        "authority_reference": op.authority_reference,
-        "recorded_by": _person(op.authorisation_recorded_by_sub, op.authorisation_recorded_by_name),
-    }
-    out["cia_id"] = cia_id if cia_id is not None else (op.cia.id if op.cia else None)
-    return out
 
 
 def _version_fields(v: CiaVersion) -> dict:

@@ -1,4 +1,5 @@
-"""/api/v1/cias — CIAs, versions, amendments, revisions, diffs, documents and audit."""
+"""/api/v1/cias — CIAs, versions, amendments, revisions, diffs and audit (a version's
+documents: ``documents.views``; an operation's status: here, on the operations' routes)."""
 from __future__ import annotations
 
 import base64
@@ -19,11 +20,11 @@ from cia_common.web.problems import Problem
 from cia_authoring import domain
 from cia_authoring.cias import audit
 from cia_authoring.cias import service as cias
-from cia_authoring.documents.libreoffice import PdfConversionError
-from cia_authoring.documents.pdfs import ConversionInProgress
 from cia_authoring.domain import verify_chain
-from cia_authoring.documents.service import PDF
 from cia_authoring.cias import present
+from cia_authoring.operations import present as operations_present
+from cia_authoring.operations.schemas import OperationSchema, OperationStatusSchema
+from cia_authoring.operations.views import blp as operations_blp
 from cia_authoring.cias.content_doc import submission_requirements
 from cia_authoring.roles import AUTHORS, READERS
 from cia_common.web.kit import DOCX, actor, cfg, guarded, if_match, negotiate, unit_of_work
@@ -280,61 +281,6 @@ def diff_versions(query, cia_id, number):
     return {"cia_id": cia_id, "version": number, "against": against, "changes": changes}
 
 
-_DOCUMENT_CONTENT = {media: {"schema": {"type": "string", "format": "binary"}}
-                     for media in (DOCX, PDF)}
-
-
-@blp.route("/<string:cia_id>/versions/<int:number>/document", methods=["GET"])
-@guarded(blp, *READERS)
-@blp.doc(responses={"200": {
-    "description": "The full document: DOCX, or PDF when the Accept header prefers "
-                   "application/pdf.",
-    "headers": {"X-Content-SHA256": {"schema": {"type": "string"},
-                                     "description": "SHA-256 of the file."},
-                "X-Document-Stored": {"schema": {"type": "string", "enum": ["true", "false"]},
-                                      "description": "Whether this is the stored file."},
-                "ETag": {"schema": {"type": "string"}}},
-    "content": _DOCUMENT_CONTENT}})
-@blp.alt_response(406, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The Accept header allows neither DOCX nor PDF (a format that "
-                              "does not exist).")
-@blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The PDF is still being produced, or could not be produced right "
-                              "now: retry after the Retry-After delay (seconds); the DOCX is "
-                              "available meanwhile.",
-                  headers={"Retry-After": {"description": "Seconds to wait before asking again.",
-                                           "schema": {"type": "integer"}}})
-def get_document(cia_id, number):
-    """The full document of a version (never a disclosure copy), as DOCX or PDF.
-
-    ``Accept: application/pdf`` asks for the PDF; otherwise the DOCX. An approved
-    (or superseded) version's documents are rendered once — the DOCX at approval,
-    the PDF from that DOCX soon after (or on the first request, if that comes
-    first) — stored with their SHA-256 and served from storage. Any other version
-    is rendered on the fly, never stored, and each such render is audited.
-    """
-    wanted = negotiate([DOCX, PDF])
-    if wanted == PDF:
-        try:
-            doc = cias.full_document_pdf(unit_of_work, cia_id, number, actor(), cfg())
-        except PdfConversionError as exc:
-            # Another worker converting it now is no failure.
-            log.log(logging.INFO if isinstance(exc, ConversionInProgress) else logging.ERROR,
-                    "PDF of CIA %s v%s failed: %s", cia_id, number, exc)
-            raise Problem(503, "Service Unavailable",
-                          "The PDF could not be produced right now; try again shortly, or ask "
-                          f"for the DOCX (Accept: {DOCX}).", headers={"Retry-After": "30"}) from None
-    else:
-        with unit_of_work() as uow:
-            doc = cias.full_document(uow, cia_id, number, actor(), cfg())
-            uow.commit()
-    return Response(doc.data, mimetype=wanted, headers={
-        "ETag": f'"{doc.sha256}"', "X-Content-SHA256": doc.sha256,
-        "Content-Disposition": f'attachment; filename="{doc.filename}"',
-        "X-Document-Stored": "true" if doc.stored else "false",
-        "Vary": "Accept"})
-
-
 @blp.route("/<string:cia_id>/audit", methods=["GET"])
 @guarded(blp, *READERS)
 @blp.response(200, AuditSchema)
@@ -346,3 +292,25 @@ def get_audit(cia_id):
         valid = verify_chain([e.as_chain_dict() for e in entries]) is None
         return {"cia_id": cia_id, "chain_valid": valid,
                 "entries": [present.audit_entry(e) for e in entries]}
+
+
+# The operation's status, on the operations' routes: cancelling one withdraws its CIA's
+# open version.
+@operations_blp.route("/<string:operation_id>/status", methods=["POST"])
+@guarded(operations_blp, *AUTHORS)
+@operations_blp.arguments(OperationStatusSchema)
+@operations_blp.response(200, OperationSchema)
+@operations_blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                             description="The transition is not allowed.")
+def change_operation_status(data, operation_id):
+    """Move the operation on: authorised → deployed (its CIA must have an approved
+    version) → completed, or cancel a planned or authorised one.
+
+    Cancelling withdraws the CIA's open version (draft, submitted or
+    changes_requested) and emits ``cia.withdrawn``; the review service then
+    cancels its open review (``review.cancelled``): action links are revoked,
+    reminders stop and later decisions get 409."""
+    with unit_of_work() as uow:
+        op = cias.change_operation_status(uow, operation_id, data["status"], actor())
+        uow.commit()
+        return operations_present.operation(op)

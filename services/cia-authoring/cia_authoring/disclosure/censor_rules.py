@@ -16,7 +16,7 @@ from cia_common.events import isoformat
 
 from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_common.events import utcnow
 from cia_redaction import rules as censor
 from cia_authoring.disclosure.models import CensorRule

@@ -33,10 +33,12 @@ from cia_common.db import DomainEvent, UnitOfWork
 from cia_authoring import domain
 from cia_authoring.cias import audit
 from cia_authoring.documents import service as rendering
+from cia_authoring.documents import templates
+from cia_authoring.disclosure import rendering as copy_rendering
 from cia_authoring.disclosure import register
 from cia_redaction import rules as censor
 from cia_authoring.cias.models import CiaVersion
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.operations.models import Operation
 from cia_common.events import utcnow
 from cia_authoring.disclosure import censor_rules as rules_service
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 
 RERENDERED = "disclosure.rerendered"
 NEEDS_REVIEW_EVENT = "disclosure.needs_review"
+# The columns of a redaction log written as CSV (the copies', legacy documents', bundles').
+LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
 PDF = rendering.PDF_FORMAT
 DOCX = rendering.DOCX_FORMAT
 
@@ -61,7 +65,7 @@ def _as_approved(version: CiaVersion):
 def build(op: Operation, version: CiaVersion, cfg: dict, rules: list[censor.Rule],
           names: list[str]):
     """The render context of the disclosure copy and its redacted model."""
-    return rendering.disclosure_context(op, _as_approved(version), cfg, rules, names)
+    return copy_rendering.disclosure_context(op, _as_approved(version), cfg, rules, names)
 
 
 context_hash = rendering.context_hash
@@ -69,8 +73,8 @@ context_hash = rendering.context_hash
 
 def render(op: Operation, version: CiaVersion, ctx: dict, model, cfg: dict,
            template=None) -> bytes:
-    return rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg,
-                                               template)
+    return copy_rendering.render_disclosure_context(op, _as_approved(version), ctx, model, cfg,
+                                                    template)
 
 
 # Which template a re-render uses.
@@ -81,7 +85,6 @@ def template_of(session: Session, doc: Document, which: str = ORIGINAL):
     """The template to re-render ``doc`` with: the version that produced it (the
     shipped default for a copy stored before templates were recorded), or the
     one in force."""
-    from cia_authoring.templates import service as templates  # renders through rendering, as we do
     if which == ACTIVE:
         return templates.active(session, templates.CIA)
     if doc.template_kind is None or doc.template_version is None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_authoring.cias.models import Cia, CiaVersion
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.operations.models import Operation
 from cia_common.events import utcnow
 from cia_authoring.disclosure.models import RegisteredName

@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 import logging
 
-from flask import Response, stream_with_context
+from flask import Response
 from flask_smorest import Blueprint
 
 from cia_common.web.problems import Problem
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
-from cia_common.web import db
 
 from cia_authoring import cells
 from cia_authoring.disclosure import service as disclosures
@@ -18,17 +17,14 @@ from cia_authoring.documents import pdfs
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents.libreoffice import PdfConversionError
 from cia_authoring.documents.pdfs import ConversionInProgress
-from cia_authoring.disclosure import bundle
 from cia_authoring.disclosure import copies
 from cia_authoring.disclosure import release
 from cia_authoring.disclosure import censor_rules as rules
 from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRulePatchSchema,
-                                              CensorRuleSchema, DisclosureQuerySchema,
-                                              DisclosureSchema, DocumentQuerySchema,
-                                              FormatQuerySchema, RangeQuerySchema,
+                                              CensorRuleSchema, DisclosureSchema,
+                                              DocumentQuerySchema, FormatQuerySchema,
                                               RedactionSchema, ReleaseSchema, RuleQuerySchema)
 from cia_common.web.kit import BINARY, CSV, REF, ok_doc
-from cia_authoring.legacy.schemas import LegacyDisclosureSchema
 from cia_authoring.roles import DISCLOSURE_READERS
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
@@ -45,49 +41,6 @@ blp = Blueprint("disclosures", __name__, url_prefix="/api/v1/disclosures",
                             "s.40(2) and s.31(1)(a)(b) and by the FOI team's censor rules. A copy "
                             "starts pending_release; role foi releases it. Roles foi and admin "
                             "read; neither ever gets unredacted content here.")
-
-
-@blp.route("", methods=["GET"])
-@guarded(blp, *DISCLOSURE_READERS)
-@blp.arguments(DisclosureQuerySchema, location="query")
-@blp.response(200, LegacyDisclosureSchema(many=True))
-@blp.paginate()
-def list_disclosures(query, pagination_parameters):
-    """Disclosure copies, newest approval first, then the released legacy documents (kind
-    legacy; from/to filter them by the date they bear); filter by state, approval date and
-    borough."""
-    with unit_of_work() as uow:
-        items, total = disclosures.list_(
-            uow.session, approved_from=query.get("from_"), approved_to=query.get("to"),
-            borough=query.get("borough"), state=query.get("state"),
-            page=pagination_parameters.page, page_size=pagination_parameters.page_size)
-        pagination_parameters.item_count = total
-        return items
-
-
-@blp.route("/bundle", methods=["GET"])
-@guarded(blp, *DISCLOSURE_READERS)
-@blp.arguments(RangeQuerySchema, location="query")
-@blp.doc(**ok_doc("A zip, streamed: per copy its DOCX, PDF and redaction log (CSV and JSON); "
-                  "index.csv with the SHA-256 of every file.", {ZIP: BINARY}, headers={
-                      "X-Bundle-Copies": {"schema": {"type": "integer"},
-                                          "description": "Copies in the bundle."},
-                      "X-Bundle-Left-Out": {"schema": {"type": "integer"},
-                                            "description": "Released copies left out because "
-                                                           "their censor rules changed."}}))
-def get_bundle(query):
-    """The released copies of the operations planned to start in [from, to), as one zip."""
-    start_from, start_to = query.get("from_"), query.get("to")
-    with unit_of_work() as uow:
-        items, left_out = bundle.released_copies(uow.session, start_from, start_to, cfg())
-        legacy = bundle.released_legacy(uow.session, start_from, start_to, cfg())
-    sessions = db().sessions
-    body = bundle.stream(sessions, items, start_from=start_from, start_to=start_to, legacy=legacy)
-    span = "-".join(d.date().isoformat() for d in (start_from, start_to) if d) or "all"
-    return Response(stream_with_context(body), mimetype=ZIP, headers={
-        "Content-Disposition": f'attachment; filename="disclosures-{span}.zip"',
-        "X-Bundle-Copies": str(len(items)), "X-Bundle-Legacy-Documents": str(len(legacy)),
-        "X-Bundle-Left-Out": str(left_out)})
 
 
 @blp.route("/<string:cia_id>/versions/<int:number>", methods=["GET"])
@@ -175,7 +128,7 @@ def get_redaction_log(query, cia_id, number):
     if media != CSV:
         return rows
     buf = io.StringIO()
-    writer = cells.DictWriter(buf, fieldnames=list(bundle.LOG_COLUMNS))
+    writer = cells.DictWriter(buf, fieldnames=list(copies.LOG_COLUMNS))
     writer.writeheader()
     writer.writerows(rows)
     return Response(buf.getvalue(), mimetype=CSV, headers={

@@ -49,7 +49,8 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.documents.libreoffice import DEFAULT_TIMEOUT_S, PdfConversionError, docx_to_pdf
 from cia_authoring.domain import sha256_hex
 from cia_authoring.cias.models import CiaVersion
-from cia_authoring.documents.models import Document, PdfClaim
+from cia_authoring.cias.models import Document
+from cia_authoring.documents.models import PdfClaim
 from cia_common.events import utcnow
 
 log = logging.getLogger(__name__)

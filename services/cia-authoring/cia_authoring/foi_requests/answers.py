@@ -5,7 +5,7 @@ Kinds (``body`` is what the officer sent, kept as given):
 
 - ``disclosed``: CIAs by operation start date range (``from``, ``to``) and/or by
   ``operation_references``: the released, current disclosure copies and released
-  legacy documents (``disclosure.bundle``), attached to the response; copies listed in
+  legacy documents (``releases.bundle``), attached to the response; copies listed in
   ``published`` (``[{"operation_reference", "url"}]``) and legacy documents
   released with a ``published_url`` are already published, cited under s.21
   with their link and not attached again;
@@ -31,12 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_authoring.documents import service as rendering
-from cia_authoring.disclosure import bundle
+from cia_authoring.releases import bundle
 from cia_authoring.disclosure import copies
 from cia_authoring.statistics import service as statistics
 from cia_authoring.legacy import released as legacy_released
 from cia_authoring.cias.models import Cia
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.operations.models import Operation
 
 DISCLOSED = "disclosed"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cia_common.errors import NotFound
 
-from cia_authoring.disclosure import bundle
+from cia_authoring.releases import bundle
 from cia_authoring.foi_requests import letter
 from cia_authoring.foi_requests.models import SENT, FoiRequest
 

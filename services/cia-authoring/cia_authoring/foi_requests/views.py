@@ -15,7 +15,7 @@ from cia_common.web import db
 
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
-from cia_authoring.disclosure import bundle
+from cia_authoring.releases import bundle
 from cia_common.web.kit import BINARY, ok_doc
 from cia_authoring.documents.service import PDF
 from cia_authoring.foi_requests import disclosure_log, letter, service, timeliness

@@ -14,8 +14,7 @@ from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_wor
 from cia_common.web.problems import PROBLEM_JSON
 from cia_schemas.errors import ProblemSchema
 from cia_authoring import cells
-from cia_authoring.disclosure.bundle import LOG_COLUMNS
-from cia_authoring.disclosure.copies import log_rows
+from cia_authoring.disclosure.copies import LOG_COLUMNS, log_rows
 from cia_authoring.disclosure.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
 from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
 from cia_authoring.legacy import service

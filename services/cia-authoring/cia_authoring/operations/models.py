@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cia_common.db import UTCDateTime
 from cia_common.events import new_id, utcnow
@@ -48,11 +48,6 @@ class Operation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    cia: Mapped["Cia | None"] = relationship(back_populates="operation", uselist=False)
-
     # The CIA list's case-insensitive borough filter (0011).
     __table_args__ = (sa.Index("ix_operations_borough_lower", sa.func.lower(borough)),)
 
-
-# The CIA side of the relationship above must be mapped whenever operations are.
-from cia_authoring.cias import models as _cias  # noqa: E402,F401

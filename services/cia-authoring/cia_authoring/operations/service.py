@@ -1,4 +1,7 @@
-"""Operations: create, list, authorise, change status (service-layer functions)."""
+"""Operations: create, list, authorise, change status (service-layer functions).
+
+What an operation's change means for its CIA is the CIA feature's and the approvals'
+(``cias.service.change_operation_status``, ``approvals.service.authorise``)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -13,9 +16,6 @@ from cia_schemas.errors import to_json_pointers
 from cia_schemas.operation import authorisation_rank_errors
 
 from cia_authoring import domain
-from cia_authoring.cias import service as cias
-from cia_authoring.cias import decisions
-from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.operations.models import Operation
 from cia_common.events import utcnow
 
@@ -74,7 +74,7 @@ def list_(session: Session, *, borough: str | None = None, status: str | None = 
     return list(items), total
 
 
-def _lock(session: Session, operation_id: str) -> Operation:
+def lock(session: Session, operation_id: str) -> Operation:
     op = session.execute(
         sa.select(Operation).where(Operation.id == operation_id).with_for_update(of=Operation)
         .execution_options(populate_existing=True)
@@ -86,11 +86,9 @@ def _lock(session: Session, operation_id: str) -> Operation:
 
 def authorise(uow: UnitOfWork, operation_id: str, data: dict, actor, cfg: dict) -> Operation:
     """Record the authorisation; the officer's rank must meet ``MIN_AUTHORISING_RANK``.
-
-    A CIA approval that review granted while the operation was still unauthorised
-    takes effect now, in the same transaction.
-    """
-    op = _lock(uow.session, operation_id)
+    (A CIA approval held for it takes effect in the same transaction:
+    ``approvals.service.authorise``.)"""
+    op = lock(uow.session, operation_id)
     rank_errors = authorisation_rank_errors(data, cfg["MIN_AUTHORISING_RANK"])
     if rank_errors:
         raise InvalidContent(to_json_pointers(rank_errors),
@@ -109,32 +107,19 @@ def authorise(uow: UnitOfWork, operation_id: str, data: dict, actor, cfg: dict) 
     op.status = domain.AUTHORISED
     op.updated_at = utcnow()
     uow.session.flush()
-    decisions.release_blocked_approval(uow, op, cfg)
     return op
 
 
-def has_approved_version(session: Session, operation_id: str) -> bool:
-    return session.execute(
-        sa.select(CiaVersion.id).join(Cia, Cia.id == CiaVersion.cia_id)
-        .where(Cia.operation_id == operation_id, CiaVersion.status == domain.APPROVED)
-        .limit(1)
-    ).first() is not None
-
-
-def change_status(uow: UnitOfWork, operation_id: str, target: str, actor) -> Operation:
-    """Move the operation on; cancelling it also withdraws its CIA's open version,
-    which closes that version's review."""
-    op = _lock(uow.session, operation_id)
+def set_status(uow: UnitOfWork, op: Operation, target: str, *, cia_approved: bool) -> Operation:
+    """Move a locked operation on (what its CIA must have: ``cia_approved``); the
+    CIA feature does what follows for the CIA (``cias.service.change_operation_status``)."""
     if target == domain.AUTHORISED:
         raise Conflict("Record the authorisation through POST /api/v1/operations/{id}/authorisation.")
     try:
-        domain.check_operation_transition(
-            op.status, target, cia_approved=has_approved_version(uow.session, op.id))
+        domain.check_operation_transition(op.status, target, cia_approved=cia_approved)
     except domain.DomainError as exc:
         raise Conflict(str(exc)) from None
     op.status = target
     op.updated_at = utcnow()
     uow.session.flush()
-    if target == domain.CANCELLED:
-        cias.withdraw_open_version(uow, op, actor)
     return op

@@ -1,15 +1,16 @@
-"""/api/v1/operations — LFR operations and their authorisation."""
+"""/api/v1/operations — LFR operations (their authorisation: ``approvals.views``; their
+status: ``cias.views``, each on this blueprint)."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-
 from cia_authoring.operations import service as operations
-from cia_authoring.cias import present
+from cia_authoring.operations import present
 from cia_authoring.roles import AUTHORS, READERS
-from cia_common.web.kit import actor, cfg, guarded, unit_of_work
+from cia_common.web.kit import actor, guarded, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
-from cia_authoring.operations.schemas import (AuthorisationSchema, OperationCreateSchema, OperationQuerySchema, OperationSchema, OperationStatusSchema)
+from cia_authoring.operations.schemas import (OperationCreateSchema, OperationQuerySchema,
+                                              OperationSchema)
 from cia_schemas.errors import ProblemSchema
 
 blp = Blueprint("operations", __name__, url_prefix="/api/v1/operations",
@@ -54,41 +55,3 @@ def get_operation(operation_id):
     """One operation."""
     with unit_of_work() as uow:
         return present.operation(operations.get(uow.session, operation_id))
-
-
-@blp.route("/<string:operation_id>/authorisation", methods=["POST"])
-@guarded(blp, *AUTHORS)
-@blp.arguments(AuthorisationSchema)
-@blp.response(200, OperationSchema)
-@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The operation is not planned.")
-def authorise_operation(data, operation_id):
-    """Record the authorisation (planned → authorised).
-
-    The authorising officer's rank must be at least ``MIN_AUTHORISING_RANK``
-    (default superintendent); a lower rank is refused with 422 on ``/officer_rank``.
-    """
-    with unit_of_work() as uow:
-        op = operations.authorise(uow, operation_id, data, actor(), cfg())
-        uow.commit()
-        return present.operation(op)
-
-
-@blp.route("/<string:operation_id>/status", methods=["POST"])
-@guarded(blp, *AUTHORS)
-@blp.arguments(OperationStatusSchema)
-@blp.response(200, OperationSchema)
-@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="The transition is not allowed.")
-def change_operation_status(data, operation_id):
-    """Move the operation on: authorised → deployed (its CIA must have an approved
-    version) → completed, or cancel a planned or authorised one.
-
-    Cancelling withdraws the CIA's open version (draft, submitted or
-    changes_requested) and emits ``cia.withdrawn``; the review service then
-    cancels its open review (``review.cancelled``): action links are revoked,
-    reminders stop and later decisions get 409."""
-    with unit_of_work() as uow:
-        op = operations.change_status(uow, operation_id, data["status"], actor())
-        uow.commit()
-        return present.operation(op)

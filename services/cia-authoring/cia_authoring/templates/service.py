@@ -7,16 +7,13 @@ upload is activated; uploads are numbered from 1, kept forever, and checked
 (``validate``) before they are kept. Uploading activates the new version;
 activating an older one rolls back.
 
-:func:`active_template` is what a renderer asks for: (version, sha256, bytes).
-Template bytes are cached by SHA-256, so a render after the first does not
-read the template from the database again.
+What a renderer asks for (the template in force, a given version) is in
+``documents.templates``; this module keeps the versions.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -26,110 +23,22 @@ from cia_common.errors import Conflict, InvalidContent, NotFound
 from cia_common.limits import ChildFailed, LimitExceeded, run_limited
 
 from cia_authoring.documents import render
+from cia_authoring.disclosure import rendering as copy_rendering
 from cia_authoring.documents import service as rendering
 from cia_authoring import uploads
 from cia_authoring.domain import sha256_hex
 from cia_common.events import utcnow
 from cia_authoring.templates import fields, validate
-from cia_authoring.templates.models import ActiveTemplate, TemplateVersion
+from cia_authoring.documents.models import ActiveTemplate, TemplateVersion
+from cia_authoring.documents.templates import (CIA, DEFAULT_VERSION, FOI_RESPONSE, Template,
+                                               active, active_number, active_template,
+                                               default_template, kinds, known, template_version)
 
-CIA = "cia"
-FOI_RESPONSE = "foi-response"
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "documents" / "templates"
-DEFAULT_FILES = {CIA: DEFAULT_DIR / "cia.docx", FOI_RESPONSE: DEFAULT_DIR / "foi-response.docx"}
 DESCRIPTIONS = {
     CIA: "The full document and the disclosure copy of a CIA version.",
     FOI_RESPONSE: "The response letter to an FOI request.",
 }
-DEFAULT_VERSION = 0
 MAX_NOTE = 2000
-
-
-@dataclass(frozen=True)
-class Template:
-    kind: str
-    version: int
-    sha256: str
-    data: bytes
-
-    def provenance(self) -> dict:
-        return {"template_kind": self.kind, "template_version": self.version,
-                "template_sha256": self.sha256}
-
-
-def kinds() -> list[str]:
-    """The kinds whose default file ships with this service (``foi-response``
-    appears once its default letter template exists)."""
-    return [k for k, path in DEFAULT_FILES.items() if path.is_file()]
-
-
-def _known(kind: str) -> None:
-    if kind not in kinds():
-        raise NotFound(f"Template kind {kind!r}")
-
-
-_CACHE: dict[str, bytes] = {}
-_DEFAULT_CACHE: dict[str, tuple[float, Template]] = {}
-_LOCK = threading.Lock()
-_MAX_CACHED = 16
-
-
-def default_template(kind: str) -> Template:
-    """The shipped default file (version 0), re-read only when the file changes."""
-    path = DEFAULT_FILES[kind]
-    mtime = path.stat().st_mtime
-    cached = _DEFAULT_CACHE.get(kind)
-    if cached is None or cached[0] != mtime:
-        data = path.read_bytes()
-        cached = (mtime, Template(kind, DEFAULT_VERSION, sha256_hex(data), data))
-        _DEFAULT_CACHE[kind] = cached
-    return cached[1]
-
-
-def _stored(session: Session, kind: str, number: int) -> Template:
-    row = session.execute(
-        sa.select(TemplateVersion.sha256).where(TemplateVersion.kind == kind,
-                                                TemplateVersion.number == number)
-    ).first()
-    if row is None:
-        raise NotFound(f"Version {number} of the {kind} template")
-    data = _CACHE.get(row.sha256)
-    if data is None:
-        data = session.execute(
-            sa.select(TemplateVersion.data).where(TemplateVersion.kind == kind,
-                                                  TemplateVersion.number == number)
-        ).scalar_one()
-        with _LOCK:
-            if len(_CACHE) >= _MAX_CACHED:
-                _CACHE.clear()
-            _CACHE[row.sha256] = data
-    return Template(kind, number, row.sha256, data)
-
-
-def template_version(session: Session, kind: str, number: int) -> Template:
-    """A given version of a kind's template (0: the shipped default)."""
-    _known(kind)
-    if number == DEFAULT_VERSION:
-        return default_template(kind)
-    return _stored(session, kind, number)
-
-
-def active_number(session: Session, kind: str) -> int:
-    number = session.execute(
-        sa.select(ActiveTemplate.number).where(ActiveTemplate.kind == kind)).scalar()
-    return DEFAULT_VERSION if number is None else number
-
-
-def active(session: Session, kind: str) -> Template:
-    """The template in force for ``kind``."""
-    return template_version(session, kind, active_number(session, kind))
-
-
-def active_template(session: Session, kind: str) -> tuple[int, str, bytes]:
-    """(version, sha256, DOCX bytes) of the template in force for ``kind``; the
-    shipped default file (version 0) when none was uploaded and activated."""
-    t = active(session, kind)
-    return t.version, t.sha256, t.data
 
 
 # --------------------------------------------------------------------------
@@ -161,8 +70,8 @@ def render_example(kind: str, data: bytes, cfg: dict, *, disclosure: bool = Fals
     template = Template(kind, -1, sha256_hex(data), data)
     if not disclosure:
         return rendering.render_full(op, version, cfg, template=template)
-    ctx, model = rendering.disclosure_context(op, version, cfg, [], [])
-    return rendering.render_disclosure_context(op, version, ctx, model, cfg, template=template)
+    ctx, model = copy_rendering.disclosure_context(op, version, cfg, [], [])
+    return copy_rendering.render_disclosure_context(op, version, ctx, model, cfg, template=template)
 
 
 def _checked(data: bytes, example, known: dict, limits: uploads.UploadLimits) -> list:
@@ -196,7 +105,7 @@ def check(kind: str, data: bytes, cfg: dict) -> None:
 
 def preview(kind: str, data: bytes, cfg: dict) -> bytes:
     """The example CIA rendered with an uploaded template (checked first); nothing is stored."""
-    _known(kind)
+    known(kind)
     check(kind, data, cfg)
     return render_example(kind, data, cfg)
 
@@ -221,7 +130,7 @@ class VersionInfo:
 
 def versions(session: Session, kind: str) -> list[VersionInfo]:
     """Every version of a kind, the shipped default (0) first."""
-    _known(kind)
+    known(kind)
     current = active_number(session, kind)
     default = default_template(kind)
     out = [VersionInfo(kind, DEFAULT_VERSION, default.sha256, len(default.data),
@@ -272,7 +181,7 @@ def _activate(session: Session, kind: str, number: int, actor) -> None:
 def upload(uow, kind: str, data: bytes, filename: str | None, note: str | None, actor,
            cfg: dict) -> VersionInfo:
     """Check, keep and activate a new version of ``kind``'s template."""
-    _known(kind)
+    known(kind)
     if note is not None and len(note) > MAX_NOTE:
         raise InvalidContent([{"pointer": "/note", "location": "body",
                                "detail": f"At most {MAX_NOTE} characters."}])
@@ -293,7 +202,7 @@ def upload(uow, kind: str, data: bytes, filename: str | None, note: str | None, 
 
 def activate(uow, kind: str, number: int, actor) -> VersionInfo:
     """Put version ``number`` (0: the shipped default) back in force."""
-    _known(kind)
+    known(kind)
     template_version(uow.session, kind, number)  # 404 for an unknown version
     if active_number(uow.session, kind) == number:
         raise Conflict(f"Version {number} of the {kind} template is already in force.")

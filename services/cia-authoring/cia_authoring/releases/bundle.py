@@ -46,7 +46,7 @@ from cia_common.events import isoformat
 from cia_authoring import cells
 from cia_authoring.documents import service as rendering
 from cia_authoring.cias.models import Cia, CiaVersion
-from cia_authoring.documents.models import Document
+from cia_authoring.cias.models import Document
 from cia_authoring.operations.models import Operation
 from cia_authoring.disclosure import copies, redactors, register
 from cia_authoring.disclosure import censor_rules as rules_service
@@ -57,7 +57,6 @@ from cia_authoring.disclosure.models import RELEASED, DisclosureCopy
 INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "version",
                  "approved_at", "released_at", "file", "format", "sha256", "bytes",
                  "kind", "source", "exemption", "url")
-LOG_COLUMNS = ("pointer", "rule_id", "detector", "exemption", "reason")
 
 
 # Copies read per short database session while the bundle streams.
@@ -300,7 +299,7 @@ def _files(item: BundleItem, stored: dict):
 
 
 def _log_files(redaction_log) -> list[tuple]:
-    csv_data = _csv(copies.log_rows(redaction_log), LOG_COLUMNS)
+    csv_data = _csv(copies.log_rows(redaction_log), copies.LOG_COLUMNS)
     json_data = copies.dumps_log(redaction_log).encode("utf-8")
     return [("redaction-log-csv", "redaction-log.csv", csv_data, zipfile.ZIP_DEFLATED,
              hashlib.sha256(csv_data).hexdigest()),

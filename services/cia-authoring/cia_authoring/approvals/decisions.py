@@ -1,7 +1,9 @@
 """Applying review decisions (``review.completed``) to CIA versions.
 
-Runs in the worker's consumer, inside the unit of work the consumer commits
-together with its inbox row; nothing here commits.
+An approval stores the version's documents (full and disclosure copy) in the same
+transaction, or waits for the operation's authorisation. Runs in the worker's
+consumer, inside the unit of work the consumer commits together with its inbox
+row; nothing here commits.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from cia_schemas import contracts
 
 from cia_authoring import domain
 from cia_authoring.cias import audit
+from cia_authoring.disclosure import rendering as copies
 from cia_authoring.documents import service as rendering
 from cia_authoring.cias.audit import Actor
 from cia_authoring.cias.models import Cia, CiaVersion
@@ -127,7 +130,7 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
     version.revision += 1
     version.updated_at = cia.updated_at = now
     uow.session.flush()
-    docs = rendering.store_approved_documents(uow.session, op, version, cfg)
+    docs = store_approved_documents(uow.session, op, version, cfg)
     uow.record(DomainEvent(
         "cia.approved", cia.id, {
             "cia_id": cia.id, "version": version.number, "operation_reference": op.reference,
@@ -145,6 +148,30 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
                     "stored": True, **rendering.provenance(doc)}))
     if domain.approval_completes_operation(version.content, op.status):
         _complete_operation(uow, cia, version, op, now)
+
+
+def store_approved_documents(session, op: Operation, version: CiaVersion, cfg: dict,
+                             rules: list | None = None) -> list:
+    """Render the full and disclosure DOCX of an approved version, once.
+
+    Their PDFs are made later from these stored files (see ``documents.pdfs``): LibreOffice
+    is slow and may fail, and neither may hold up or undo an approval. Both are
+    rendered with the CIA template in force, which each records."""
+    docs = []
+    template = None
+    for kind in (rendering.FULL, rendering.DISCLOSURE):
+        existing = rendering.stored(session, version.cia_id, version.number, kind)
+        if existing is not None:
+            docs.append(existing)
+            continue
+        template = template or rendering.template_for(op)
+        if kind == rendering.FULL:
+            docs.append(rendering.store(session, version, kind,
+                                        rendering.render_full(op, version, cfg, template), template))
+        else:
+            docs.append(copies.store_copy(session, op, version, cfg, rules or [], template))
+    session.flush()
+    return docs
 
 
 def _complete_operation(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation,

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cia_authoring.cli_options import DATABASE, open_database
-from cia_authoring.disclosure import bundle
+from cia_authoring.releases import bundle
 
 
 def _day(value: str | None, *, upper: bool = False) -> datetime | None:
