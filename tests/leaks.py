@@ -29,7 +29,7 @@ for a value told from an ordinary phrase only by them. ``pdf_raw`` and
   JSON document (or JSON lines) decoded to its strings; binary data by the
   strings in it (ASCII/UTF-8, Latin-1, UTF-16 either way).
 
-``norm`` folds as the service's ``disclosure.normalise.fold`` does: NFKD with
+``norm`` folds as ``cia_redaction.normalise.fold`` does: NFKD with
 combining marks and format characters (zero-width, soft hyphen) dropped, every
 space variant one space, every dash ``-``, curly quotes ``'``, case-folded,
 trimmed. Written again here, never imported, so a bug there cannot hide a leak;

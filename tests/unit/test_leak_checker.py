@@ -252,7 +252,7 @@ LETTERS = "".join(TRICKY) + "".join(chr(c) for c in range(0x2000, 0x2070))
 
 def service_fold(text: str) -> str:
     # The service's function, imported only here to compare; never used to check a leak.
-    from cia_authoring.disclosure.normalise import fold
+    from cia_redaction.normalise import fold
     return fold(text)
 
 

@@ -44,7 +44,7 @@ or 422 for time) naming the limit, and the web process keeps its memory.
     Statistics counts from 1 to this value are shown as suppressed (read in
     ``statistics/service.py``).
 
-Rank names are those of ``cia_schemas.ranks.RANKS``; an unknown one stops the
+Rank names are those of ``cia_redaction.ranks.RANKS``; an unknown one stops the
 service at start-up rather than at the first request.
 """
 from __future__ import annotations
