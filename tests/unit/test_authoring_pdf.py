@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from cia_authoring.documents import libreoffice as pdf_module
-from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
+from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf, docx_to_pdfs
 from cia_authoring.documents.render import render_docx
 from tests.support import is_ci, planted_content
 
@@ -83,6 +83,15 @@ def test_a_rendered_cia_converts_to_a_readable_pdf(soffice, scratch):
     assert _leftovers(scratch) == []  # its own profile and working directory, removed
 
 
+def test_several_documents_convert_in_one_process_in_their_order(soffice, scratch):
+    # A draft carries its watermark, an approved version none: each PDF is its own DOCX's.
+    pdfs = docx_to_pdfs([_docx("draft"), _docx("approved"), _docx("draft")], soffice=soffice)
+    texts = ["\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages) for pdf in pdfs]
+    assert all("Croydon Town Centre LFR Deployment" in t for t in texts)
+    assert ["DRAFT" in t for t in texts] == [True, False, True]
+    assert _leftovers(scratch) == []
+
+
 def _fake(tmp_path: Path, body: str) -> str:
     """A stand-in soffice: a shell script that gets the same arguments."""
     script = tmp_path / "fake-soffice"
@@ -124,7 +133,7 @@ def test_a_hanging_conversion_is_killed_with_its_children(tmp_path, monkeypatch,
 @pytest.mark.parametrize("body, message", [
     ("exit 0", r"produced no PDF \(exit code 0\)"),
     ('echo "source file could not be loaded"; exit 0', "source file could not be loaded"),
-    ('echo "<html>no</html>" > "$outdir/document.pdf"; exit 0', "not a PDF"),
+    ('echo "<html>no</html>" > "$outdir/document-0.pdf"; exit 0', "not a PDF"),
     ("exit 81", "exit code 81"),
 ])
 def test_the_output_not_the_exit_code_decides(tmp_path, body, message, scratch):
@@ -135,7 +144,7 @@ def test_the_output_not_the_exit_code_decides(tmp_path, body, message, scratch):
 
 def test_a_fake_that_writes_a_pdf_is_believed(tmp_path):
     # Proves the checks above are about the output: a file starting %PDF passes.
-    fake = _fake(tmp_path, 'printf "%%PDF-1.7 fake" > "$outdir/document.pdf"; exit 3')
+    fake = _fake(tmp_path, 'printf "%%PDF-1.7 fake" > "$outdir/document-0.pdf"; exit 3')
     assert docx_to_pdf(b"PK fake docx", soffice=fake) == b"%PDF-1.7 fake"
 
 

@@ -78,15 +78,22 @@ def available() -> bool:
 def docx_to_pdf(docx_bytes: bytes, *, timeout_s: float = DEFAULT_TIMEOUT_S,
                 soffice: str | None = None) -> bytes:
     """Convert one DOCX document to PDF and return the PDF bytes."""
-    if not docx_bytes:
-        raise PdfConversionError("Nothing to convert: the DOCX is empty.")
+    return docx_to_pdfs([docx_bytes], timeout_s=timeout_s, soffice=soffice)[0]
+
+
+def docx_to_pdfs(documents: list[bytes], *, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 soffice: str | None = None) -> list[bytes]:
+    """Convert several DOCX documents to PDF in one LibreOffice process (its start-up
+    is most of a small document's conversion), the PDFs in the same order."""
+    if not documents or not all(documents):
+        raise PdfConversionError("Nothing to convert: a DOCX is empty.")
     binary = soffice or soffice_binary()
     if not binary:
         raise PdfConversionError(
             "LibreOffice (soffice) is not installed; install the Debian package "
             "libreoffice-writer-nogui or set CIA_SOFFICE.")
     with _SLOTS:
-        return _convert(docx_bytes, binary, timeout_s)
+        return _convert(documents, binary, timeout_s)
 
 
 def _start_ticks(pid: int) -> str | None:
@@ -112,18 +119,20 @@ def _owner_alive(pid: str, ticks: str) -> bool:
     return _start_ticks(int(pid)) == ticks
 
 
-def _convert(docx_bytes: bytes, binary: str, timeout_s: float) -> bytes:
+def _convert(documents: list[bytes], binary: str, timeout_s: float) -> list[bytes]:
     owner = owner_tag()
     workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{owner}-"))
     profile = Path(tempfile.gettempdir()) / f"{PROFILE_PREFIX}{owner}-{uuid.uuid4().hex}"
     try:
-        source = workdir / "document.docx"
-        source.write_bytes(docx_bytes)
+        sources = []
+        for n, docx_bytes in enumerate(documents):
+            sources.append(workdir / f"document-{n}.docx")
+            sources[-1].write_bytes(docx_bytes)
         outdir = workdir / "out"
         outdir.mkdir()
         argv = [binary, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                 "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
-                "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
+                "--convert-to", "pdf", "--outdir", str(outdir), *map(str, sources)]
         # HOME inside the working directory: nothing of the service account's is touched.
         env = {**os.environ, "HOME": str(workdir)}
         try:
@@ -146,15 +155,18 @@ def _convert(docx_bytes: bytes, binary: str, timeout_s: float) -> bytes:
                 _RUNNING.pop(proc.pid, None)
             # The launcher may exit before its children; leave nothing behind.
             _kill_group(proc, only_leftovers=True)
-        pdf = outdir / "document.pdf"
-        if not pdf.is_file():
-            raise PdfConversionError(
-                f"LibreOffice produced no PDF (exit code {proc.returncode}): {_tail(output)}")
-        data = pdf.read_bytes()
-        if not data.startswith(PDF_MAGIC):
-            raise PdfConversionError(
-                f"LibreOffice wrote a file that is not a PDF ({len(data)} bytes).")
-        return data
+        out = []
+        for source in sources:
+            pdf = outdir / source.with_suffix(".pdf").name
+            if not pdf.is_file():
+                raise PdfConversionError(f"LibreOffice produced no PDF (exit code "
+                                         f"{proc.returncode}): {_tail(output)}")
+            data = pdf.read_bytes()
+            if not data.startswith(PDF_MAGIC):
+                raise PdfConversionError(
+                    f"LibreOffice wrote a file that is not a PDF ({len(data)} bytes).")
+            out.append(data)
+        return out
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(profile, ignore_errors=True)
