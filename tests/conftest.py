@@ -48,7 +48,11 @@ os.environ.setdefault("CIA_REVIEWERS", ",".join(f"reviewer-{n}" for n in range(1
 from hypothesis import settings as _hypothesis_settings  # noqa: E402
 from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
 
-_HYPOTHESIS_COMMON = dict(derandomize=False, print_blob=True, deadline=None)
+# Hypothesis loads a "ci" profile of its own when it sees CI set (derandomised, the
+# too_slow health check off), and a profile registered later inherits from the one
+# loaded: every setting that matters is therefore named here.
+_HYPOTHESIS_COMMON = dict(derandomize=False, print_blob=True, deadline=None,
+                          suppress_health_check=())
 _HYPOTHESIS_LOCAL_DB = DirectoryBasedExampleDatabase(str(REPO / ".state" / "hypothesis"))
 _hypothesis_settings.register_profile("default", max_examples=200, database=_HYPOTHESIS_LOCAL_DB,
                                       **_HYPOTHESIS_COMMON)
