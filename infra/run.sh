@@ -20,11 +20,14 @@ PROCFILE="${CIA_PROCFILE:-Procfile}"
 [[ -f "$PROCFILE" ]] || cia_die "$PROCFILE not found in $CIA_REPO_ROOT"
 
 HONCHO_PID=
+READY_PID=
 # shellcheck disable=SC2317  # invoked by trap
 cleanup() {
     local rc=$?
     trap - TERM
     trap '' INT # a second Ctrl-C must not abandon the broker half-way
+    # The readiness watch ignores Ctrl-C (a background job does): stop it.
+    if [[ -n "$READY_PID" ]]; then kill "$READY_PID" 2>/dev/null || true; fi
     stop_honcho
     stop_started_kafka
     exit "$rc"
@@ -37,6 +40,37 @@ stop_honcho() {
         wait "$HONCHO_PID" 2>/dev/null || true
     fi
     HONCHO_PID=
+}
+# "ready" once every web process in the Procfile answers /readyz with 200: its database
+# and the broker reachable and its worker consuming its topics (cia_common.web). One
+# Python process (stopped by the cleanup: a background job ignores Ctrl-C).
+announce_ready() {
+    # shellcheck disable=SC2046  # one argument per port
+    exec python - $(grep -o -- '--bind 127.0.0.1:[0-9]*' "$PROCFILE" | cut -d: -f2) <<'PY'
+import sys
+import time
+import urllib.request
+
+ports, deadline = sys.argv[1:], time.monotonic() + 300
+
+
+def ready(port: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:  # refused, or 503 (an HTTPError)
+        return False
+
+
+while time.monotonic() < deadline:
+    if all(ready(port) for port in ports):
+        print(f"run.sh: ready: every service answers /readyz on 127.0.0.1 ports {' '.join(ports)}",
+              file=sys.stderr, flush=True)
+        sys.exit(0)
+    time.sleep(0.3)
+print("run.sh: WARNING: not ready after 300 s; /readyz of each service says why",
+      file=sys.stderr, flush=True)
+PY
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -70,6 +104,8 @@ cia_log "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS CIA_DATA_DIR=$CIA_DATA
 # broker, which runs in its own session so the Ctrl-C never reaches it.
 honcho -f "$PROCFILE" start &
 HONCHO_PID=$!
+(announce_ready) &
+READY_PID=$!
 rc=0
 wait "$HONCHO_PID" || rc=$?
 HONCHO_PID=

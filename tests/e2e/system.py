@@ -127,7 +127,8 @@ class System:
                     if p.poll() is not None:
                         raise RuntimeError(f"{name} exited with {p.returncode}; see {self.log_dir}")
             try:
-                if requests.get(self.url(service) + "/healthz", timeout=2).status_code == 200:
+                # Ready: the database and the broker reachable, the worker consuming.
+                if requests.get(self.url(service) + "/readyz", timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass

@@ -124,6 +124,8 @@ def test_services_expose_health_metrics_and_openapi(make_system, databases):
         assert requests.get(base + "/healthz", timeout=5).json()["status"] == "ok"
         ready = requests.get(base + "/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
+        # Ready includes the worker: it consumes its topics (cia_common.web).
+        assert ready.json()["checks"] == {"database": "ok", "kafka": "ok", "worker": "ok"}
         assert "http_requests_total" in requests.get(base + "/metrics", timeout=5).text
         events = requests.get(base + "/asyncapi.json", timeout=5).json()
         assert events["asyncapi"] == "3.0.0" and events["channels"]

@@ -111,6 +111,19 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
                      interval=0.5, message=f"{service} ready")
             wait_for(lambda: up(f"http://127.0.0.1:{metrics[service]}/metrics"), 120,
                      interval=0.5, message=f"{service} worker serving its metrics")
+        # The script says "ready" once every /readyz answers 200 (workers consuming); the
+        # process that watched for it is gone then.
+        wait_for(lambda: b"ready: every service answers /readyz" in (tmp_path / "run.log").read_bytes(),
+                 60, interval=0.3, message="run.sh saying ready")
+        watch = " - " + " ".join(str(p) for p in web.values())
+
+        def watching() -> bool:
+            table = processes()
+            return any(table[pid][3].strip().endswith(watch)
+                       for pid in descendants(script.pid, table))
+
+        assert watch  # what the watch's command line ends with: python - <the web ports>
+        wait_for(lambda: not watching(), 30, interval=0.2, message="the readiness watch to end")
         table = processes()
         started = {pid: table[pid][3] for pid in descendants(script.pid, table)}
         jvm = int((state / "kafka.pid").read_text())
@@ -147,7 +160,7 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
                 os.kill(pid, signal.SIGKILL)
         log.close()
 
-    assert left == [], (tmp_path / "run.log").read_text()[-3000:]
+    assert left == [], (left, (tmp_path / "run.log").read_text()[-2000:])
     # Nothing else of its session either, and the broker's ports and pid file are free.
     assert in_session == [] and listening == []
     assert not (state / "kafka.pid").exists()

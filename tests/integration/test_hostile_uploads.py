@@ -138,7 +138,7 @@ def reset_peak_rss() -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'authoring.db'}",
-                   PDF_RENDER_AHEAD=False, RATE_LIMIT="0")
+                   PDF_RENDER_AHEAD=False, RATE_LIMIT="0", READY_NEEDS_WORKER=False)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -14,11 +14,14 @@ from cia_authoring.app import create_app as authoring_app
 from cia_common.cli import main as cia
 from cia_common.web import db
 from cia_notifier.app import create_app as notifier_app
+from cia_notifier.spec import build_spec as notifier_spec
 from cia_review.app import create_app as review_app
+from cia_review.spec import build_spec as review_spec
 
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, app, client,
                                                       ok, problem)
 from tests.integration.test_foi_support import FOI_OFFICER
+from tests.support import running_worker, wait_for
 
 pytestmark = pytest.mark.integration
 __all__ = ["app", "client"]
@@ -131,7 +134,7 @@ def test_one_censor_rule_is_read_by_foi_and_admin_only(client):
 def test_readyz_answers_503_when_the_database_or_the_broker_is_unreachable(
         factory, databases, kafka_bootstrap):
     def readyz(config: dict):
-        application = factory({"TESTING": True, **config})
+        application = factory({"TESTING": True, "READY_NEEDS_WORKER": False, **config})
         try:
             resp = application.test_client().get("/readyz")
             return resp.status_code, resp.get_json()
@@ -156,3 +159,30 @@ def test_readyz_answers_503_when_the_database_or_the_broker_is_unreachable(
                                "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"})
         assert status == 503 and body == {"status": "not ready",
                                           "checks": {"database": "ok", "kafka": "unreachable"}}
+
+
+@pytest.mark.parametrize("factory, spec", [(review_app, review_spec),
+                                           (notifier_app, lambda _cfg: notifier_spec())],
+                         ids=["review", "notifier"])
+def test_readyz_waits_for_the_worker_to_consume_its_topics(factory, spec, databases,
+                                                           kafka_bootstrap, topic_prefix):
+    """Ready means the service's worker has joined its consumer group and holds every
+    partition of its topics: until then, events sent to it would wait unread."""
+    application = factory({"TESTING": True, "DATABASE_URL": databases.new("ready"),
+                           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+                           "TOPIC_PREFIX": topic_prefix})
+    client = application.test_client()
+    try:
+        resp = client.get("/readyz")
+        assert resp.status_code == 503
+        assert resp.get_json()["checks"]["worker"].startswith("not consuming: ")
+        cfg = dict(application.config)
+        with running_worker(spec(cfg), cfg):
+            ready = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r, 60,
+                             0.2, message="/readyz once the worker consumes")
+            assert ready.get_json()["checks"] == {"database": "ok", "kafka": "ok", "worker": "ok"}
+        # The worker gone (it left its group), the service is not ready again.
+        wait_for(lambda: client.get("/readyz").status_code == 503, 30, 0.2,
+                 message="/readyz without the worker")
+    finally:
+        db(application).dispose()

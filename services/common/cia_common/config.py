@@ -63,6 +63,9 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         # session timeout) is replaced.
         "CONSUMER_STALL_SECONDS": float(env.get("CIA_CONSUMER_STALL_SECONDS", "20")),
         "RUN_MIGRATIONS": _env_bool(env.get("CIA_RUN_MIGRATIONS"), True),
+        # /readyz answers 200 only once the service's worker consumes its topics (off
+        # for a web process run on its own, as the tests of one app do).
+        "READY_NEEDS_WORKER": _env_bool(env.get("CIA_READY_NEEDS_WORKER"), True),
         # Hardening of the web processes (see cia_common.web).
         "MAX_CONTENT_LENGTH": int(env.get("CIA_MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "RATE_LIMIT": env.get("CIA_RATE_LIMIT", "60/60"),

@@ -72,6 +72,34 @@ def ensure_topics(bootstrap: str, topics: list[str], partitions: int = TOPIC_PAR
         admin.close()
 
 
+def group_not_ready(bootstrap: str, group: str, topics: list[str],
+                    timeout_ms: int = 2000) -> str | None:
+    """Why consumer ``group`` is not yet consuming every partition of ``topics`` (its
+    state is not Stable, a topic is not there yet, a partition is assigned to nobody),
+    or None once it is: what a worker-backed service's readiness waits for."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=timeout_ms,
+                             request_timeout_ms=timeout_ms)
+    try:
+        info = admin.describe_groups([group]).get(group) or {}
+        state = info.get("group_state") or "absent"
+        if state != "Stable":
+            return f"consumer group {state}"
+        assigned = {(a["topic"], p)
+                    for member in info.get("members") or ()
+                    if isinstance(member.get("member_assignment"), dict)
+                    for a in member["member_assignment"].get("assigned_partitions") or ()
+                    for p in a["partitions"]}
+        wanted = set()
+        for meta in admin.describe_topics(list(topics)):
+            if meta.get("error_code") or not meta.get("partitions"):
+                return f"topic {meta.get('name')} not there yet"
+            wanted.update((meta["name"], p["partition_index"]) for p in meta["partitions"])
+        missing = wanted - assigned
+        return f"{len(missing)} partition(s) assigned to no member" if missing else None
+    finally:
+        admin.close()
+
+
 def broker_reachable(bootstrap: str, timeout_ms: int = 2000) -> bool:
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap, bootstrap_timeout_ms=timeout_ms,

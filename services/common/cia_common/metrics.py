@@ -426,5 +426,7 @@ def register_service_metrics(app, readers: Iterable[GaugeReader] = (),
     for reader in readers:
         gauges.add(reader)
     if consumed is not None:
-        app.extensions["cia_metrics"].register(
-            KafkaLag(app.config, app.config["SERVICE_NAME"], consumed))
+        lag = KafkaLag(app.config, app.config["SERVICE_NAME"], consumed)
+        app.extensions["cia_metrics"].register(lag)
+        # /readyz waits for this group to hold every partition of these topics.
+        app.extensions["cia_worker_group"] = lag.groups

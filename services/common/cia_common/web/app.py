@@ -34,7 +34,7 @@ from ..config import load_config
 from ..db import Database, Recorder
 from ..errors import DomainError, InvalidContent
 from .problems import PROBLEM_JSON, Problem, from_domain_error, from_problem, problem_response
-from ..kafka_clients import broker_reachable
+from ..kafka_clients import broker_reachable, group_not_ready
 from ..metrics import DatabaseGauges, include_process_metrics
 from ..migrate import upgrade
 from ..settings import ServiceSettings
@@ -218,13 +218,17 @@ class _Metrics:
 
 
 class _ReadinessCache:
-    """Broker checks are not free; one per few seconds is plenty for a probe."""
+    """Broker checks are not free: the broker's answer is kept a few seconds, the
+    worker's while it is ready (until then it is asked again at every probe, so that
+    "ready" comes as soon as it is true)."""
 
     def __init__(self, ttl: float = 3.0):
         self.ttl = ttl
         self.lock = threading.Lock()
         self.at = 0.0
         self.value = False
+        self.worker_at = 0.0
+        self.worker: str | None = "not asked yet"
 
     def kafka_ok(self, bootstrap: str) -> bool:
         with self.lock:
@@ -232,6 +236,18 @@ class _ReadinessCache:
                 self.value = broker_reachable(bootstrap)
                 self.at = time.monotonic()
             return self.value
+
+    def worker_not_ready(self, bootstrap: str, groups: dict[str, list[str]]) -> str | None:
+        with self.lock:
+            if self.worker is not None or time.monotonic() - self.worker_at > self.ttl:
+                try:
+                    self.worker = next((f"{group}: {why}" for group, topics in groups.items()
+                                        if (why := group_not_ready(bootstrap, group, topics))),
+                                       None)
+                except Exception as exc:  # noqa: BLE001 - the broker answers no more
+                    self.worker = f"unknown ({exc.__class__.__name__})"
+                self.worker_at = time.monotonic()
+            return self.worker
 
 
 def _health_blueprint() -> Blueprint:
@@ -250,8 +266,15 @@ def _health_blueprint() -> Blueprint:
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["database"] = f"unavailable: {exc.__class__.__name__}"
-        checks["kafka"] = "ok" if readiness.kafka_ok(current_app.config["KAFKA_BOOTSTRAP_SERVERS"]) \
-            else "unreachable"
+        bootstrap = current_app.config["KAFKA_BOOTSTRAP_SERVERS"]
+        checks["kafka"] = "ok" if readiness.kafka_ok(bootstrap) else "unreachable"
+        # A service with a worker is ready once that worker's consumer has joined its
+        # group and holds its partitions: before that, events would wait unread.
+        groups = current_app.extensions.get("cia_worker_group")
+        if groups is not None and current_app.config.get("READY_NEEDS_WORKER", True) \
+                and checks["kafka"] == "ok":
+            why = readiness.worker_not_ready(bootstrap, groups())
+            checks["worker"] = "ok" if why is None else f"not consuming: {why}"
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
 
