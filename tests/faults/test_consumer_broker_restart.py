@@ -148,6 +148,9 @@ class NeverHeartbeats:
         time.sleep(timeout_ms / 1000)
         return 0
 
+    def consuming(self) -> bool:
+        return False
+
     def group_state(self) -> str:
         return "coordinator unknown"
 

@@ -24,6 +24,9 @@ class StalledConsumer:
     def poll_once(self, timeout_ms: int = 200) -> int:
         return 0
 
+    def consuming(self) -> bool:
+        return False
+
     def group_state(self) -> str:
         return "coordinator unknown"
 

@@ -54,6 +54,10 @@ def handle_event(db: Database, consumer: str, handler: Handler, event: CloudEven
     return True
 
 
+# Two heartbeat intervals (make_consumer: 3 s): a member quieter than this is not consuming.
+CONSUMING_HEARTBEAT_S = 6.0
+
+
 class EventConsumer:
     """Consumes topics into handlers keyed by event type."""
 
@@ -163,6 +167,12 @@ class EventConsumer:
                       headers=headers).get(timeout=15)
         DLQ_MESSAGES.labels(self.name, f"{record.topic}.dlq").inc()
         log.error("sent %s/%s@%s to DLQ: %s", record.topic, record.partition, record.offset, error)
+
+    def consuming(self) -> bool:
+        """Whether this member takes part in its group now: it holds partitions and has
+        heartbeated within two heartbeat intervals (what its worker reports as ready)."""
+        age = self.heartbeat_age()
+        return bool(self.consumer.assignment()) and age is not None and age < CONSUMING_HEARTBEAT_S
 
     def group_state(self) -> str:
         """The member's view of its group, for the log."""

@@ -26,6 +26,9 @@ def make_producer(bootstrap: str) -> KafkaProducer:
         request_timeout_ms=10000,
         max_block_ms=10000,
         bootstrap_timeout_ms=5000,
+        # As for consumers (make_consumer): kafka-python's 30 s reconnect backoff held
+        # events for many seconds after a broker came back.
+        reconnect_backoff_max_ms=RECONNECT_BACKOFF_MAX_MS,
     )
 
 

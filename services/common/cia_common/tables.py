@@ -1,4 +1,4 @@
-"""The outbox and inbox tables that every service database carries.
+"""The outbox, inbox and worker heartbeat tables that every service database carries.
 
 Defined once here; each service's first Alembic migration calls
 ``create_platform_tables`` so the schema lives in one place.
@@ -32,10 +32,22 @@ def _inbox_columns() -> list[sa.Column]:
     ]
 
 
+def _worker_heartbeat_columns() -> list[sa.Column]:
+    return [
+        sa.Column("instance", sa.String(200), primary_key=True),
+        sa.Column("consuming", sa.Boolean, nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    ]
+
+
 platform_metadata = sa.MetaData()
 outbox = sa.Table("outbox", platform_metadata, *_outbox_columns())
 sa.Index("ix_outbox_unpublished", outbox.c.published_at, outbox.c.seq)
 inbox = sa.Table("inbox", platform_metadata, *_inbox_columns())
+# Each worker process says, every second, whether its consumer takes part in its group
+# and holds partitions: what the web process's /readyz reads.
+worker_heartbeats = sa.Table("worker_heartbeats", platform_metadata,
+                             *_worker_heartbeat_columns())
 
 
 def create_platform_tables(op) -> None:
@@ -43,6 +55,11 @@ def create_platform_tables(op) -> None:
     op.create_table("outbox", *_outbox_columns())
     op.create_index("ix_outbox_unpublished", "outbox", ["published_at", "seq"])
     op.create_table("inbox", *_inbox_columns())
+
+
+def create_worker_heartbeats(op) -> None:
+    """Create the worker heartbeat table inside an Alembic migration."""
+    op.create_table("worker_heartbeats", *_worker_heartbeat_columns())
 
 
 # PostgreSQL wakes the relay when outbox rows commit: a statement trigger sends a

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import signal
+import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Callable
 
 from .consumer import EventConsumer, Handler
 from .db import Database, Recorder, outbox_signal
+from .events import utcnow
 from .settings import ServiceSettings
 from .kafka_clients import ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
@@ -20,6 +25,7 @@ from .metrics import (CONSUMER_RESTARTS, count_from_zero, serve_worker_metrics,
 from .migrate import upgrade
 from . import outbox_wake, tracing
 from .outbox import publish_pending
+from .tables import worker_heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,10 @@ class Worker:
         self.wake_periodic = threading.Event()
         # Set while a LISTEN connection hears the outbox's commits (PostgreSQL).
         self.outbox_listening = threading.Event()
+        # This process in the worker heartbeat table (cia_common.tables.worker_heartbeats).
+        self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._reported: bool | None = None
+        self._reported_at = 0.0
         # Before the metrics server starts: its first scrape already has them at 0.
         start_worker_series(spec.service, spec.handlers, spec.subscribe_to,
                             self.settings.topic)
@@ -96,7 +106,9 @@ class Worker:
                 if "NoBrokersAvailable" in type(exc).__name__ or "Timeout" in type(exc).__name__:
                     self._drop_producer()
                 self.stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                # Short: the events wait in the outbox either way, and once the broker
+                # is back they go within a second.
+                backoff = min(backoff * 2, 1.0)
                 continue
             outbox_signal.wait(self.settings.relay_fallback_poll_seconds
                                if self.outbox_listening.is_set()
@@ -151,6 +163,7 @@ class Worker:
                     )
                 if consumer.poll_once(timeout_ms=200):
                     self.wake_periodic.set()
+                self._report(consumer.consuming())
             except Exception as exc:  # noqa: BLE001 - keep consuming whatever happens
                 log.warning("consumer: %s", exc)
                 if consumer is not None:
@@ -162,9 +175,30 @@ class Worker:
                     except Exception:  # noqa: BLE001
                         pass
                     consumer = None
+                self._report(False)
                 self.stopping.wait(1.0)
         if consumer is not None:
             consumer.close()
+        self._report(None)
+
+    def _report(self, consuming: bool | None) -> None:
+        """Tell the web process whether this worker consumes (at most once a second, and
+        at once when that changes); ``None``: this worker is gone."""
+        now = time.monotonic()
+        if consuming == self._reported and now - self._reported_at < 1.0:
+            return
+        try:
+            with self.db.engine.begin() as conn:
+                # This worker's previous word, and what workers killed long ago left.
+                conn.execute(worker_heartbeats.delete().where(
+                    (worker_heartbeats.c.instance == self.instance)
+                    | (worker_heartbeats.c.seen_at < utcnow() - timedelta(hours=1))))
+                if consuming is not None:
+                    conn.execute(worker_heartbeats.insert().values(
+                        instance=self.instance, consuming=consuming, seen_at=utcnow()))
+            self._reported, self._reported_at = consuming, now
+        except Exception as exc:  # noqa: BLE001 - the database down: /readyz says so anyway
+            log.debug("worker heartbeat not written: %s", exc)
 
     def run_periodic(self) -> None:
         while not self.stopping.is_set():

@@ -6,9 +6,11 @@ import http
 import logging
 import threading
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
@@ -33,11 +35,13 @@ from . import docs_assets
 from ..config import load_config
 from ..db import Database, Recorder
 from ..errors import DomainError, InvalidContent
+from ..events import utcnow
 from .problems import PROBLEM_JSON, Problem, from_domain_error, from_problem, problem_response
 from ..kafka_clients import broker_reachable, group_not_ready
 from ..metrics import DatabaseGauges, include_process_metrics
 from ..migrate import upgrade
 from ..settings import ServiceSettings
+from ..tables import worker_heartbeats
 from ..ratelimit import (RateLimitDocPlugin, TokenBucketLimiter, parse_prefixes, parse_rate,
                         retry_after_header)
 
@@ -217,6 +221,20 @@ class _Metrics:
         self.registry.register(collector)
 
 
+WORKER_REPORT_S = 10.0
+
+
+def worker_consuming(database: Database) -> bool:
+    """Whether a worker of this service said, in the last few seconds, that its
+    consumer takes part in its group (cia_common.worker reports it every second)."""
+    since = utcnow() - timedelta(seconds=WORKER_REPORT_S)
+    with database.engine.connect() as conn:
+        return conn.execute(
+            sa.select(worker_heartbeats.c.instance)
+            .where(worker_heartbeats.c.consuming.is_(True), worker_heartbeats.c.seen_at > since)
+            .limit(1)).first() is not None
+
+
 class _ReadinessCache:
     """Broker checks are not free: the broker's answer is kept a few seconds, the
     worker's while it is ready (until then it is asked again at every probe, so that
@@ -272,8 +290,13 @@ def _health_blueprint() -> Blueprint:
         # group and holds its partitions: before that, events would wait unread.
         groups = current_app.extensions.get("cia_worker_group")
         if groups is not None and current_app.config.get("READY_NEEDS_WORKER", True) \
-                and checks["kafka"] == "ok":
-            why = readiness.worker_not_ready(bootstrap, groups())
+                and checks["kafka"] == "ok" and checks["database"] == "ok":
+            # The worker's own word (it takes part in its group and heartbeats), then
+            # the broker's (every partition of its topics held by a member).
+            if not worker_consuming(db(current_app)):
+                why = f"no worker said it consumes in the last {WORKER_REPORT_S:g} s"
+            else:
+                why = readiness.worker_not_ready(bootstrap, groups())
             checks["worker"] = "ok" if why is None else f"not consuming: {why}"
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
