@@ -8,6 +8,8 @@ grouped by the service that emits it, used by producer and consumer alike.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 from . import authoring, notifier, review
 from .base import (SOURCES, TOPICS, Contract, EventData, EventDataError, Part, Person,
                    UnregisteredEvent)
@@ -38,7 +40,7 @@ def of_producer(service: str) -> list[Contract]:
     return [c for c in CONTRACTS.values() if c.producer == service]
 
 
-def check_emitted(source: str, event_type: str, data) -> None:
+def check_emitted(source: str, event_type: str, data, validated: Iterable[str] = ()) -> None:
     """Raise :class:`EventDataError` unless the service at ``source`` may emit
     ``event_type`` with ``data``. Sources that are not one of the services (tools,
     tests of the event machinery) are not bound by the services' contracts."""
@@ -48,4 +50,4 @@ def check_emitted(source: str, event_type: str, data) -> None:
     found = contract(event_type)
     if found.producer != producer:
         raise UnregisteredEvent(event_type, f"{found.producer} emits it, not {producer}")
-    found.check(data)
+    found.check(data, validated)

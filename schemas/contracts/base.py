@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterable
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
@@ -148,23 +148,26 @@ class Contract:
     def source(self) -> str:
         return SOURCES[self.producer]
 
-    def errors(self, data: Any) -> dict:
+    def errors(self, data: Any, validated: Iterable[str] = ()) -> dict:
         """What is wrong with ``data`` as a producer's: unknown keys, missing or
-        ill-typed fields, and nested objects that break their own schema."""
+        ill-typed fields, and nested objects that break their own schema (except those
+        named in ``validated``: the producer has just validated them, at least as
+        strictly, in the same request)."""
         schema = _strict(self.schema)
         errors = schema.validate(data) if isinstance(data, dict) else {"_schema": ["Not an object."]}
         if errors:
             return errors
         for name, f in schema.fields.items():
             value = data.get(f.data_key or name)
-            if isinstance(f, ValidatedRaw) and value is not None:
+            if isinstance(f, ValidatedRaw) and value is not None \
+                    and (f.data_key or name) not in validated:
                 nested = f.schema.validate(value)
                 if nested:
                     errors[f.data_key or name] = nested
         return errors
 
-    def check(self, data: Any) -> None:
-        errors = self.errors(data)
+    def check(self, data: Any, validated: Iterable[str] = ()) -> None:
+        errors = self.errors(data, validated)
         if errors:
             raise EventDataError(self.type, errors)
 

@@ -40,8 +40,9 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
                                                                           kafka_bootstrap):
     # PDF_RENDER_AHEAD off: a PDF request converts the copy there and then, so the
     # sweep reads a real PDF rather than a 503 "not ready yet".
+    # No worker runs beside this app: /readyz answers for the web process alone.
     app = make_app(databases.new("authoring"), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-                   PDF_RENDER_AHEAD=False)
+                   PDF_RENDER_AHEAD=False, READY_NEEDS_WORKER=False)
     try:
         client = app.test_client()
         content, tokens = planted_content("LFR-2026-0042")

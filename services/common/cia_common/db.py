@@ -123,6 +123,9 @@ class DomainEvent:
     version: int | None = None
     content_sha256: str | None = None
     detail: dict | None = None  # what the service's own record keeps of it
+    # Fields of ``data`` the producer validated against their own schema in this
+    # request (the submitted content): the contract does not validate them again.
+    validated: tuple[str, ...] = ()
 
 
 # A service's own record of each change, written in the same transaction.
@@ -155,12 +158,13 @@ class UnitOfWork:
         finally:
             self.session.close()
 
-    def emit(self, type: str, subject: str, data: dict, *, key: str | None = None) -> CloudEvent:
+    def emit(self, type: str, subject: str, data: dict, *, key: str | None = None,
+             validated: tuple[str, ...] = ()) -> CloudEvent:
         """Record an event to be published once this unit of work commits.
 
         The data must meet the event type's contract (:mod:`cia_schemas.contracts`):
         raises ``EventDataError`` otherwise, before anything is written."""
-        check_emitted(self.source, type, data)
+        check_emitted(self.source, type, data, validated)
         trace_context = tracing.carrier()
         event = CloudEvent(type=type, source=self.source, subject=subject, data=data,
                            traceparent=trace_context.get("traceparent"),
@@ -185,7 +189,7 @@ class UnitOfWork:
             self.recorder(self, event)
         if event.data is None:
             return None
-        return self.emit(event.type, event.subject, event.data)
+        return self.emit(event.type, event.subject, event.data, validated=event.validated)
 
     def commit(self) -> None:
         self.session.commit()

@@ -65,13 +65,11 @@ def record(uow, event: DomainEvent) -> None:
 
 def append(session: Session, cia_id: str, *, actor, action: str, version: int | None,
            content_sha256: str | None, detail: dict | None = None) -> AuditEntry:
-    """Append an entry to the CIA's chain. The caller holds ``lock_cia``."""
-    last = session.execute(
-        sa.select(AuditEntry.seq, AuditEntry.entry_hash)
-        .where(AuditEntry.cia_id == cia_id)
-        .order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last.seq + 1, last.entry_hash) if last else (1, GENESIS_HASH)
+    """Append an entry to the CIA's chain. The caller holds ``lock_cia``: the head it
+    read with the lock (``cias.audit_seq``, ``audit_hash``) is the head, and moves
+    with the entry in the same transaction."""
+    cia = _in_session(session, cia_id)
+    seq, prev = (cia.audit_seq or 0) + 1, cia.audit_hash or GENESIS_HASH
     entry = AuditEntry(
         cia_id=cia_id, seq=seq, actor_sub=actor.sub, actor_name=actor.name, action=action,
         version=version, at=isoformat(utcnow()), content_sha256=content_sha256,
@@ -79,8 +77,16 @@ def append(session: Session, cia_id: str, *, actor, action: str, version: int | 
     )
     entry.entry_hash = audit_entry_hash(prev, entry.as_chain_dict())
     session.add(entry)
-    session.flush()
+    cia.audit_seq, cia.audit_hash = seq, entry.entry_hash
     return entry
+
+
+def _in_session(session: Session, cia_id: str) -> Cia:
+    """The CIA row the caller locked (or is creating), from the session, not the database."""
+    for obj in session.new:
+        if isinstance(obj, Cia) and obj.id == cia_id:
+            return obj
+    return session.get(Cia, cia_id)
 
 
 def entries(session: Session, cia_id: str) -> list[AuditEntry]:

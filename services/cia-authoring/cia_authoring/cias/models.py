@@ -32,6 +32,10 @@ class Cia(Base):
     created_by_name: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The head of the CIA's audit chain (0016): read with the row lock every write
+    # takes, so appending to the chain needs no query of its own.
+    audit_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    audit_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     # ``Operation.cia`` is the other side: an operation knows nothing of CIAs until
     # the CIA feature is loaded, so the later feature declares both directions.

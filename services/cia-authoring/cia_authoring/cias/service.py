@@ -13,7 +13,7 @@ from cia_common.db import DomainEvent, UnitOfWork
 from cia_common.errors import (Conflict, InvalidContent, NotFound, PreconditionFailed,
                                PreconditionRequired)
 from cia_common.etags import IfMatch
-from cia_common.events import isoformat
+from cia_common.events import isoformat, new_id
 from cia_schemas.content import validate_draft, validate_for_submission
 from cia_schemas.errors import to_json_pointers
 
@@ -231,24 +231,27 @@ def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
     existing = session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
     if existing:
         raise _one_per_operation(op, existing)
-    cia = Cia(operation_id=op.id, latest_version=1, created_by_sub=actor.sub,
-              created_by_name=actor.name)
-    session.add(cia)
-    try:
-        session.flush()
-    except IntegrityError:  # a concurrent request created it first
-        raise _one_per_operation(op, None) from None
+    # Ids made here, so that each row is written once with its final values: the CIA
+    # (with its audit head) and its audit entry, then its version (which refers to it).
+    cia = Cia(id=new_id(), operation_id=op.id, latest_version=1, created_by_sub=actor.sub,
+              created_by_name=actor.name, audit_seq=0)
     version = CiaVersion(
-        cia_id=cia.id, number=1, status=domain.DRAFT, content=content,
+        id=new_id(), cia_id=cia.id, number=1, status=domain.DRAFT, content=content,
         content_sha256=domain.content_hash(content), revision=1,
         author_sub=actor.sub, author_name=actor.name,
         last_editor_sub=actor.sub, last_editor_name=actor.name,
     )
+    session.add(cia)
+    # Known already: set without the relationship's events (which would load the
+    # operation's other side, its CIA, to update it).
+    set_committed_value(cia, "operation", op)
+    try:
+        uow.record(DomainEvent("cia.created", cia.id, _brief(cia, version), actor=actor,
+                               version=1, content_sha256=version.content_sha256))
+        session.flush()
+    except IntegrityError:  # a concurrent request created it first (the rows flush here)
+        raise _one_per_operation(op, None) from None
     session.add(version)
-    session.flush()
-    cia.operation = op
-    uow.record(DomainEvent("cia.created", cia.id, _brief(cia, version), actor=actor, version=1,
-                           content_sha256=version.content_sha256))
     return CiaView(cia, version)
 
 
@@ -264,15 +267,18 @@ def _brief(cia: Cia, version: CiaVersion) -> dict:
 
 
 def _locked_latest(uow: UnitOfWork, cia_id: str) -> CiaView:
-    cia = audit.lock_cia(uow.session, cia_id)
-    if cia is None:
-        raise NotFound(f"CIA {cia_id}")
-    version = uow.session.execute(
-        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id,
-                                    CiaVersion.number == cia.latest_version)
+    """The CIA, locked (``audit.lock_cia``'s lock), with its operation and its latest
+    version, in one statement."""
+    row = uow.session.execute(
+        sa.select(Cia, CiaVersion)
+        .join(CiaVersion, sa.and_(CiaVersion.cia_id == Cia.id,
+                                  CiaVersion.number == Cia.latest_version))
+        .where(Cia.id == cia_id).with_for_update(of=Cia)
         .execution_options(populate_existing=True)
-    ).scalar_one()
-    return CiaView(cia, version)
+    ).unique().first()
+    if row is None:
+        raise NotFound(f"CIA {cia_id}")
+    return CiaView(*row)
 
 
 def _precondition_required() -> PreconditionRequired:
@@ -311,7 +317,10 @@ def _bump(uow: UnitOfWork, version: CiaVersion, expected_revision: int, **values
     if result.rowcount != 1:
         raise PreconditionFailed(
             "The CIA was changed by someone else at the same time; GET it again.")
-    uow.session.refresh(version)
+    # The row is now what was just written: the loaded object takes those values as
+    # committed state (not a change to flush) instead of reading the row back.
+    for key, value in {"revision": expected_revision + 1, **values}.items():
+        set_committed_value(version, key, value)
 
 
 def patch(uow: UnitOfWork, cia_id: str, content_patch: dict, parsed: IfMatch | None,
@@ -373,8 +382,10 @@ def submit(uow: UnitOfWork, cia_id: str, requested_reviewers: list[str],
           requested_reviewers=reviewers, approval_blocked_reason=None)
     view.cia.updated_at = now
     header = version.content.get("header") or {}
+    # The content was validated for submission just above, more strictly than the
+    # event's contract would again.
     uow.record(DomainEvent("cia.submitted", cia_id, actor=actor, version=version.number,
-                           content_sha256=version.content_sha256,
+                           content_sha256=version.content_sha256, validated=("content",),
                            detail={"requested_reviewers": reviewers} if reviewers else None,
                            data={
         "cia_id": cia_id,
