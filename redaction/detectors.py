@@ -20,6 +20,8 @@ from typing import Iterable, Iterator
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
+from cia_redaction import addresses, children
+from cia_redaction.names import PersonRecogniser
 from cia_redaction.vocabulary import S40
 from cia_redaction.ranks import RANK_LABELS, rank_level
 
@@ -35,6 +37,10 @@ class Hit:
     reason: str = ""
     # For names: the name itself, which the caller withholds everywhere else.
     name: str | None = None
+    # For the model: its confidence (0-1); None for a pattern.
+    score: float | None = None
+    # Whether an FOI officer's release term may release it (never a child).
+    releasable: bool = False
 
 
 _DIGIT = re.compile(r"\d")
@@ -144,23 +150,53 @@ Response Patrol Patrols Local Neighbourhood Neighbourhoods Safer Event Events Du
 Will Would Should Must May Can Could Shall All Any Each Every Other Others This That These
 Those Who Whom Whose Which Where When What Why How On-Call Gold Silver Bronze Note Notes
 """.split())
+# Words that make a span the model took for a person a place or a body instead.
+NOT_PERSON_WORDS = NOT_NAMES | frozenset(addresses.STREET_WORDS) | frozenset("""
+Centre Center Station Library School Academy College University Hospital Church Mosque Temple
+Synagogue Gurdwara Hall Market Shop Shops Store Stores Ltd Limited Plc Association Trust
+Partnership Society Club Forum Network Alliance Foundation Campaign Project Programme Estate
+House Tower Court Parish Town City County District Ward Wards Borough Boroughs Council Councils
+Street Road Bridge Square Park Gardens Line Bus Tram Overground Underground Rail Airport Mall
+Advisory Independent Panel Committee Authority Agency Commission Office Ministry Home Fire
+Ambulance NHS BID Business Improvement Watch Residents Tenants Youth Faith Interfaith LFR CCTV
+Operation Op Kestrel Bravo Alpha Charlie Delta Echo Foxtrot Lima Sierra Tango Zulu
+""".split())
+# Street words that end a street's name and no surname (Hill, Wood, Lane and Green do both).
+_STREET_ENDINGS = frozenset(addresses.STREET_WORDS) - frozenset(
+    "Dr St Hill Wood Lane Green Park Dale Field Fields Hall Croft Mead Ridge Gate Side Grove "
+    "Vale Rise Meadow Orchard Strand Chase".split())
 RANK_OR_TITLE = "|".join(forms for forms, _ in _RANK_FORMS)
 _RANK_ALTERNATION = "|".join(f"(?P<r{i}>{forms})" for i, (forms, _) in enumerate(_RANK_FORMS))
 NAME_AFTER_RANK_RE = re.compile(
     rf"(?<![\w'-])(?:{_RANK_ALTERNATION})\.?"
     rf"(?: (?:\d{{1,6}} ?[A-Z]{{0,2}})(?= ))?"  # a collar number between rank and name
     rf" (?P<name>(?:[A-Z]\.? ?){{0,2}}{_NAME_WORD}(?: {_NAME_WORD}){{0,2}})(?![\w'-])")
+# A rank or title right before a name (the model's span starts after it, or holds it).
+RANK_BEFORE_RE = re.compile(
+    rf"(?<![\w'-])(?:{_RANK_ALTERNATION})\.?(?: \d{{1,6}} ?[A-Z]{{0,2}})? $")
+RANK_AT_START_RE = re.compile(rf"(?:(?:{RANK_OR_TITLE})\.? )+")
+# A name said with an age under 18 that the model may not tag: "Jade Brown, 14,".
+NAME_WITH_AGE_RE = re.compile(rf"(?<![\w'-]){_NAME_WORD}(?: {_NAME_WORD}){{0,2}}"
+                              rf"(?= ?\((?:aged? )?\d|, (?:aged )?\d{{1,2}},|,? aged )")
+CHILD_REASON = ("A child (named with an age under 18, or described as a child or pupil): personal "
+                "information (FOIA s.40(2)&(3)), always withheld.")
+MODEL_REASON = f"Name of a person found in free text by the name model: {PERSONAL}"
 
 
 class Detectors:
     """The configured detectors; ``find`` runs them all over normalised text."""
 
     def __init__(self, rank_cutoff: str = "superintendent",
-                 collar_patterns: Iterable[str] = DEFAULT_COLLAR_PATTERNS):
+                 collar_patterns: Iterable[str] = DEFAULT_COLLAR_PATTERNS,
+                 people: PersonRecogniser | None | bool = True):
         self.cutoff_level = rank_level(rank_cutoff)
         self.cutoff_label = RANK_LABELS.get(rank_cutoff, rank_cutoff)
         self.collar_res = [re.compile(p) for p in collar_patterns]
+        # The name model; False: names after a rank or title only.
+        self.people = PersonRecogniser() if people is True else (people or None)
+        self.review_below = self.people.review_below if self.people else 0.0
         self._seen: dict[str, list[Hit]] = {}
+        self._persons: dict[str, list[Hit]] = {}
 
     def find(self, text: str) -> list[Hit]:
         # Most texts of a copy recur in every copy (the template's wording, common
@@ -177,10 +213,78 @@ class Detectors:
         if _DIGIT.search(text):
             # Every other form but a name has a digit in it.
             for detect in (self.phones, self.postcodes, self.vrms, self.ninos,
-                           self.dates_of_birth, self.ip_addresses, self.collar_numbers):
+                           self.dates_of_birth, self.ip_addresses, self.collar_numbers,
+                           self.addresses):
                 hits.extend(detect(text))
-        hits.extend(self.names(text))
+        hits.extend(self.persons(text))
         return hits
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Run the name model over many texts at once (what ``find`` then reads)."""
+        if self.people is not None:
+            self.people.prepare(texts)
+
+    def persons(self, text: str) -> list[Hit]:
+        """People named in ``text``: after a rank or title below the cut-off, found by
+        the model (unless a rank at or above the cut-off releases them), and children."""
+        hits = self._persons.get(text)
+        if hits is None:
+            if len(self._persons) >= _SEEN_MAX:
+                self._persons.clear()
+            hits = self._persons[text] = self._find_persons(text)
+        return hits
+
+    def _find_persons(self, text: str) -> list[Hit]:
+        out: list[Hit] = []
+        for hit in [*self.names(text), *self.model_names(text)]:
+            span = children.child_span(text, hit.start, hit.end)
+            if span is not None:
+                hit = Hit(span[0], span[1], "child", reason=CHILD_REASON,
+                          name=text[hit.start:hit.end], score=1.0)
+            out.append(hit)
+        for start, end in children.named_children(text):
+            if not any(h.start <= start and end <= h.end for h in out):
+                out.append(Hit(start, end, "child", reason=CHILD_REASON, name=text[start:end],
+                               score=1.0))
+        if _DIGIT.search(text):
+            for m in NAME_WITH_AGE_RE.finditer(text):
+                words = m.group().split()
+                if words[0] in NOT_PERSON_WORDS or any(w in NOT_PERSON_WORDS for w in words):
+                    continue
+                span = children.child_span(text, m.start(), m.end())
+                if span is not None:
+                    out.append(Hit(span[0], span[1], "child", reason=CHILD_REASON,
+                                   name=m.group(), score=1.0))
+        return out
+
+    def model_names(self, text: str) -> Iterator[Hit]:
+        if self.people is None:
+            return
+        for f in self.people.analyse(text):
+            start, end = f.start, f.end
+            lead = RANK_AT_START_RE.match(text, start, end)
+            if lead is not None:
+                start = lead.end()  # "Superintendent Ann Jones": the rank is not the name
+            words = text[start:end].replace(".", " ").split()
+            if (not words or any(w.strip("'") in NOT_PERSON_WORDS for w in words)
+                    or _DIGIT.search(text, start, end) or not words[0][:1].isupper()
+                    # An abbreviation beside ordinary words: a body ("Dagenham IAG").
+                    or (len(words) > 1 and any(w.isupper() and len(w) > 1 for w in words)
+                        and not all(w.isupper() for w in words))):
+                continue
+            rank = RANK_BEFORE_RE.search(text, max(0, start - 48), start)
+            if rank is not None:
+                level = rank_level(next(_RANK_FORMS[int(k[1:])][1] for k, v in rank.groupdict().items()
+                                        if k.startswith("r") and v is not None))
+                if level >= self.cutoff_level:
+                    continue  # the rank rule releases it, whatever the model says
+            yield Hit(start, end, "person_model", reason=MODEL_REASON, name=text[start:end],
+                      score=f.score, releasable=True)
+
+    @staticmethod
+    def addresses(text: str) -> Iterator[Hit]:
+        for start, end in addresses.find(text):
+            yield Hit(start, end, "address", reason=addresses.REASON, releasable=True)
 
     # Each detector is a generator of hits over normalised text.
     @staticmethod
@@ -252,6 +356,8 @@ class Detectors:
             words = name.replace(".", " ").split()
             if words[0] in NOT_NAMES or all(w in NOT_NAMES for w in words):
                 continue
+            if words[-1] in _STREET_ENDINGS:
+                continue  # "Constable Road", "Sergeant Hill Close": a street, not a person
             # Drop trailing words that are not names ("PC Smith Will attend").
             while len(words) > 1 and words[-1] in NOT_NAMES:
                 words.pop()

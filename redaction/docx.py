@@ -66,11 +66,13 @@ def _clean_at_a_glance(raw: bytes, redactor: Redactor, pointer: str) -> bool:
     (alternate content), goes to the full parse."""
     if b"<mc:AlternateContent" in raw or b"<w:txbxContent" in raw:
         return False
+    paragraphs = []
     for chunk in raw.split(b"</w:p>"):
         texts = _W_T.findall(chunk)
-        if not texts:
-            continue
-        text = html.unescape(b"".join(texts).decode("utf-8"))
+        if texts:
+            paragraphs.append(html.unescape(b"".join(texts).decode("utf-8")))
+    redactor.prepare(paragraphs)  # the name model reads them in one batch
+    for text in paragraphs:
         if redactor.text(text, pointer) != text:
             return False
     return True

@@ -17,7 +17,7 @@ from cia_redaction.pointers import join_pointer
 
 import cia_redaction.rules as rules_mod
 from cia_redaction.detectors import Detectors, Hit
-from cia_redaction.normalise import compact_normalised, normalise
+from cia_redaction.normalise import compact_normalised, fold, normalise
 from cia_redaction.withheld import WithheldSet
 
 _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the name register): "
@@ -32,6 +32,10 @@ class Redactor:
     log: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        # Release terms are rules of their own kind: what they name, the detectors
+        # no longer withhold (see rules.RELEASE).
+        self.released = frozenset(fold(r.pattern) for r in self.rules if r.kind == rules_mod.RELEASE)
+        self.rules = [r for r in self.rules if r.kind != rules_mod.RELEASE]
         self._compiled = [(r, r.compiled()) for r in self.rules]
         protected = sorted({*MARKERS.values(), *(r.marker for r in self.rules)}, key=len, reverse=True)
         self._splitter = re.compile("(" + "|".join(re.escape(p) for p in protected) + ")")
@@ -49,15 +53,30 @@ class Redactor:
         Run over the whole output before ``tree`` so that a name or a rule's
         match found in one place is also withheld where only a partial form
         of it appears."""
-        for text in strings(node):
-            for segment in self._splitter.split(text)[::2]:
-                norm = self._normalise(segment)
-                for hit in self.detectors.names(norm.text):
-                    self.withheld.add_name(hit.name or "", S40, _S40_NAME_REASON, "name_after_rank")
-                for rule, start, end in self._rule_hits(norm):
-                    o_start, o_end = norm.span(start, end)
-                    self.withheld.add(segment[o_start:o_end], rule.exemption, rule.reason,
-                                      f"rule:{rule.id}")
+        segments = [segment for text in strings(node) for segment in self._splitter.split(text)[::2]]
+        # The name model reads every text of the output in one batch.
+        self.detectors.prepare(self._normalise(segment).text for segment in segments)
+        for segment in segments:
+            norm = self._normalise(segment)
+            for hit in self.detectors.persons(norm.text):
+                # A name the model is unsure of is withheld where it stands, not
+                # looked for elsewhere: a town taken for a person once must not
+                # be redacted all through the copy.
+                unsure = hit.score is not None and hit.score < self.detectors.review_below
+                if hit.name and not unsure and not self._is_released(hit, norm.text):
+                    self.withheld.add_name(hit.name, S40, _S40_NAME_REASON, hit.detector,
+                                           child=hit.detector == "child")
+            for rule, start, end in self._rule_hits(norm):
+                o_start, o_end = norm.span(start, end)
+                self.withheld.add(segment[o_start:o_end], rule.exemption, rule.reason,
+                                  f"rule:{rule.id}")
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Let the name model read ``texts`` in one batch before they are redacted one
+        by one (a rendered file's paragraphs)."""
+        self.detectors.prepare(self._normalise(segment).text for text in texts
+                               if text and text not in self._clean
+                               for segment in self._splitter.split(text)[::2] if segment)
 
     # -- redacting ---------------------------------------------------------------
     def tree(self, node: Any, pointer: str = "") -> Any:
@@ -130,7 +149,8 @@ class Redactor:
         # Detectors before withheld values: of two hits on the same span, the
         # first is logged, and a detector says more about what was found.
         for hit in self.detectors.find(norm.text):
-            hits.append((hit, MARKERS[hit.exemption], None))
+            if not self._is_released(hit, norm.text):
+                hits.append((hit, MARKERS[hit.exemption], None))
         for hit in self.withheld.find(norm, compact_normalised(norm.text)) if len(self.withheld) else ():
             hits.append((hit, MARKERS[hit.exemption], None))
         if not hits:
@@ -148,16 +168,32 @@ class Redactor:
                     out[-1][1] = end
                 continue
             out.append([start, end, marker])
-            self._record(pointer, hit, rule_id)
+            self._record(pointer, hit, rule_id, text[start:end])
         return [(s, e, m) for s, e, m in out]
 
-    def _record(self, pointer: str, hit: Hit, rule_id: str | None) -> None:
-        key = (pointer, hit.detector, rule_id, hit.reason)
+    def _is_released(self, hit: Hit, text: str) -> bool:
+        if not hit.releasable:
+            return False
+        term = text[hit.start:hit.end]
+        if hit.detector == "person_model" and self.withheld.is_released(term):
+            return True  # the rank rule released this name: the model does not overrule it
+        return bool(self.released) and fold(term) in self.released
+
+    def _record(self, pointer: str, hit: Hit, rule_id: str | None, term: str) -> None:
+        # A finding the model is unsure of is listed on its own, with the term, for
+        # the FOI officer to release (a release term) if it is not personal data.
+        review = hit.score is not None and hit.score < self.detectors.review_below
+        key = (pointer, hit.detector, rule_id, hit.reason, term if review else None)
         if key in self._logged:
             return
         self._logged.add(key)
-        self.log.append({"pointer": pointer, "exemption": EXEMPTIONS[hit.exemption],
-                         "reason": hit.reason, "rule_id": rule_id, "detector": hit.detector})
+        entry = {"pointer": pointer, "exemption": EXEMPTIONS[hit.exemption],
+                 "reason": hit.reason, "rule_id": rule_id, "detector": hit.detector}
+        if hit.score is not None:
+            entry["score"] = hit.score
+        if review:
+            entry.update(review=True, term=term)
+        self.log.append(entry)
 
 
 def strings(node: Any) -> Iterable[str]:

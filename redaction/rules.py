@@ -28,6 +28,12 @@ from cia_redaction.normalise import normalise
 
 LITERAL, REGEX = "literal", "regex"
 KINDS = (LITERAL, REGEX)
+# An FOI officer's release term: a detected term (a shop, a place, an operation
+# taken for a person) that the detectors' hits on it no longer withhold. It is a
+# rule of its own kind so that it is fingerprinted, and copies re-rendered, as
+# censor rules are; it never withholds anything, and never releases a value
+# withheld by its field, the register or a censor rule, nor a child.
+RELEASE = "release"
 MAX_PATTERN = 500
 MAX_REPLACEMENT = 200
 MAX_REASON = 1000
@@ -143,7 +149,7 @@ def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: 
 # The version of the redaction pass (normalisation, detectors, withheld-value
 # matching). Raise it when a change there may redact more: every copy's
 # fingerprint then differs, and the worker renders them all again.
-PASS_VERSION = "2026-11-29.1"
+PASS_VERSION = "2026-12-07.1"  # the name model, a person's forms, addresses, children
 
 
 def fingerprint(rules: list[Rule]) -> str:

@@ -7,7 +7,13 @@ word, with any punctuation or spacing between its words and any separators
 between its digits (``07700 900123`` also finds ``07700-900-123``). A person's
 name brings its partial forms: first name and surname, initial and surname,
 and the surname alone when written with a capital (``Smith``, ``PC Smith``,
-``J. Smith``). Dates bring their usual written forms.
+``J. Smith``). A person withheld in the copy itself (not only known from the
+register of other CIAs) brings all the forms a reader would recognise them by:
+the forename alone and each part of a hyphenated name (with a capital),
+initials with or without dots (``O.Q.``, ``OQ``), and the handles and e-mail
+local parts people build from their names (``bfenwickosei``, ``b.fenwick``,
+``fenwickb``, trailing digits allowed). Possessives follow from matching whole
+words (``Fenwick-Osei's``). Dates bring their usual written forms.
 """
 from __future__ import annotations
 
@@ -39,34 +45,68 @@ class Entry:
     source: str
 
 
+# Forms of a name: what the register knows of a person named in another CIA, or
+# every form a reader of this copy would know them by.
+REGISTER_FORMS, ALL_FORMS = "register", "all"
+# Capitalised words that are a forename or a name part but also ordinary words
+# of a CIA: withholding them alone would redact dates and headings.
+_COMMON_WORDS = frozenset("""
+January February March April May June July August September October November December
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday Will Mark Grace Hope Joy Faith
+Rose Holly Ivy Dawn Summer Autumn Page Young Brown Green White Black Gold Silver Bronze
+North South East West Street Road Hill Park Lane Church King Queen Prince Hall Bell Ward
+Chief Police Court Law Long Short Little Said Love Case Rich Hart Cross Field Wood
+""".split())
+# Initials that are also the abbreviations a CIA uses: never withheld bare.
+_ACRONYMS = frozenset("""
+AC AM BB BC BID CC CI DC DI DS EU GP HM ID IT KC MA MP NI OK PC PM PS QC SC TV UK US
+ACC CCTV CIA CPS DAC DCC DCI DCS DPA DPIA EIA FAQ FOI IAG ICO LFR MPS NHS ONS PCSO PSO SNB
+SOP TDC TDS TFL BBC ITV
+""".split())
+
+
 class WithheldSet:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._released: set[str] = set()
         self.names: list[str] = []  # withheld names, for the register
+        # Folded names and forms no release term may release (children).
+        self.children: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def release_name(self, name: str) -> None:
         """A name the rank rule releases in this copy: never withheld by its other forms."""
+        if fold(name) in self.children:
+            return
         self._released.add(fold(name))
         for key in [k for k in self._entries if k == fold(name)]:
             del self._entries[key]
+
+    def is_released(self, name: str) -> bool:
+        """Whether the rank rule released ``name`` in this copy (or the person whose
+        surname it is): what the name model finds there stays open."""
+        key = fold(name)
+        return key in self._released or any(
+            released.rsplit(" ", 1)[-1] == key for released in self._released)
 
     def add(self, value: Any, exemption: str, reason: str, source: str) -> None:
         """Withhold ``value`` (text, number, date, or a structure of them) everywhere."""
         for form in _forms(value):
             self._add_text(form, exemption, reason, source)
 
-    def add_name(self, name: str, exemption: str, reason: str, source: str) -> None:
+    def add_name(self, name: str, exemption: str, reason: str, source: str,
+                 forms: str = ALL_FORMS, child: bool = False) -> None:
         words = _name_words(name)
         if not words:
             self.add(name, exemption, reason, source)
             return
         full = " ".join(words)
-        if fold(full) in self._released:
+        if fold(full) in self._released and not child:
             return
+        if child:
+            self.children.add(fold(full))
         self.names.append(full)
         self._add_text(name, exemption, reason, source)
         self._add_text(full, exemption, reason, source)
@@ -77,9 +117,53 @@ class WithheldSet:
         if len(compact(surname)) >= MIN_SURNAME and surname not in NOT_NAMES:
             self._add_text(surname, exemption, reason, source, capitalised=True,
                            min_chars=MIN_SURNAME)
+        if forms == ALL_FORMS:
+            self._add_all_forms(words, exemption, reason, source)
+
+    def _add_all_forms(self, words: list[str], exemption: str, reason: str, source: str) -> None:
+        if all(len(w) == 1 for w in words[:-1]) and len(words) > 1:
+            forenames = []  # "J. Smith": no forename to withhold alone
+        else:
+            forenames = words[:-1]
+        surname = words[-1]
+        # Each forename and each part of a hyphenated name, alone, with a capital.
+        parts = [p for w in (*forenames, surname) for p in ([w] + w.split("-") if "-" in w else [w])]
+        for part in dict.fromkeys(parts):
+            if (len(compact(part)) >= MIN_CHARS and part.replace("'", "").isalpha()
+                    and part not in NOT_NAMES and part not in _COMMON_WORDS):
+                self._add_text(part, exemption, reason, source, capitalised=True)
+        if len(words) < 2:
+            return
+        # Initials, with or without dots: O.Q., O. Q., OQ (bare only when not an abbreviation).
+        initials = [p[0].upper() for w in words for p in w.split("-") if p[:1].isalpha()]
+        # All of them, the first and last, and the first and the surname's first (B.F. of
+        # Bernadette Fenwick-Osei).
+        for letters in dict.fromkeys(("".join(initials), initials[0] + initials[-1],
+                                      initials[0] + surname[0].upper())):
+            if len(letters) >= 2:
+                self._add_initials(letters, exemption, reason, source)
+        # Handles and e-mail local parts built from the name.
+        first = forenames[0].lower() if forenames else words[0].lower()
+        i = first[0]
+        for last in dict.fromkeys((surname.lower().replace("-", ""), surname.lower().split("-")[0],
+                                   surname.lower())):
+            for form in (f"{first}{last}", f"{first}.{last}", f"{first}_{last}", f"{i}{last}",
+                         f"{i}.{last}", f"{i}_{last}", f"{last}{i}", f"{last}.{i}", f"{last}{first}",
+                         f"{last}.{first}", f"{first}{last[0]}", f"{first}.{last[0]}"):
+                if len(compact(form)) >= 5:
+                    self._add_text(form, exemption, reason, source, handle=True)
+
+    def _add_initials(self, letters: str, exemption: str, reason: str, source: str) -> None:
+        key = "^initials:" + letters
+        if key in self._entries:
+            return
+        dotted = r"\. ?".join(letters) + r"\.?"
+        bare = "" if letters in _ACRONYMS else "|" + letters
+        pattern = re.compile(rf"(?<![\w.])(?:{dotted}{bare})(?!\w|\.\w)")
+        self._entries[key] = Entry(key, pattern, letters.lower(), exemption, reason, source)
 
     def _add_text(self, text: str, exemption: str, reason: str, source: str, *,
-                  capitalised: bool = False, min_chars: int = MIN_CHARS) -> None:
+                  capitalised: bool = False, min_chars: int = MIN_CHARS, handle: bool = False) -> None:
         text = normalise(text).text.strip()
         body = _strip_edges(text)
         probe = _probe(body)
@@ -88,7 +172,8 @@ class WithheldSet:
         key = ("^" if capitalised else "") + body.casefold()
         if key in self._entries or body.casefold() in self._released:
             return
-        self._entries[key] = Entry(key, _pattern(body, capitalised), probe, exemption, reason, source)
+        self._entries[key] = Entry(key, _pattern(body, capitalised, handle), probe, exemption, reason,
+                                   source)
 
     def find(self, norm: Normalised, folded_compact: str | None = None) -> list[Hit]:
         if not self._entries:
@@ -125,7 +210,7 @@ def _probe(text: str) -> str:
     return max(runs, key=len) if runs else ""
 
 
-def _pattern(body: str, capitalised: bool) -> re.Pattern:
+def _pattern(body: str, capitalised: bool, handle: bool = False) -> re.Pattern:
     parts = []
     for i, tok in enumerate(_TOKENS.findall(body)):
         if tok[0].isalnum():
@@ -141,6 +226,9 @@ def _pattern(body: str, capitalised: bool) -> re.Pattern:
         # A number is not part of a larger one written with separators
         # (431 is not in 12,431 or 0.431).
         return re.compile(r"(?<![^\W_])(?<!\d[,.])" + "".join(parts) + r"(?![^\W_])(?![,.]\d)")
+    if handle:
+        # A handle may carry digits after the name (bfenwickosei77).
+        return re.compile(r"(?<![^\W_])" + "".join(parts) + r"\d{0,4}(?![^\W_])", re.IGNORECASE)
     return re.compile(r"(?<![^\W_])" + "".join(parts) + r"(?![^\W_])", re.IGNORECASE)
 
 

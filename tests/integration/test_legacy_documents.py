@@ -48,7 +48,17 @@ def listed(client) -> list[dict]:
     return ok(client.get("/api/v1/documents?page_size=100", headers=ADMIN))
 
 
-def test_docx_upload_redact_and_download(app, client):
+@pytest.fixture
+def patterns_only(databases):
+    # The FOI officer's own term is what this test adds: the name model, which would
+    # find the planted name on its own, is off, so that the term changes the copy.
+    application = make_app(databases.new("authoring"), DISCLOSURE_NAME_MODEL=False)
+    yield application
+    db(application).dispose()
+
+
+def test_docx_upload_redact_and_download(patterns_only):
+    app, client = patterns_only, patterns_only.test_client()
     op = create_operation(client, reference="LFR-2019-0007")
     doc = ok(upload(client, op["id"], planted_docx()), 201)
     assert {k: doc[k] for k in ("operation_id", "title", "format", "state")} == {

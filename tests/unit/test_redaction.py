@@ -99,7 +99,10 @@ def test_markers_and_log_entries(content):
     assert S31_MARKER == "[Redacted — s.31(1)(a)(b)]"
     by_ptr = {}
     for e in log:
-        assert set(e) == {"pointer", "exemption", "reason", "rule_id", "detector"}
+        assert set(e) - {"score", "review", "term"} == {"pointer", "exemption", "reason",
+                                                         "rule_id", "detector"}
+        # A score comes with the model's findings only.
+        assert ("score" in e) == (e["detector"] in ("person_model", "child"))
         assert e["reason"]
         by_ptr.setdefault(e["pointer"], []).append(e)
     assert by_ptr["/deployment/location_rationale"][0]["exemption"] == "s.31(1)(a)(b)"

@@ -14,11 +14,26 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "redaction" / "README.md"
 
 PROBE = r"""
-import importlib, io, json, sys, contextlib
+import importlib, io, json, socket, sys, contextlib
+# Offline: every attempt to open a connection is recorded and refused.
+attempts = []
+def refuse(*args, **kwargs):
+    attempts.append(repr(args[:2]))
+    raise OSError("no network in this probe")
+socket.socket.connect = refuse
+socket.create_connection = refuse
 import cia_redaction
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     exec(compile(sys.argv[1], "README.md", "exec"), {})
+model_attempts = list(attempts)
+try:  # positive control: the guard does see a connection
+    socket.create_connection(("127.0.0.1", 9))
+except OSError:
+    pass
+from cia_redaction import names
+model = names.load.cache_info().currsize and names.load()
+spec = importlib.util.find_spec(names.MODEL)
 missing = {}
 for name in ("cia_schemas", "cia_common", "cia_authoring"):
     try:
@@ -26,7 +41,10 @@ for name in ("cia_schemas", "cia_common", "cia_authoring"):
     except ImportError:
         missing[name] = True
 loaded = sorted({m.split(".")[0] for m in sys.modules})
-print(json.dumps({"printed": out.getvalue(), "not_importable": sorted(missing), "loaded": loaded}))
+print(json.dumps({"printed": out.getvalue(), "not_importable": sorted(missing), "loaded": loaded,
+                  "model_attempts": model_attempts, "control_attempts": len(attempts),
+                  "model_pipes": model.pipe_names if model else [],
+                  "model_origin": spec.origin if spec else None}))
 """
 
 
@@ -56,3 +74,9 @@ def test_the_library_runs_alone(tmp_path):
     assert not {"flask", "sqlalchemy", "kafka", "marshmallow", "psycopg"} & set(report["loaded"])
     # Positive control: the same probe sees a package it did load.
     assert {"cia_redaction", "phonenumbers"} <= set(report["loaded"])
+    # The name model ran (the README's output has its detector), loaded from
+    # site-packages, without opening a connection; the guard does see one.
+    assert "person_model" in report["printed"] and "spacy" in report["loaded"]
+    assert report["model_pipes"] == ["tok2vec", "ner"]
+    assert report["model_origin"].startswith(purelib)
+    assert report["model_attempts"] == [] and report["control_attempts"] == 1

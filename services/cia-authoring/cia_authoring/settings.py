@@ -5,6 +5,12 @@
 ``DISCLOSURE_RANK_CUTOFF`` (env ``CIA_DISCLOSURE_RANK_CUTOFF``, default ``superintendent``)
     Names of officers at or above this rank are released in disclosure copies;
     names below it are withheld under s.40(2).
+``DISCLOSURE_NAME_MODEL`` (env ``CIA_DISCLOSURE_NAME_MODEL``, default true)
+    Names in free text are also found by the name model (``cia_redaction.names``),
+    not only after a rank or title; off, only the patterns run.
+``DISCLOSURE_NAME_REVIEW_BELOW`` (env ``CIA_DISCLOSURE_NAME_REVIEW_BELOW``, default 0.5)
+    A model finding scored below this is still withheld, and listed in the
+    redaction log for the FOI officer to release (release terms) if they judge so.
 ``FORCE_NAME`` (env ``CIA_FORCE_NAME``, from ``cia_common.config``)
     Printed in documents and used as their author property (never a person).
 ``SOFFICE`` (env ``CIA_SOFFICE``, default: ``soffice`` on the PATH)
@@ -75,6 +81,9 @@ def authoring_defaults() -> dict:
         "PDF_RENDER_AHEAD": env.get("CIA_PDF_RENDER_AHEAD", "true").strip().lower()
         in {"1", "true", "yes", "on"},
         "COLLAR_PATTERNS": _patterns(env.get("CIA_COLLAR_PATTERNS")),
+        "DISCLOSURE_NAME_MODEL": env.get("CIA_DISCLOSURE_NAME_MODEL", "true").strip().lower()
+        in {"1", "true", "yes", "on"},
+        "DISCLOSURE_NAME_REVIEW_BELOW": float(env.get("CIA_DISCLOSURE_NAME_REVIEW_BELOW") or 0.5),
         **{key: float(env.get(f"CIA_{key}") or default) for key, default in uploads.DEFAULTS.items()},
         "TEMPLATE_RENDER_SECONDS": float(env.get("CIA_TEMPLATE_RENDER_SECONDS") or 20),
     }

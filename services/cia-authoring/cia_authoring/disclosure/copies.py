@@ -242,12 +242,16 @@ def disclosure_copies_in_scope(session: Session, cia_id: str | None) -> list[tup
     return [(r.cia_id, r.version) for r in session.execute(query)]
 
 
-def log_rows(redaction_log: list | None) -> list[dict]:
+def log_rows(redaction_log: list | None, *, findings: bool = False) -> list[dict]:
     """The stored log, each entry with ``rule_id`` (``None``: not a censor rule) and the
-    ``detector`` that found it (``disclosure_class``: the field's class)."""
+    ``detector`` that found it (``disclosure_class``: the field's class). With
+    ``findings`` (the FOI officer's own view, never a file that leaves the force), a
+    model finding's ``score``, and for one it is unsure of ``review`` and its ``term``,
+    which a release term can release."""
     return [{"pointer": e.get("pointer"), "rule_id": e.get("rule_id"),
              "detector": e.get("detector") or ("censor_rule" if e.get("rule_id") else "disclosure_class"),
-             "exemption": e.get("exemption"), "reason": e.get("reason")}
+             "exemption": e.get("exemption"), "reason": e.get("reason"),
+             **({k: e[k] for k in ("score", "review", "term") if k in e} if findings else {})}
             for e in (redaction_log or []) if isinstance(e, dict)]
 
 

@@ -5,7 +5,9 @@ documents, bundles and their index, the deployment grid, response letters, the
 public log — is redacted by a ``cia_redaction.Redactor`` built here, from what
 the system knows for that output:
 
-- the detectors, configured by the rank cut-off and the force's collar forms;
+- the detectors, configured by the rank cut-off, the force's collar forms and
+  the name model (on or off, and the score below which its findings are listed
+  for review);
 - the values the output withholds by their fields (a copy's field-level step);
 - the force-wide name register (names withheld in any CIA);
 - censor rules and, for a legacy document, the FOI officer's own terms;
@@ -20,6 +22,8 @@ from functools import lru_cache
 from typing import Iterable
 
 from cia_redaction import S40, DEFAULT_COLLAR_PATTERNS, Detectors, Redactor, Rule, WithheldSet
+from cia_redaction.names import REVIEW_BELOW, PersonRecogniser
+from cia_redaction.withheld import REGISTER_FORMS
 
 REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
                    "(FOIA s.40(2)&(3)).")
@@ -34,20 +38,27 @@ class Requester:
 
 def detectors_for(cfg: dict) -> Detectors:
     return _detectors(cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
-                      tuple(cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS))
+                      tuple(cfg.get("COLLAR_PATTERNS") or DEFAULT_COLLAR_PATTERNS),
+                      bool(cfg.get("DISCLOSURE_NAME_MODEL", True)),
+                      float(cfg.get("DISCLOSURE_NAME_REVIEW_BELOW", REVIEW_BELOW)))
 
 
 @lru_cache(maxsize=8)
-def _detectors(cutoff: str, collar_patterns: tuple[str, ...]) -> Detectors:
-    # One per configuration: it keeps what it found in texts it has seen.
-    return Detectors(cutoff, collar_patterns)
+def _detectors(cutoff: str, collar_patterns: tuple[str, ...], name_model: bool,
+               review_below: float) -> Detectors:
+    # One per configuration: it keeps what it found in texts it has seen. The
+    # model itself is loaded once per process (cia_redaction.names.load).
+    people = PersonRecogniser(review_below=review_below) if name_model else None
+    return Detectors(cutoff, collar_patterns, people=people)
 
 
 def withheld_names(register: Iterable[str], withheld: WithheldSet | None = None) -> WithheldSet:
     """``withheld`` (or a new set) with every name of the register in all its forms."""
     withheld = withheld if withheld is not None else WithheldSet()
     for name in register:
-        withheld.add_name(name, S40, REGISTER_REASON, "register")
+        # A person named in another CIA: the forms that say who they are, not the
+        # forename alone (another Bernadette here is someone else).
+        withheld.add_name(name, S40, REGISTER_REASON, "register", forms=REGISTER_FORMS)
     return withheld
 
 

@@ -28,7 +28,10 @@ def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
     """The render context of a disclosure copy, every text of it redacted."""
     model = disclosure_model.build(version.content, documents.operation_context(op), cfg,
                                    rules, names)
-    ctx = documents.context(op, version, model.content, cfg["FORCE_NAME"], model.log)
+    # An unsure finding's term is for the FOI officer's view of the stored log only:
+    # no template may print it.
+    printed = [{k: v for k, v in e.items() if k != "term"} for e in model.log]
+    ctx = documents.context(op, version, model.content, cfg["FORCE_NAME"], printed)
     ctx["operation"] = model.operation
     return ctx, model
 

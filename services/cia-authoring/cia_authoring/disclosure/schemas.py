@@ -162,9 +162,18 @@ class RedactionSchema(Schema):
         "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
         "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
         "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
-        "ip_address, collar_number, name_after_rank.")})
+        "ip_address, collar_number, name_after_rank, address, child, or the name model "
+        "(person_model).")})
     exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
     reason = fields.String()
+    score = fields.Float(metadata={"description": "The name model's confidence (0-1), on its "
+                                                  "findings only."})
+    review = fields.Boolean(metadata={"description": "True: the model was unsure (score below "
+                                                     "CIA_DISCLOSURE_NAME_REVIEW_BELOW); still "
+                                                     "withheld, for the FOI officer to look at."})
+    term = fields.String(metadata={"description": "What an unsure finding withheld, for the FOI "
+                                                  "officer to release if it is not personal data "
+                                                  "(never in a copy, a bundle or a CSV)."})
 
 
 # --------------------------------------------------------------------------

@@ -125,8 +125,9 @@ def get_redaction_log(query, cia_id, number):
     with unit_of_work() as uow:
         doc, op = disclosures.document(uow.session, cia_id, number)
         rows, reference = copies.log_rows(doc.redaction_log), op.reference
+        findings = copies.log_rows(doc.redaction_log, findings=True)
     if media != CSV:
-        return rows
+        return findings
     buf = io.StringIO()
     writer = cells.DictWriter(buf, fieldnames=list(copies.LOG_COLUMNS))
     writer.writeheader()

@@ -87,10 +87,17 @@ def redact(
     return redacted, [*(as_entry(e) for e in log), *redactor.log]
 
 
+# What a model's finding adds to its entry: its score, and for one it is unsure of,
+# that it is listed for review with the term (for the FOI officer, never printed).
+OPTIONAL_KEYS = ("score", "review", "term")
+
+
 def as_entry(e: dict) -> dict:
-    """A log entry in the one shape: pointer, exemption, reason, rule_id, detector."""
+    """A log entry in the one shape: pointer, exemption, reason, rule_id, detector
+    (and a model finding's ``score``, ``review`` and ``term``)."""
     return {"pointer": e["pointer"], "exemption": e["exemption"], "reason": e["reason"],
-            "rule_id": e.get("rule_id"), "detector": e.get("detector") or "disclosure_class"}
+            "rule_id": e.get("rule_id"), "detector": e.get("detector") or "disclosure_class",
+            **{k: e[k] for k in OPTIONAL_KEYS if k in e}}
 
 
 class _Ctx:
