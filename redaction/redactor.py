@@ -59,6 +59,14 @@ class Redactor:
                     self.withheld.add(segment[o_start:o_end], rule.exemption, rule.reason,
                                       f"rule:{rule.id}")
 
+    def terms(self) -> list[tuple[str, str, str]]:
+        """What this pass withholds as fixed text — withheld values, the name register,
+        literal rules and terms — as ``(text, exemption, reason)``: for a reading that
+        needs a tolerance (OCR), where patterns alone would miss a misread letter."""
+        out = list(self.withheld.values())
+        out += [(r.pattern, r.exemption, r.reason) for r in self.rules if r.kind == rules_mod.LITERAL]
+        return out
+
     # -- redacting ---------------------------------------------------------------
     def tree(self, node: Any, pointer: str = "") -> Any:
         if isinstance(node, dict):
@@ -122,6 +130,24 @@ class Redactor:
         return "".join(out)
 
     def _spans(self, text: str, pointer: str) -> list[tuple[int, int, str]]:
+        out = []
+        for start, end, marker, hit, rule_id in self._merged(text):
+            out.append((start, end, marker))
+            self._record(pointer, hit, rule_id)
+        return out
+
+    def findings(self, text: str) -> list[tuple[int, int, Hit, str | None]]:
+        """Where ``text`` would be redacted and by what: ``(start, end, hit, rule id)``,
+        the hit's detector naming the kind; nothing is logged (a check, not a copy)."""
+        out, offset = [], 0
+        for i, part in enumerate(self._splitter.split(text)):
+            if i % 2 == 0 and part:
+                out.extend((offset + s, offset + e, hit, rule_id)
+                           for s, e, _m, hit, rule_id in self._merged(part))
+            offset += len(part)
+        return out
+
+    def _merged(self, text: str) -> list[tuple[int, int, str, Hit, str | None]]:
         norm = self._normalise(text)
         hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
         for rule, start, end in self._rule_hits(norm):
@@ -147,9 +173,8 @@ class Redactor:
                 if end > out[-1][1]:  # overlaps the previous one: extend it
                     out[-1][1] = end
                 continue
-            out.append([start, end, marker])
-            self._record(pointer, hit, rule_id)
-        return [(s, e, m) for s, e, m in out]
+            out.append([start, end, marker, hit, rule_id])
+        return [tuple(s) for s in out]
 
     def _record(self, pointer: str, hit: Hit, rule_id: str | None) -> None:
         key = (pointer, hit.detector, rule_id, hit.reason)
