@@ -421,6 +421,9 @@ def _reencode(data: bytes) -> tuple[bytes, str, str] | None:
             pixels = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
             if fmt[0] == "jpeg" and pixels.mode == "RGBA":
                 pixels = pixels.convert("RGB")
+            # A new image of the pixels alone: Pillow's save carries ``info`` (a JPEG
+            # comment, say) over from the image it was decoded from.
+            pixels = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
             out = io.BytesIO()
             # Only the pixels: no exif=, pnginfo=, icc_profile= or comment passed on.
             pixels.save(out, format="JPEG" if fmt[0] == "jpeg" else "PNG",
