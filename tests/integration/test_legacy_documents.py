@@ -282,7 +282,10 @@ def test_cli_imports_a_manifest_once(app, client, tmp_path):
     assert "line 4: c.pdf: file: The file is neither" in first.output
     assert "line 6: missing.pdf: no such file" in first.output
     assert "Imported 2 document(s)" in first.output and "1 already imported" in first.output
+    # The PDF's flattened copy was made there and then, its pages counted as they went.
+    assert "Pages of 1 PDF(s)" in first.output
     docs = listed(client)
+    assert {d["state"] for d in docs} == {"pending_release"}
     assert sorted(d["format"] for d in docs) == ["docx", "pdf"]
     assert {d["source"] for d in docs} == {"import:manifest.csv"}
     second = runner.invoke(cia, ["import-documents", str(manifest), "--database-url", url])

@@ -66,9 +66,11 @@ class MakeLegacyCopies:
     IDLE_S = 5.0
     RETRY_S = 300.0
 
-    def __init__(self, owner: str | None = None) -> None:
+    def __init__(self, owner: str | None = None, on_page=None) -> None:
         self.__name__ = "make_legacy_copies"
         self.owner = owner or _owner()
+        # Told (document id, pages done, pages) after each page: the CLI's progress bar.
+        self.on_page = on_page
 
     def lease(self, cfg: dict) -> timedelta:
         return timedelta(seconds=2 * float(cfg.get("LEGACY_PAGE_SECONDS") or 120) + 60)
@@ -158,6 +160,8 @@ class MakeLegacyCopies:
             findings += flat.findings
             if flat.findings:
                 review.add(index + 1)
+            if self.on_page is not None:
+                self.on_page(claimed.id, index + 1, first.pages)
             if not self._progress(db, cfg, claimed, index + 1):
                 log.info("legacy document %s changed while its copy was made: made again", claimed.id)
                 return False
