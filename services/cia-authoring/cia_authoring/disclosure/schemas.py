@@ -162,7 +162,9 @@ class RedactionSchema(Schema):
         "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
         "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
         "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
-        "ip_address, collar_number, name_after_rank.")})
+        "ip_address, collar_number, name_after_rank; for a legacy document also ocr:<kind> (found "
+        "in the OCR reading of a page image; ocr:ocr_tolerance within OCR's edit tolerance) and "
+        "allowlist (a part of a Word file left behind: the reason says what, 'removed: ...').")})
     exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
     reason = fields.String()
 
