@@ -11,8 +11,8 @@ documents DOCX and PDF render time per CIA, vs docxtpl rendering a one-line
           template (bench/documents.py)
 bundle    disclosure bundle of 1,000 released CIAs: export time and peak memory,
           vs zipfile writing the same files from memory (bench/bundle.py)
-legacy_pdf true redaction of a 20-page legacy PDF, vs opening and saving it with
-          the same library, PyMuPDF (bench/legacy_pdf.py)
+legacy_pdf a 20-page legacy PDF's flattened copy (redaction, rendering, OCR), vs
+          bare tesseract on the same page images (bench/legacy_pdf.py)
 load      50 planners create, edit and submit 1,000 CIAs while reviewers approve:
           throughput and latency percentiles, vs a bare Flask endpoint under the
           same concurrency (bench/load.py)

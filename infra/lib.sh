@@ -106,9 +106,11 @@ stop_started_postgres() {
 
 # Debian packages the system needs beside Python: LibreOffice converts DOCX to
 # PDF (Writer) and, in a test, opens every CSV export as a spreadsheet (Calc),
-# Chromium drives the browser tests, prometheus brings promtool, which checks
+# Chromium drives the browser tests, Tesseract reads every FOI-facing page back
+# (OCR), prometheus brings promtool, which checks
 # and unit-tests the alert rules. Installed when missing (as root).
 CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-dejavu-core fonts-liberation2
+                     tesseract-ocr tesseract-ocr-eng
                      chromium prometheus)
 
 ensure_debian_packages() {

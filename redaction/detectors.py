@@ -159,6 +159,7 @@ House Tower Court Parish Town City County District Ward Wards Borough Boroughs C
 Street Road Bridge Square Park Gardens Line Bus Tram Overground Underground Rail Airport Mall
 Advisory Independent Panel Committee Authority Agency Commission Office Ministry Home Fire
 Ambulance NHS BID Business Improvement Watch Residents Tenants Youth Faith Interfaith LFR CCTV
+IC IAG PCSO ANPR FOI ICO MPS BTP DPIA CIA EIA SIO NPCC APP NCA
 Operation Op Kestrel Bravo Alpha Charlie Delta Echo Foxtrot Lima Sierra Tango Zulu
 """.split())
 # Street words that end a street's name and no surname (Hill, Wood, Lane and Green do both).

@@ -99,12 +99,12 @@ def redact_pdf(data: bytes, redactor: Redactor, areas: list[Area] = ()) -> PdfRe
                 scan_pages.append(number)
             for start, end, marker in redactor.spans(text, f"/page/{number}"):
                 for rect in _rects(words, start, end):
-                    _box(page, rect, marker)
+                    box(page, rect, marker)
             for area in (a for a in areas if a.page == number):
                 rect = pymupdf.Rect(area.rect) & page.rect
                 if rect.is_empty:
                     continue
-                _box(page, rect, MARKERS[area.exemption])
+                box(page, rect, MARKERS[area.exemption])
                 area_log.append({"pointer": f"/page/{number}/area", "exemption": EXEMPTIONS[area.exemption],
                                  "reason": area.reason, "rule_id": area.id, "detector": "area"})
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS,
@@ -163,7 +163,7 @@ def _rects(words, start: int, end: int) -> list[pymupdf.Rect]:
     return lines
 
 
-def _box(page: pymupdf.Page, rect: pymupdf.Rect, marker: str) -> None:
+def box(page: pymupdf.Page, rect: pymupdf.Rect, marker: str) -> None:
     label = _LABELS.get(marker, marker)
     size = max(4.0, min(8.0, rect.height * 0.7))
     page.add_redact_annot(rect, text=label, fontname="helv", fontsize=size, align=pymupdf.TEXT_ALIGN_CENTER,

@@ -24,6 +24,9 @@ _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the
                     "personal information (FOIA s.40(2)&(3)).")
 
 
+_JOINED_PLACES = re.compile(r"( and | & |, | / )")
+
+
 @dataclass
 class Redactor:
     detectors: Detectors
@@ -78,6 +81,14 @@ class Redactor:
                                if text and text not in self._clean
                                for segment in self._splitter.split(text)[::2] if segment)
 
+    def terms(self) -> list[tuple[str, str, str]]:
+        """What this pass withholds as fixed text — withheld values, the name register,
+        literal rules and terms — as ``(text, exemption, reason)``: for a reading that
+        needs a tolerance (OCR), where patterns alone would miss a misread letter."""
+        out = list(self.withheld.values())
+        out += [(r.pattern, r.exemption, r.reason) for r in self.rules if r.kind == rules_mod.LITERAL]
+        return out
+
     # -- redacting ---------------------------------------------------------------
     def tree(self, node: Any, pointer: str = "") -> Any:
         if isinstance(node, dict):
@@ -102,6 +113,29 @@ class Redactor:
         out = "".join(parts) if changed else text
         self._clean.add(out)
         return out
+
+    def place(self, text: str, pointer: str = "/") -> str:
+        """``text`` redacted as the value of a field that names a place (a location,
+        a borough): each place it joins ("Barking and Dagenham") read as "in <place>",
+        so that the pass's own place rule keeps a town the model alone would take for
+        a one-word name; a full name stays a name."""
+        return "".join(self._place(part, pointer) if i % 2 == 0 else part
+                       for i, part in enumerate(_JOINED_PLACES.split(text)))
+
+    def _place(self, text: str, pointer: str) -> str:
+        if not text:
+            return text
+        lead = "in "
+        out, pos = [], 0
+        for start, end, marker in self.spans(lead + text, pointer):
+            start, end = max(start - len(lead), 0), end - len(lead)
+            if end <= 0:
+                continue
+            out.append(text[pos:max(start, pos)])
+            out.append(marker)
+            pos = end
+        out.append(text[pos:])
+        return "".join(out)
 
     def _normalise(self, text: str):
         norm = self._normalised.get(text)
@@ -141,6 +175,24 @@ class Redactor:
         return "".join(out)
 
     def _spans(self, text: str, pointer: str) -> list[tuple[int, int, str]]:
+        out = []
+        for start, end, marker, hit, rule_id in self._merged(text):
+            out.append((start, end, marker))
+            self._record(pointer, hit, rule_id, text[start:end])
+        return out
+
+    def findings(self, text: str) -> list[tuple[int, int, Hit, str | None]]:
+        """Where ``text`` would be redacted and by what: ``(start, end, hit, rule id)``,
+        the hit's detector naming the kind; nothing is logged (a check, not a copy)."""
+        out, offset = [], 0
+        for i, part in enumerate(self._splitter.split(text)):
+            if i % 2 == 0 and part:
+                out.extend((offset + s, offset + e, hit, rule_id)
+                           for s, e, _m, hit, rule_id in self._merged(part))
+            offset += len(part)
+        return out
+
+    def _merged(self, text: str) -> list[tuple[int, int, str, Hit, str | None]]:
         norm = self._normalise(text)
         hits: list[tuple[Hit, str, str | None]] = []  # (hit, marker, rule id)
         for rule, start, end in self._rule_hits(norm):
@@ -167,9 +219,8 @@ class Redactor:
                 if end > out[-1][1]:  # overlaps the previous one: extend it
                     out[-1][1] = end
                 continue
-            out.append([start, end, marker])
-            self._record(pointer, hit, rule_id, text[start:end])
-        return [(s, e, m) for s, e, m in out]
+            out.append([start, end, marker, hit, rule_id])
+        return [tuple(s) for s in out]
 
     def _is_released(self, hit: Hit, text: str) -> bool:
         if not hit.releasable:

@@ -175,6 +175,11 @@ class WithheldSet:
         self._entries[key] = Entry(key, _pattern(body, capitalised, handle), probe, exemption, reason,
                                    source)
 
+    def values(self) -> list[tuple[str, str, str]]:
+        """Each withheld written form, folded, with its exemption and reason: what a
+        reading that cannot match exactly (OCR's) compares with."""
+        return [(e.key.lstrip("^"), e.exemption, e.reason) for e in self._entries.values()]
+
     def find(self, norm: Normalised, folded_compact: str | None = None) -> list[Hit]:
         if not self._entries:
             return []

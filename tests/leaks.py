@@ -24,6 +24,11 @@ for a value told from an ordinary phrase only by them. ``pdf_raw`` and
   streams (font programs and images aside), and its attached files, read as
   files.
 - An image: its text chunks and metadata (PIL), and the strings in its bytes.
+- A zip's own comment and its entries' comments, as ``[comments]``.
+
+``seen`` reads a file as its reader sees it: every page rendered and read back by
+OCR (Tesseract, called here directly), a DOCX through LibreOffice's PDF of it, an
+image as it is; a word hyphenated over a line break is read joined too.
 - Anything else: decoded as text (UTF-8, UTF-16, Latin-1) with entities
   (``&amp;``, ``&#x4A;``) and percent-escapes undone, markup stripped, and a
   JSON document (or JSON lines) decoded to its strings; binary data by the
@@ -39,6 +44,7 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import json
 import re
 import struct
@@ -197,6 +203,12 @@ def _read_zip(data: bytes, name: str, out: dict[str, str], depth: int) -> None:
         # Damaged, or a member encrypted: what its local headers hold.
         members = _local_members(data)
     out[f"{prefix}[names]"] = "\n".join(_text_variants("\n".join(n for n, _ in members)))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            comments = [zf.comment, *(i.comment for i in zf.infolist())]
+        out[f"{prefix}[comments]"] = "\n".join(c.decode("utf-8", "replace") for c in comments if c)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        pass
     for member, payload in members:
         _read(payload, prefix + member, out, depth + 1)
 
@@ -487,3 +499,46 @@ def raw_found(raw: bytes, value: str) -> bool:
         return True
     lowered = raw.lower()
     return any(w.encode().hex().encode() in lowered for w in value.split() if len(w) >= 4)
+
+
+# ---------------------------------------------------------------- by sight
+
+OCR_DPI = 200
+
+
+def ocr_image(png: bytes, dpi: int = OCR_DPI) -> str:
+    """What Tesseract reads in an image (PNG or JPEG bytes), as text."""
+    import subprocess
+
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    done = subprocess.run(["tesseract", "stdin", "stdout", "--dpi", str(dpi), "-l", "eng"], input=png,
+                          capture_output=True, env=env, timeout=300, check=True)
+    return done.stdout.decode("utf-8", "replace")
+
+
+def seen(data: bytes, *, soffice: str | None = None, dpi: int = OCR_DPI) -> str:
+    """Everything a reader sees of ``data``, read back by OCR, normalised: each page of a
+    PDF rendered, a DOCX converted by LibreOffice (``soffice``) first, an image as is."""
+    import pymupdf
+
+    if data[:4] == b"PK\x03\x04":
+        import pathlib
+        import subprocess
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            src = pathlib.Path(tmp, "copy.docx")
+            src.write_bytes(data)
+            subprocess.run([soffice or "soffice", f"-env:UserInstallation=file://{tmp}/profile",
+                            "--headless", "--convert-to", "pdf", "--outdir", tmp, str(src)],
+                           capture_output=True, timeout=300)
+            data = pathlib.Path(tmp, "copy.pdf").read_bytes()
+    if data[:1024].find(b"%PDF-") < 0:
+        text = ocr_image(data, dpi)
+    else:
+        doc = pymupdf.open(stream=data, filetype="pdf")
+        try:
+            text = "\n".join(ocr_image(page.get_pixmap(dpi=dpi).tobytes("png"), dpi) for page in doc)
+        finally:
+            doc.close()
+    return norm(text + "\n" + re.sub(r"-\s*\n\s*", "", text))

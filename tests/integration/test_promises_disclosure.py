@@ -26,7 +26,7 @@ from tests.integration.test_authoring_support import (FOI, PLANNER, authorise, c
                                                       create_cia, create_operation, deliver,
                                                       make_app, ok, review_completed, submit)
 from tests.integration.test_foi_support import FOI_OFFICER, approve, drain
-from tests.integration.test_legacy_documents import upload
+from tests.integration.test_legacy_documents import made, upload
 from tests.leaks import docx_texts, found, norm, pdf_text
 from tests.unit.test_legacy_support import raw_streams
 
@@ -179,13 +179,14 @@ def scripts_in(data: bytes) -> list[str]:
                   | {s for s in SCRIPTS if s.encode() in raw})
 
 
-def test_javascript_is_dropped_from_a_legacy_pdf(client):
+def test_javascript_is_dropped_from_a_legacy_pdf(app, client):
     source = js_pdf()
     # Positive control: read the same way, the source holds every script.
     assert scripts_in(source) == sorted({"/JS", "/JavaScript", *SCRIPTS})
     op = create_operation(client, reference="LFR-2019-0031")
     doc = ok(upload(client, op["id"], source, name="scripted.pdf"), 201)
     assert doc["format"] == "pdf"
+    made(app)  # the flattened copy, made by the worker's job
     resp = client.get(f"/api/v1/documents/{doc['id']}/disclosure", headers=FOI)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert scripts_in(resp.data) == []

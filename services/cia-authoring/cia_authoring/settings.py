@@ -46,6 +46,12 @@ or 422 for time) naming the limit, and the web process keeps its memory.
     Wall-clock budget of one render with a force's template (a shipped template
     renders in the process itself).
 
+``LEGACY_FLATTEN_DPI`` (env ``CIA_LEGACY_FLATTEN_DPI``, default 200)
+    Resolution of the page images a legacy PDF's disclosure copy is rebuilt from
+    (and read back by OCR at); 150 to 300 are sensible.
+``LEGACY_PAGE_SECONDS`` (env ``CIA_LEGACY_PAGE_SECONDS``, default 120)
+    Wall-clock budget of one page's flattening and OCR in the worker.
+
 ``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
     Statistics counts from 1 to this value are shown as suppressed (read in
     ``statistics/service.py``).
@@ -86,6 +92,8 @@ def authoring_defaults() -> dict:
         "DISCLOSURE_NAME_REVIEW_BELOW": float(env.get("CIA_DISCLOSURE_NAME_REVIEW_BELOW") or 0.5),
         **{key: float(env.get(f"CIA_{key}") or default) for key, default in uploads.DEFAULTS.items()},
         "TEMPLATE_RENDER_SECONDS": float(env.get("CIA_TEMPLATE_RENDER_SECONDS") or 20),
+        "LEGACY_FLATTEN_DPI": int(env.get("CIA_LEGACY_FLATTEN_DPI") or 200),
+        "LEGACY_PAGE_SECONDS": float(env.get("CIA_LEGACY_PAGE_SECONDS") or 120),
     }
 
 

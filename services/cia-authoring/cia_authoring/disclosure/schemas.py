@@ -163,7 +163,9 @@ class RedactionSchema(Schema):
         "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
         "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
         "ip_address, collar_number, name_after_rank, address, child, or the name model "
-        "(person_model).")})
+        "(person_model); for a legacy document also ocr:<kind> (found in the OCR reading of a "
+        "page image; ocr:ocr_tolerance within OCR's edit tolerance) and allowlist (a part of a "
+        "Word file left behind: the reason says what, 'removed: ...').")})
     exemption = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
     reason = fields.String()
     score = fields.Float(metadata={"description": "The name model's confidence (0-1), on its "

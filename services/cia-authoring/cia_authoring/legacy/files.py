@@ -65,6 +65,21 @@ def check(data: bytes, limits: uploads.UploadLimits = uploads.UploadLimits()) ->
     raise Refused("The file is neither a Word document (.docx) nor a PDF, whatever its name.")
 
 
+_OFFICE_DOCUMENT = "/officeDocument"
+_PR = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+
+
+def _main_part(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    if "_rels/.rels" not in names:
+        return None
+    rels = etree.fromstring(zf.read("_rels/.rels"), _PARSER)
+    for rel in rels.iter(_PR):
+        if rel.get("Type", "").endswith(_OFFICE_DOCUMENT) and rel.get("TargetMode") != "External":
+            target = rel.get("Target", "").lstrip("/")
+            return target if target in names else None
+    return None
+
+
 def _check_docx(data: bytes) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -77,7 +92,10 @@ def _check_docx(data: bytes) -> None:
                                                                 for n in names):
             raise Refused("The document is macro-enabled (it holds a VBA project); save it as a "
                           "plain .docx without macros and upload that.")
-        if _MAIN not in content_types or "word/document.xml" not in names:
+        # The main document is the part the package's relationships name, whatever
+        # its part is called (never found by a name: a decoy can have that name).
+        main = _main_part(zf, names)
+        if _MAIN not in content_types or main is None:
             raise Refused("The file is an Office zip but not a Word document (.docx).")
         for name in names:
             if name.endswith(".xml") or name.endswith(".rels"):

@@ -28,6 +28,7 @@ COLUMNS = ("file", "operation_reference", "title", "dated")
 @dataclass
 class Report:
     imported: list[str] = field(default_factory=list)
+    document_ids: list[str] = field(default_factory=list)  # of those imported
     already: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -72,7 +73,11 @@ def import_manifest(units: Callable, manifest: Path, *, actor, cfg: dict,
         except _RowError as exc:
             report.errors.append(f"line {row.line}: {exc}")
         else:
-            (report.imported if outcome == "imported" else report.already).append(row.file)
+            if outcome == "already":
+                report.already.append(row.file)
+            else:
+                report.imported.append(row.file)
+                report.document_ids.append(outcome)
         if progress is not None:
             progress(row)
     return report
@@ -83,6 +88,7 @@ class _RowError(Exception):
 
 
 def _import_row(units, folder: Path, source: str, row: Row, actor, cfg: dict) -> str:
+    """``already``, or the id of the document brought in."""
     if not row.file:
         raise _RowError("file is empty")
     path = (folder / row.file).resolve()
@@ -103,11 +109,11 @@ def _import_row(units, folder: Path, source: str, row: Row, actor, cfg: dict) ->
         if op_id is None:
             raise _RowError(f"operation_reference {row.reference!r}: no such operation")
         try:
-            service.add(uow, op_id, data=data, filename=path.name, title=row.title, dated=dated,
+            doc = service.add(uow, op_id, data=data, filename=path.name, title=row.title, dated=dated,
                         actor=actor, cfg=cfg, source=f"import:{source}")
         except DomainError as exc:
             details = "; ".join(f"{e.get('pointer', '')[1:]}: {e.get('detail')}"
                                 for e in exc.errors or []) or exc.detail
             raise _RowError(f"{row.file}: {details}") from None
         uow.commit()
-    return "imported"
+        return doc.id

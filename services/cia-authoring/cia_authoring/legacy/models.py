@@ -17,9 +17,10 @@ from cia_common.db import UTCDateTime
 from cia_authoring.base import Base
 from cia_common.events import new_id, utcnow
 
+PROCESSING = "processing"
 PENDING_RELEASE = "pending_release"
 RELEASED = "released"
-STATES = (PENDING_RELEASE, RELEASED)
+STATES = (PROCESSING, PENDING_RELEASE, RELEASED)
 DOCX, PDF = "docx", "pdf"
 FORMATS = (DOCX, PDF)
 
@@ -67,11 +68,28 @@ class LegacyDocument(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Migration 0014: the flattened copy, made by the worker (``legacy.jobs``).
+    progress_done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    revision: Mapped[int] = mapped_column(sa.Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inputs_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    review_pages: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    proposed_areas: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    copy_note: Mapped[str | None] = mapped_column(sa.Text)
+    pdf_only: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+
+    @property
+    def pages_to_confirm(self) -> list[int]:
+        """Pages a person must look at: scans, and pages where the reading of the page
+        image found what the text layer did not."""
+        return sorted({*(self.scan_pages or []), *(self.review_pages or [])})
+
     @property
     def needs_manual_review(self) -> list[int]:
-        """Scanned pages not yet confirmed against the current redacted copy."""
+        """Pages to confirm not yet confirmed against the current redacted copy."""
         confirmed = self.confirmed_pages or {}
-        return [p for p in (self.scan_pages or []) if confirmed.get(str(p)) != self.redacted_sha256]
+        return [p for p in self.pages_to_confirm if confirmed.get(str(p)) != self.redacted_sha256]
 
 
 class LegacyRedaction(Base):

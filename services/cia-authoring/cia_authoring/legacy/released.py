@@ -16,6 +16,13 @@ from cia_authoring.legacy.models import RELEASED, LegacyDocument
 PUBLISHED_EXEMPTION = "s.21"
 
 
+def disclosed_format():
+    """The format of the released file: a Word document that could not be made clean
+    is disclosed as its flattened PDF."""
+    return sa.case((LegacyDocument.pdf_only.is_(True), "pdf"),
+                   else_=LegacyDocument.format).label("format")
+
+
 @dataclass(frozen=True)
 class ReleasedDocument:
     id: str
@@ -47,7 +54,7 @@ def released_legacy_documents(session: Session, *, operation_ids: Iterable[str] 
     [from, to) (a date counts from its midnight, UTC)."""
     query = (sa.select(LegacyDocument.id, LegacyDocument.operation_id, Operation.reference,
                        Operation.borough, Operation.planned_start, Operation.planned_end,
-                       LegacyDocument.title, LegacyDocument.dated, LegacyDocument.format,
+                       LegacyDocument.title, LegacyDocument.dated, disclosed_format(),
                        LegacyDocument.released_sha256, LegacyDocument.redacted_size,
                        LegacyDocument.source, LegacyDocument.sha256.label("source_sha256"),
                        LegacyDocument.released_at, LegacyDocument.published_url)

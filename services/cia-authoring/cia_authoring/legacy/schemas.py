@@ -30,8 +30,21 @@ class LegacyDocumentSchema(Schema):
         "description": "PDF pages without a text layer (scans): redact areas on them if needed "
                        "and confirm each after looking at its preview."})
     needs_manual_review = fields.List(fields.Integer(), metadata={
-        "description": "Scanned pages not yet confirmed against the current redacted copy; the "
+        "description": "Scanned pages and review_pages not yet confirmed against the current redacted copy; the "
                        "document cannot be released while any are left."})
+    progress = fields.Dict(allow_none=True, metadata={
+        "description": "While processing: {done, pages}, the pages of the flattened copy made so far."})
+    review_pages = fields.List(fields.Integer(), metadata={
+        "description": "Pages where OCR of the page image found what the pass withholds and the "
+                       "text layer did not: boxed out (proposed_areas), to be confirmed like scans."})
+    proposed_areas = fields.List(fields.Dict(), metadata={
+        "description": "Areas boxed out of pages because their OCR reading held what the pass "
+                       "withholds (page, rect in points, kind of hit, exemption); never the value."})
+    disclosure_formats = fields.List(fields.String(), metadata={
+        "description": "The formats the disclosure copy is served in: a PDF, or a Word file that "
+                       "cannot be made clean, as the flattened PDF only."})
+    copy_note = fields.String(allow_none=True, metadata={
+        "description": "Why a Word document is disclosed as a flattened PDF only."})
     redacted_sha256 = fields.String()
     redacted_size = fields.Integer()
     redacted_at = fields.DateTime()

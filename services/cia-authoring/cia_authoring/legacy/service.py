@@ -1,16 +1,20 @@
 """Legacy documents, the use cases: bring one in, add terms and areas, preview and
 confirm scanned pages, release. Plain functions over a unit of work; no HTTP.
 
-A document's redacted copy is made when it arrives and again whenever a term or
-an area is added, in the same transaction as the change: what is stored is
-always the copy of the terms stored. Releasing redacts once more with the
-censor rules and name register as they are then; a copy that changed is stored
-and the release refused, so an officer never releases a file they have not seen.
-The uploaded original is never served.
+A Word document's redacted copy is rebuilt when it arrives and again whenever a
+term is added, in the same transaction as the change: what is stored is always
+the copy of the terms stored. A PDF's copy (and that of a Word file that cannot
+be made clean) is flattened by the worker (``jobs``): the document is
+``processing``, with its progress, until the copy of its current inputs is
+stored. Releasing checks the copy against the censor rules and name register as
+they are then; a copy that changed (or must be made again) is refused for
+release, so an officer never releases a file they have not seen. The uploaded
+original is never served, nor is a PDF's native file: only its flattened copy.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import os
@@ -24,6 +28,7 @@ from cia_common.db import UnitOfWork
 from cia_common.errors import Conflict, InvalidContent, NotFound, TooLarge, Unavailable
 from cia_common.limits import ChildFailed, LimitExceeded, run_limited
 from cia_schemas.disclosure import EXEMPTIONS
+from cia_redaction.normalise import fold
 
 from cia_authoring import uploads
 from cia_redaction import pdf as pdf_pass
@@ -34,7 +39,8 @@ from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.operations.models import Operation
 from cia_common.events import new_id, utcnow
 from cia_authoring.legacy import files
-from cia_authoring.legacy.models import PDF, PENDING_RELEASE, RELEASED, LegacyDocument, LegacyRedaction
+from cia_authoring.legacy.models import (PDF, PENDING_RELEASE, PROCESSING, RELEASED, LegacyDocument,
+                                        LegacyRedaction)
 from cia_authoring.legacy.redact import Term, redact
 
 log = logging.getLogger(__name__)
@@ -106,7 +112,10 @@ def add(uow: UnitOfWork, operation_id: str, *, data: bytes, filename: str, title
                          created_by_sub=actor.sub, created_by_name=actor.name,
                          created_at=now, updated_at=now)
     doc.id = new_id()
-    _redact(session, doc, op, cfg, terms=[], areas=[])
+    if doc.format == PDF:
+        _flatten_later(doc)
+    else:
+        _redact(session, doc, op, cfg, terms=[], areas=[])
     session.add(doc)
     session.flush()
     uow.emit(ADDED, doc.id, {"document_id": doc.id, "operation_id": op.id,
@@ -116,15 +125,63 @@ def add(uow: UnitOfWork, operation_id: str, *, data: bytes, filename: str, title
     return doc
 
 
+def flattened(doc: LegacyDocument) -> bool:
+    """Whether the document's copy is a flattened PDF made by the worker."""
+    return doc.format == PDF or bool(doc.pdf_only)
+
+
+def _flatten_later(doc: LegacyDocument) -> None:
+    """Ask the worker for a new flattened copy (a copy of older inputs is not stored)."""
+    doc.state = PROCESSING
+    doc.revision = (doc.revision or 0) + 1
+    doc.progress_done = 0
+    if doc.redacted_sha256 is None:
+        doc.redacted_data, doc.redacted_sha256, doc.redacted_size = b"", "", 0
+        doc.redaction_log = []
+
+
+def inputs(session: Session, doc: LegacyDocument, cfg: dict) -> dict:
+    """What a copy of ``doc`` is made from, and its fingerprint (``sha256``)."""
+    op = session.get(Operation, doc.operation_id)
+    rules = rules_service.applicable(session, op.cia.id if op.cia is not None else None)
+    items = redactions(session, doc.id)
+    terms = [Term(t.id, t.text, t.exemption, t.reason) for t in items if t.text is not None]
+    areas = [pdf_pass.Area(a.page, tuple(a.rect), a.exemption, a.reason, a.id)
+             for a in items if a.text is None]
+    names = register.names(session)
+    dpi = int(cfg.get("LEGACY_FLATTEN_DPI") or 200)
+    found = {"rules": rules, "terms": terms, "areas": areas, "register": names, "dpi": dpi}
+    return {**found, "sha256": fingerprint(found)}
+
+
+def fingerprint(found: dict, extra_names=()) -> str:
+    """What a copy is made from, as one digest: the rules, the register (with
+    ``extra_names``: those the copy itself adds to it), the terms and areas, the
+    resolution."""
+    keys = sorted({fold(n) for n in [*found["register"], *extra_names] if fold(n)})
+    body = json.dumps([censor.fingerprint(found["rules"]), keys,
+                       [(t.id, t.text) for t in found["terms"]],
+                       [(a.id, a.page, list(a.rect)) for a in found["areas"]], found["dpi"]],
+                      separators=(",", ":"))
+    return sha256_hex(body.encode())
+
+
 def _redact(session: Session, doc: LegacyDocument, op: Operation, cfg: dict, *,
             terms: list[LegacyRedaction], areas: list[LegacyRedaction]) -> bool:
-    """Make the redacted copy of ``doc``; True when it differs from the stored one."""
+    """Make the redacted copy of a Word document; True when it differs from the stored
+    one. One that cannot be made clean is flattened instead, by the worker."""
     rules = rules_service.applicable(session, op.cia.id if op.cia is not None else None)
     result = _limited(cfg, redact, doc.format, doc.data, doc.title, cfg, rules=rules,
                       terms=[Term(t.id, t.text, t.exemption, t.reason) for t in terms],
                       areas=[pdf_pass.Area(a.page, tuple(a.rect), a.exemption, a.reason, a.id)
                              for a in areas],
                       register=register.names(session), document_id=doc.id)
+    if result.pdf_only:
+        doc.redaction_log = result.log
+        if not doc.pdf_only:
+            doc.pdf_only, doc.copy_note = True, result.pdf_only
+            _flatten_later(doc)
+        return False
     digest = sha256_hex(result.data)
     changed = digest != doc.redacted_sha256
     if changed:
@@ -140,11 +197,11 @@ def _redact(session: Session, doc: LegacyDocument, op: Operation, cfg: dict, *,
 
 
 def _limited(cfg: dict, fn, *args, document_id: str | None = None,
-             passthrough: tuple[type[Exception], ...] = (), **kwargs):
-    """``fn`` over an uploaded file, in a child process within the upload limits; a
-    file it cannot take is answered 413 or 422 naming why, never a 500."""
+             passthrough: tuple[type[Exception], ...] = (), limits=None, **kwargs):
+    """``fn`` over an uploaded file, in a child process within the upload limits (or
+    ``limits``); a file it cannot take is answered 413 or 422 naming why, never a 500."""
     try:
-        return run_limited(fn, *args, limits=uploads.upload_limits(cfg).process,
+        return run_limited(fn, *args, limits=limits or uploads.upload_limits(cfg).process,
                            passthrough=(files.Refused, pdf_pass.PdfRefused, uploads.LimitRefused,
                                         *passthrough), **kwargs)
     except (uploads.LimitRefused, LimitExceeded) as exc:
@@ -194,6 +251,11 @@ def present(doc: LegacyDocument, reference: str | None = None) -> dict:
         "sha256": doc.sha256, "size": doc.size, "source": doc.source, "state": doc.state,
         "pages": doc.pages, "scan_pages": list(doc.scan_pages or []),
         "needs_manual_review": doc.needs_manual_review,
+        "progress": {"done": doc.progress_done or 0, "pages": doc.pages} if doc.state == PROCESSING else None,
+        "review_pages": list(doc.review_pages or []),
+        "proposed_areas": list(doc.proposed_areas or []),
+        "disclosure_formats": ["pdf"] if flattened(doc) else ["docx", "pdf"],
+        "copy_note": doc.copy_note,
         "redacted_sha256": doc.redacted_sha256, "redacted_size": doc.redacted_size,
         "redacted_at": doc.redacted_at, "redactions": len(doc.redaction_log or []),
         "released_at": doc.released_at if released else None,
@@ -273,12 +335,15 @@ def add_redaction(uow: UnitOfWork, document_id: str, data: dict, actor, cfg: dic
     uow.emit(REDACTED, doc.id, {"document_id": doc.id, "redaction_id": item.id,
                                 "kind": "term" if item.text is not None else "area",
                                 "exemption": EXEMPTIONS[item.exemption],
-                                "redacted_sha256": doc.redacted_sha256,
+                                "redacted_sha256": doc.redacted_sha256 or None,
                                 "by": {"sub": actor.sub, "name": actor.name}})
     return doc, item
 
 
 def rerender(session: Session, doc: LegacyDocument, cfg: dict) -> bool:
+    if flattened(doc):
+        _flatten_later(doc)
+        return True
     items = redactions(session, doc.id)
     op = session.get(Operation, doc.operation_id)
     return _redact(session, doc, op, cfg, terms=[i for i in items if i.text is not None],
@@ -291,7 +356,8 @@ def redacted_pdf(sessions, unit_of_work, document_id: str, cfg: dict) -> tuple[b
     LibreOffice (outside any transaction) and kept until the copy changes."""
     with sessions() as session:
         doc = get(session, document_id)
-        if doc.format == PDF:
+        _ready(doc)
+        if flattened(doc):
             return doc.redacted_data, doc.redacted_sha256
         if doc.redacted_pdf is not None:
             return doc.redacted_pdf, doc.redacted_pdf_sha256
@@ -314,6 +380,23 @@ def redacted_pdf(sessions, unit_of_work, document_id: str, cfg: dict) -> tuple[b
     return data, digest
 
 
+def _ready(doc: LegacyDocument) -> None:
+    if doc.state == PROCESSING:
+        raise Conflict(f"The disclosure copy is being made ({doc.progress_done or 0} of "
+                       f"{doc.pages or '?'} pages); ask again when the document is no longer "
+                       "processing.", state=PROCESSING,
+                       progress={"done": doc.progress_done or 0, "pages": doc.pages})
+
+
+def redacted_docx(session: Session, document_id: str) -> tuple[bytes, str]:
+    """The rebuilt Word copy; a Word file disclosed as a flattened PDF only has none."""
+    doc = get(session, document_id)
+    _ready(doc)
+    if flattened(doc):
+        raise Conflict(doc.copy_note or "This document is disclosed as a PDF only.", formats=["pdf"])
+    return doc.redacted_data, doc.redacted_sha256
+
+
 def preview(unit_of_work, sessions, document_id: str, number: int, cfg: dict) -> bytes:
     data, _ = redacted_pdf(sessions, unit_of_work, document_id, cfg)
     try:
@@ -331,9 +414,11 @@ def preview(unit_of_work, sessions, document_id: str, number: int, cfg: dict) ->
 
 def confirm_page(uow: UnitOfWork, document_id: str, number: int, actor) -> LegacyDocument:
     doc = get(uow.session, document_id, lock=True)
-    if number not in (doc.scan_pages or []):
-        raise Conflict(f"Page {number} has a text layer; only scanned pages need confirming.",
-                       scan_pages=list(doc.scan_pages or []))
+    _ready(doc)
+    if number not in doc.pages_to_confirm:
+        raise Conflict(f"Page {number} has a text layer and nothing its reading found; only "
+                       "scanned pages and pages listed in review_pages need confirming.",
+                       scan_pages=list(doc.scan_pages or []), review_pages=list(doc.review_pages or []))
     if (doc.previewed_pages or {}).get(str(number)) != doc.redacted_sha256:
         raise Conflict(f"Look at the preview of page {number} of the current redacted copy first "
                        f"(GET /api/v1/documents/{doc.id}/disclosure/pages/{number}.png).")
@@ -365,7 +450,16 @@ def release(uow: UnitOfWork, document_id: str, actor, cfg: dict, *, note: str | 
     if doc.state == RELEASED:
         raise Conflict("The document is already released.", state=RELEASED)
     if published_url is None:
-        if rerender(session, doc, cfg):
+        _ready(doc)
+        if flattened(doc) and inputs(session, doc, cfg)["sha256"] != doc.inputs_sha256:
+            _flatten_later(doc)
+            doc.updated_at = utcnow()
+            session.flush()
+            uow.commit()  # the new copy is asked for; the release is not made
+            raise Conflict("The censor rules or the name register changed since the copy was made: "
+                           "it is being made again. Look at it, then release it.",
+                           state=PROCESSING)
+        if not flattened(doc) and rerender(session, doc, cfg):
             doc.updated_at = utcnow()
             session.flush()
             uow.commit()  # the refreshed copy is kept; the release is not
@@ -374,8 +468,9 @@ def release(uow: UnitOfWork, document_id: str, actor, cfg: dict, *, note: str | 
                            redacted_sha256=doc.redacted_sha256)
         pending = doc.needs_manual_review
         if pending:
-            raise Conflict("Pages without a text layer (scans) must be confirmed by an FOI officer "
-                           "after looking at their preview.", needs_manual_review=pending)
+            raise Conflict("Pages without a text layer (scans), and pages where the reading of the "
+                           "page image found what the text layer did not, must be confirmed by an "
+                           "FOI officer after looking at their preview.", needs_manual_review=pending)
     now = utcnow()
     doc.state = RELEASED
     doc.released_at = doc.updated_at = now

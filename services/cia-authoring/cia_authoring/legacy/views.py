@@ -18,7 +18,6 @@ from cia_authoring.disclosure.copies import LOG_COLUMNS, log_rows
 from cia_authoring.disclosure.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
 from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
 from cia_authoring.legacy import service
-from cia_authoring.legacy.models import PDF as PDF_FORMAT
 from cia_authoring.legacy.schemas import (DocumentListQuerySchema, LegacyDocumentSchema, LegacyRedactionCreateSchema,
                       LegacyRedactionSchema, LegacyReleaseSchema, RedactionAddedSchema)
 
@@ -67,8 +66,9 @@ def _present_redaction(item) -> dict:
                   description="Not a DOCX or PDF by content, password-protected, macro-enabled, "
                               "corrupt; or a missing title or bad date.")
 def upload(operation_id):
-    """Bring in a legacy document of an operation; its redacted copy is made at once
-    (detectors, name register, censor rules), pending release."""
+    """Bring in a legacy document of an operation. A Word document's copy is rebuilt at
+    once (detectors, name register, censor rules), pending release; a PDF's is flattened
+    by the worker: the document is processing, with its progress, until it is ready."""
     limit = service.max_bytes(cfg())
     request.max_content_length = limit + _ENVELOPE
     upload_file = request.files.get("file")
@@ -144,22 +144,24 @@ def list_redactions(document_id):
 @blp.arguments(DocumentQuerySchema, location="query")
 @blp.doc(**ok_doc("The redacted copy in the original format; a DOCX as PDF with Accept: "
                   "application/pdf or format=pdf.", {DOCX: BINARY, PDF: BINARY}))
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The copy is still being made (state processing, with progress).")
 @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON,
                   description="The PDF of a DOCX could not be produced just now.")
 def get_disclosure(query, document_id):
     """The redacted copy of a legacy document."""
     with unit_of_work() as uow:
         doc = service.get(uow.session, document_id)
-        fmt = doc.format
-    offered = [PDF] if fmt == PDF_FORMAT else [DOCX, PDF]
+        flat = service.flattened(doc)
+    # A PDF (or a Word file that cannot be made clean) is disclosed as its flattened copy only.
+    offered = [PDF] if flat else [DOCX, PDF]
     media = negotiate(offered, query.get("format"), {"docx": DOCX, "pdf": PDF})
     if media == PDF:
         data, sha = service.redacted_pdf(db().sessions, unit_of_work, document_id, cfg())
         ext = "pdf"
     else:
         with unit_of_work() as uow:
-            doc = service.get(uow.session, document_id)
-            data, sha = doc.redacted_data, doc.redacted_sha256
+            data, sha = service.redacted_docx(uow.session, document_id)
         ext = "docx"
     return Response(data, mimetype=media, headers={
         "ETag": f'"{sha}"', "X-Content-SHA256": sha, "Vary": "Accept",

@@ -12,6 +12,7 @@ from cia_authoring.cias.models import CiaVersion, Document
 from cia_authoring.disclosure import censor_rules as foi_rules
 from cia_authoring.disclosure import service as disclosures
 from cia_authoring.disclosure.models import RELEASED
+from cia_authoring.legacy.released import disclosed_format
 from cia_authoring.legacy.models import RELEASED as LEGACY_RELEASED
 from cia_authoring.legacy.models import LegacyDocument
 from cia_authoring.operations.models import Operation
@@ -55,7 +56,7 @@ def _legacy_query(dated_from, dated_to, borough, state):
     if state and state != RELEASED:
         return None
     query = (sa.select(LegacyDocument.id, LegacyDocument.operation_id, LegacyDocument.title,
-                       LegacyDocument.dated, LegacyDocument.format, LegacyDocument.source,
+                       LegacyDocument.dated, disclosed_format(), LegacyDocument.source,
                        LegacyDocument.released_sha256, LegacyDocument.redacted_size,
                        LegacyDocument.released_at, LegacyDocument.released_by_sub,
                        LegacyDocument.released_by_name, LegacyDocument.release_note,

@@ -240,8 +240,8 @@ def deployment_rows(session: Session, start_from: datetime | None = None,
                                                         rules=rules_of(rec.cia_id))
         redactor = by_cia[rec.cia_id]
         yield rec, grid.export_row(
-            reference=redactor.text(rec.reference or ""), borough=redactor.text(rec.borough or ""),
-            location=redactor.text(rec.location or ""),
+            reference=redactor.text(rec.reference or ""), borough=redactor.place(rec.borough or ""),
+            location=redactor.place(rec.location or ""),
             use_case=rec.use_case, watchlist_size=rec.watchlist_size, threshold=rec.threshold,
             pdr=rec.pdr, planned_start=rec.planned_start)
 

@@ -2,7 +2,7 @@
 web process is ready only while one does.
 
 Revision ID: 0015_worker_heartbeats
-Revises: 0011_list_indexes
+Revises: 0014_legacy_processing
 Create Date: 2026-12-07
 """
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from cia_common.tables import create_worker_heartbeats
 
 revision = "0015_worker_heartbeats"
-down_revision = "0011_list_indexes"
+down_revision = "0014_legacy_processing"
 branch_labels = None
 depends_on = None
 
