@@ -101,7 +101,7 @@ stop_started_postgres() {
 # Chromium drives the browser tests, prometheus brings promtool, which checks
 # and unit-tests the alert rules. Installed when missing (as root).
 CIA_DEBIAN_PACKAGES=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-dejavu-core fonts-liberation2
-                     chromium prometheus)
+                     chromium prometheus tesseract-ocr tesseract-ocr-eng)
 
 ensure_debian_packages() {
     local missing=() pkg
