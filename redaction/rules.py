@@ -142,8 +142,10 @@ def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: 
 
 # The version of the redaction pass (normalisation, detectors, withheld-value
 # matching). Raise it when a change there may redact more: every copy's
-# fingerprint then differs, and the worker renders them all again.
-PASS_VERSION = "2026-11-29.1"
+# fingerprint then differs, and the worker renders them all again (which also
+# writes each copy's forms into the authoring service's index of withheld values:
+# 2026-12-07.1 was raised for copies rendered before that index).
+PASS_VERSION = "2026-12-07.1"
 
 
 def fingerprint(rules: list[Rule]) -> str:

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cia_authoring.foi_requests import jobs, service
@@ -534,3 +535,31 @@ def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client
     assert sent["state"] == "sent"
     assert client.get(f"{url}/response", headers=FOI).data != letter_before
     assert not found("Fairfield", readable_text(client.get(f"{url}/response", headers=FOI).data))
+
+
+def test_copies_rendered_before_the_index_are_indexed_by_the_worker(app, client, monkeypatch):
+    from cia_authoring.disclosure.models import DisclosureCopy, WithheldValue
+    from cia_authoring.disclosure.refresh import RefreshStaleCopies
+
+    at(monkeypatch, "2026-11-20T10:00:00")
+    content, _tokens = quoted_content(MAY)
+    _op, cia_ = approve(app, client, content)
+    req = new_request(client, reference="01.FOI.26.000011", received_on="2026-11-02")
+    ok(client.put(f"{BASE}/{req['id']}/questions/2/answer", headers=FOI,
+                  json={"kind": "text", "text": S31_SENTENCE}))
+
+    def letter_text() -> str:
+        return readable_text(client.get(f"{BASE}/{req['id']}/response", headers=FOI).data)
+
+    assert not found(S31_SENTENCE, letter_text())  # indexed when the copy was rendered
+    # As a copy rendered by the pass before the index: no rows, an older fingerprint.
+    with db(app).sessions() as session:
+        session.execute(sa.delete(WithheldValue))
+        session.execute(sa.update(DisclosureCopy).values(rules_fingerprint="an earlier pass"))
+        session.commit()
+    assert found(S31_SENTENCE, letter_text())  # control: the letter relies on the index
+    RefreshStaleCopies()(db(app), dict(app.config))
+    with db(app).sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(WithheldValue)
+                              .where(WithheldValue.cia_id == cia_["id"])) > 0
+    assert not found(S31_SENTENCE, letter_text())
