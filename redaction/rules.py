@@ -148,8 +148,9 @@ def validate(kind: Any, pattern: Any, exemption: Any, reason: Any, replacement: 
 
 # The version of the redaction pass (normalisation, detectors, withheld-value
 # matching). Raise it when a change there may redact more: every copy's
-# fingerprint then differs, and the worker renders them all again.
-PASS_VERSION = "2026-12-07.1"  # the name model, a person's forms, addresses, children
+# fingerprint then differs, and the worker renders them all again (which also
+# writes each copy's forms into the authoring service's index of withheld values).
+PASS_VERSION = "2026-12-07.2"  # the name model, a person's forms, addresses, children; the index
 
 
 def fingerprint(rules: list[Rule]) -> str:

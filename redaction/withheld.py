@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
 
+import phonenumbers
+
 from cia_redaction.detectors import NOT_NAMES, RANK_OR_TITLE, Hit
 from cia_redaction.normalise import Normalised, compact, fold, normalise
 
@@ -33,6 +35,7 @@ _TOKENS = re.compile(r"[^\W_]+|[\W_]+")
 _TITLE_WORDS = re.compile(rf"^(?:(?:{RANK_OR_TITLE})\.?\s+)+")
 _ENUM_KEY = re.compile(r"^[a-z]+(?:_[a-z]+)*$")
 _COLLAR = re.compile(r"\b\d{1,6} ?[A-Z]{0,2}\b")
+_HOUSE_NUMBER = re.compile(r"^(?:flat|apartment|unit)?\s*\d+[a-z]?\b[\s,]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,68 @@ class WithheldSet:
                                 entry.reason))
         return hits
 
+    # -- a person in every form they may be written in -------------------------
+    def add_person(self, name: str, exemption: str, reason: str, source: str, *,
+                   email: str | None = None, address: str | None = None,
+                   phone: str | None = None) -> None:
+        """``add_name`` and what a letter to or from them carries: the forename alone
+        (with a capital), the initials (in capitals, with or without dots), the e-mail
+        address and its local part, the postal address with each of its lines and
+        its street without the house number, and the phone number as written at home
+        and abroad."""
+        if name:
+            self.add_name(name, exemption, reason, source)
+            words = _name_words(name)
+            parts = re.split(r"[\s-]+", " ".join(words))
+            # The forename alone, and each part of a double-barrelled surname.
+            for part in {words[0], *parts[1:]} if len(parts) > 1 else ():
+                if part not in NOT_NAMES and part not in _MONTHS:
+                    self._add_text(part, exemption, reason, source, capitalised=True,
+                                   min_chars=MIN_SURNAME)
+            # "Z.Q." and, for a double-barrelled name, "Z.Q.R." too.
+            for written in (words, parts):
+                initials = [w[0] for w in written if w[:1].isalpha()]
+                if len(initials) >= 2:
+                    self._add_initials(initials, exemption, reason, source)
+        if email:
+            self.add(email, exemption, reason, source)
+            self.add(email.rpartition("@")[0], exemption, reason, source)
+        if address:
+            self.add(address, exemption, reason, source)
+            for line in re.split(r"\s*(?:[,;\n])\s*", address):
+                self.add(line, exemption, reason, source)
+                street = _HOUSE_NUMBER.sub("", line)
+                if street != line and len(street.split()) >= 2:
+                    self.add(street, exemption, reason, source)
+        if phone:
+            for form in _phone_forms(phone):
+                self.add(form, exemption, reason, source)
+
+    def _add_initials(self, initials: list[str], exemption: str, reason: str,
+                      source: str) -> None:
+        letters = [normalise(i).text.upper() for i in initials]
+        key = "=" + "".join(letters)
+        if key in self._entries:
+            return
+        # Capitals only: "ZQ" or "Z.Q." is the person, "zq" in a code is not.
+        pattern = re.compile(r"(?<![^\W_])" + r"\.?\s?".join(map(re.escape, letters))
+                             + r"\.?(?![^\W_])")
+        self._entries[key] = Entry(key, pattern, "".join(letters).casefold(), exemption,
+                                   reason, source)
+
+    # -- what one output withheld, for another to withhold too -------------------
+    def export(self) -> list[tuple[str, str, str, str]]:
+        """Every written form withheld, as ``(key, exemption, reason, source)``: what
+        ``add_key`` takes to withhold it again in another output."""
+        return [(e.key, e.exemption, e.reason, e.source) for e in self._entries.values()]
+
+    def add_key(self, key: str, exemption: str, reason: str, source: str) -> None:
+        if key.startswith("="):
+            self._add_initials(list(key[1:]), exemption, reason, source)
+        else:
+            self._add_text(key.lstrip("^"), exemption, reason, source,
+                           capitalised=key.startswith("^"), min_chars=MIN_SURNAME)
+
 
 def _name_words(name: str) -> list[str]:
     text = normalise(name).text.strip()
@@ -299,3 +364,16 @@ def _as_date(text: str) -> date | datetime | None:
         return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _phone_forms(phone: str) -> list[str]:
+    """The number as given, and its national and international forms."""
+    forms = [phone]
+    try:
+        number = phonenumbers.parse(phone, "GB")
+    except phonenumbers.NumberParseException:
+        return forms
+    for fmt in (phonenumbers.PhoneNumberFormat.NATIONAL,
+                phonenumbers.PhoneNumberFormat.INTERNATIONAL):
+        forms.append(phonenumbers.format_number(number, fmt))
+    return forms

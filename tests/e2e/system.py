@@ -1,5 +1,6 @@
-"""The three services as separate gunicorn processes plus their workers,
-started the way the Procfile starts them, against a real broker."""
+"""The three services as separate gunicorn processes plus their workers (and, when a
+test asks, the public disclosure log's process), started the way the Procfile starts
+them, against a real broker."""
 from __future__ import annotations
 
 import os
@@ -98,6 +99,21 @@ class System:
                 "--workers", str(self.web_processes), f"{SERVICES[service]}.wsgi:app"]
         self.procs.setdefault(f"{service}-web", []).append(
             self._spawn(f"{service}-web", argv, pass_fds=(fd,)))
+
+    def start_public(self, database_url: str) -> str:
+        """The public disclosure log's process, as the Procfile starts it, reading the
+        published snapshots at ``database_url``; returns its base URL."""
+        sock = self.sockets.setdefault("public", listening_socket())
+        self.ports["public"] = sock.getsockname()[1]
+        argv = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "infra/gunicorn.conf.py"),
+                "--bind", f"fd://{sock.fileno()}", "--workers", "2",
+                "cia_authoring.public.wsgi:app"]
+        self.procs.setdefault("public-web", []).append(self._spawn(
+            "public-web", argv, pass_fds=(sock.fileno(),), env={
+                "CIA_PUBLIC_DATABASE_URL": database_url,
+                "CIA_PUBLIC_RATE_LIMIT_FILE": str(self.log_dir / "public-rate-limit.db")}))
+        self.wait_ready("public")
+        return self.url("public")
 
     def start_worker(self, service: str) -> None:
         argv = [sys.executable, "-m", f"{SERVICES[service]}.worker"]

@@ -11,6 +11,7 @@ terminal sends: SIGINT to the script's whole process group."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"authoring": 8001, "review": 8002, "notifier": 8003}
+PUBLIC_LOG = 8004  # the public disclosure log's own process
 
 
 def free_ports(n: int) -> list[int]:
@@ -71,13 +73,15 @@ def alive(pid: int, cmdline: str) -> bool:
 
 
 def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
-    kafka_port, controller_port, *ports = free_ports(8)
+    kafka_port, controller_port, *ports = free_ports(9)
     web = dict(zip(SERVICES, ports[:3]))
     metrics = dict(zip(SERVICES, ports[3:6]))
+    public = ports[6]
     procfile = (REPO / "Procfile").read_text()
-    for service, default in SERVICES.items():
+    for service, default in (*SERVICES.items(), ("public", PUBLIC_LOG)):
         assert f"127.0.0.1:{default}" in procfile
-        procfile = procfile.replace(f"127.0.0.1:{default}", f"127.0.0.1:{web[service]}")
+        procfile = procfile.replace(f"127.0.0.1:{default}",
+                                    f"127.0.0.1:{public if service == 'public' else web[service]}")
     (tmp_path / "Procfile").write_text(procfile)
     state = tmp_path / "kafka"
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
@@ -92,6 +96,9 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         env[f"CIA_{service.upper()}_DATABASE_URL"] = f"sqlite:///{tmp_path / service}.db"
         env[f"CIA_{service.upper()}_URL"] = f"http://127.0.0.1:{web[service]}"
         env[f"CIA_{service.upper()}_WORKER_METRICS_BIND"] = f"127.0.0.1:{metrics[service]}"
+    # The copy of the published snapshots the authoring worker writes and the log reads.
+    env["CIA_PUBLIC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'authoring-public.db'}"
+    env["CIA_PUBLIC_RATE_LIMIT_FILE"] = str(tmp_path / "public-rate-limit.db")
     log = (tmp_path / "run.log").open("wb")
     # Its own session and process group, like a foreground job in a terminal.
     script = subprocess.Popen(["bash", str(REPO / "infra/run.sh")], cwd=REPO, env=env,
@@ -111,18 +118,20 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
                      interval=0.5, message=f"{service} ready")
             wait_for(lambda: up(f"http://127.0.0.1:{metrics[service]}/metrics"), 120,
                      interval=0.5, message=f"{service} worker serving its metrics")
+        wait_for(lambda: up(f"http://127.0.0.1:{public}/readyz"), 120, interval=0.5,
+                 message="the public disclosure log ready")
         # The script says "ready" once every /readyz answers 200 (workers consuming); the
         # process that watched for it is gone then.
         wait_for(lambda: b"ready: every service answers /readyz" in (tmp_path / "run.log").read_bytes(),
                  60, interval=0.3, message="run.sh saying ready")
-        watch = " - " + " ".join(str(p) for p in web.values())
+        watch = " - " + " ".join(re.findall(r"--bind 127\.0\.0\.1:(\d+)", procfile))
 
         def watching() -> bool:
             table = processes()
             return any(table[pid][3].strip().endswith(watch)
                        for pid in descendants(script.pid, table))
 
-        assert watch  # what the watch's command line ends with: python - <the web ports>
+        assert watch  # what the watch's command line ends with: python - <the web ports, Procfile order>
         wait_for(lambda: not watching(), 30, interval=0.2, message="the readiness watch to end")
         table = processes()
         started = {pid: table[pid][3] for pid in descendants(script.pid, table)}
@@ -138,6 +147,8 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
             gunicorns = [c for c in commands if "/gunicorn " in c and f"{module}.wsgi" in c]
             assert len(gunicorns) == 2, (module, commands)  # master and its worker
             assert [c for c in commands if c.endswith(f"-m {module}.worker")] != [], commands
+        assert len([c for c in commands if "/gunicorn " in c
+                    and "cia_authoring.public.wsgi" in c]) == 2, commands
         assert all(alive(pid, cmd) for pid, cmd in started.items())
 
         os.killpg(script.pid, signal.SIGINT)  # Ctrl-C
@@ -147,7 +158,7 @@ def test_run_sh_starts_everything_and_ctrl_c_stops_it_all(tmp_path):
         in_session = [c for pid, (_p, sid, st, c) in processes().items()
                       if sid == script.pid and st != "Z"]
         listening = []
-        for port in (kafka_port, controller_port, *web.values(), *metrics.values()):
+        for port in (kafka_port, controller_port, public, *web.values(), *metrics.values()):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     listening.append(port)

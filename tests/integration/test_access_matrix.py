@@ -119,10 +119,19 @@ AUTHORING = [
           ("POST", "/submit-for-approval", {"foi"}, 404, {}),
           ("POST", "/approve", {"foi"}, 404, {}),
           ("POST", "/send", {"foi"}, 404, {"json": {}}))),
-    # The disclosure log is public: sent responses only, never the requester.
+    ("GET", "/api/v1/foi-requests/<string:request_id>/redactions", FOI_READ, 404,
+     {"params": {"request_id": "missing"}}),
+]
+
+# The public disclosure log, an app of its own (cia_authoring.public): sent responses
+# only, never the requester, to anyone.
+PUBLIC_LOG = [
     ("GET", "/public/disclosure-log", PUBLIC, 200, {}),
     *(("GET", f"/public/disclosure-log/<string:reference>{tail}", PUBLIC, 404,
        {"params": {"reference": "missing"}}) for tail in ("", "/letter", "/attachments")),
+    ("GET", "/healthz", PUBLIC, 200, {}),
+    ("GET", "/readyz", PUBLIC, 200, {}),
+    ("GET", "/metrics", PUBLIC, 200, {}),
 ]
 
 REVIEW = [
@@ -221,9 +230,9 @@ def routes(app) -> set[tuple[str, str]]:
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
-def check(app, table, values: dict, on_allowed=None) -> list[str]:
+def check(app, table, values: dict, on_allowed=None, platform=PLATFORM) -> list[str]:
     """Run the table against ``app``; return every mismatch as a line of text."""
-    table = table + PLATFORM
+    table = table + platform
     missing = routes(app) - {(m, r) for m, r, *_ in table}
     assert not missing, f"routes without a line in the access table: {sorted(missing)}"
     client = app.test_client()
@@ -297,6 +306,17 @@ def test_authoring_access_matrix_and_foi_never_sees_unredacted_content(databases
         full = client.get(f"/api/v1/cias/{cia['id']}/versions/1/document",
                           headers=callers()["planner"])
         assert sorted(v for v in planted if not found(v, readable_text(full))) == []
+    finally:
+        db(app).dispose()
+
+
+def test_public_log_access_matrix(databases):
+    from tests.integration.test_foi_support import public_log
+
+    app = make_app(databases.new("authoring"))
+    try:
+        with public_log(app) as client:
+            assert check(client.application, PUBLIC_LOG, {}, platform=[]) == []
     finally:
         db(app).dispose()
 

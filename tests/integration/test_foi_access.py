@@ -25,7 +25,7 @@ FOI_AREAS = ("/api/v1/disclosures", "/api/v1/statistics", "/api/v1/documents",
              "/api/v1/foi-requests")
 FOI_OPERATION_AREA = re.compile(r"^/api/v1/operations/[^/]+/documents$")
 PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/asyncapi.json", "/docs",
-          "/redoc", "/static/", "/public/disclosure-log")
+          "/redoc", "/static/")
 VARIANTS = [{}, {"Accept": "application/pdf"}, {"Accept": "text/csv"}, {"Accept": "image/png"},
             {"Accept": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}]
 QUERIES = [{}, {"format": "pdf"}, {"format": "csv"}, {"format": "png"}, {"format": "docx"},

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cia_authoring.foi_requests import jobs, service
@@ -25,8 +26,9 @@ from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, 
                                                       client, content_for, create_operation,
                                                       deliver, make_app, ok, outbox_events,
                                                       problem, review_completed)
-from tests.integration.test_foi_support import (FOI_OFFICER, approve, leaked, planted_content,
-                                                readable_text)
+from tests.integration.test_foi_support import (FOI_OFFICER, approve, at, drain, leaked,
+                                                planted_content,
+                                                public_log, readable_text)
 from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
@@ -35,9 +37,17 @@ __all__ = ["app", "client"]
 FOI2 = bearer("foi-2", "Felix Second", "foi")
 BASE = "/api/v1/foi-requests"
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deployments-sample.csv"
-REQUESTER = {"name": "Zebedee Quarrington-Requester", "email": "zebedee.requester@leak.example.net"}
+REQUESTER = {"name": "Zebedee Quarrington-Requester", "email": "zebedee.requester@leak.example.net",
+             "address": "14 Quenby Mews, London N1 7QX", "phone": "07700 900461"}
 MAY, JUNE = "LFR-2026-0042", "LFR-2026-0043"
 PUBLISHED_URL = "https://www.met.police.uk/foi-ai/lfr/cia-lfr-2026-0043"
+# Words of the CIAs a letter may quote: a sentence of May's s.31 location rationale, the
+# call sign in June's intelligence case, May's IAG contact (s.40).
+S31_SENTENCE = "The bracket above Boots at 14 North End covers the approach from the station."
+CALL_SIGN = "Source BRAVO-17."
+CONTACT = "Helen Mabury"
+# A legacy document's title names a witness the FOI officer withheld by a term.
+WITNESS = "Ottoline Quillfeather"
 
 
 def grid_2024(tmp_path: Path) -> Path:
@@ -54,21 +64,37 @@ def grid_2024(tmp_path: Path) -> Path:
     return out
 
 
+def quoted_content(reference: str) -> tuple[dict, dict]:
+    """Planted content whose s.31 and s.40 fields also hold what a letter may quote."""
+    content, tokens = planted_content(reference)
+    deployment = content["deployment"]
+    deployment["location_rationale"] = f"{S31_SENTENCE} {deployment['location_rationale']}"
+    content["intelligence_case"]["key_points"][0] = CALL_SIGN
+    content["engagement_log"][0]["contact_name"] = CONTACT
+    tokens["quoted"] = [S31_SENTENCE, "BRAVO-17", CONTACT, "Mabury"]
+    return content, tokens
+
+
 def seed(app, client, tmp_path) -> dict:
     """Two released copies (May planted, June published elsewhere) and 2024 IC figures."""
-    planted, tokens = planted_content(MAY)
+    planted, tokens = quoted_content(MAY)
     _op, may = approve(app, client, planted, reference=MAY)
     june_op = create_operation(client, reference=JUNE, planned_start="2026-06-10T10:00:00+01:00",
                                planned_end="2026-06-10T18:00:00+01:00")
     authorise(client, june_op["id"])
     june = ok(client.post("/api/v1/cias", json={"operation_id": june_op["id"],
-                                                "content": content_for(JUNE)}, headers=PLANNER), 201)
+                                                "content": quoted_content(JUNE)[0]},
+                          headers=PLANNER), 201)
     ok(client.post(f"/api/v1/cias/{june['id']}/submit", json={}, headers=PLANNER))
     assert deliver(app, review_completed(june["id"], 1, "approved"))
     for cia_id in (may["id"], june["id"]):
         ok(client.post(f"/api/v1/disclosures/{cia_id}/versions/1/release", headers=FOI_OFFICER))
-    # A legacy CIA of the May operation written before the system, and one published elsewhere.
-    legacy = ok(upload_legacy(client, _op["id"], legacy_docx("May"), "Legacy CIA May 2026"), 201)
+    # A legacy CIA of the May operation written before the system (its title names a
+    # witness an FOI officer withheld by a term), and one published elsewhere.
+    legacy = ok(upload_legacy(client, _op["id"], legacy_docx("May"),
+                              f"Legacy CIA May 2026 with the statement of {WITNESS}"), 201)
+    ok(client.post(f"/api/v1/documents/{legacy['id']}/redactions", headers=FOI, json={
+        "text": WITNESS, "exemption": "s40", "reason": "A witness, a member of the public."}), 201)
     ok(client.post(f"/api/v1/documents/{legacy['id']}/release", json={}, headers=FOI_OFFICER))
     cited = ok(upload_legacy(client, _op["id"], legacy_docx("Addendum"), "Legacy CIA addendum"), 201)
     ok(client.post(f"/api/v1/documents/{cited['id']}/release", headers=FOI_OFFICER,
@@ -77,7 +103,7 @@ def seed(app, client, tmp_path) -> dict:
                                       "--database-url", app.config["DATABASE_URL"]])
     assert result.exit_code == 0, result.output
     return {"tokens": {**{k: v for k, v in tokens.items() if not k.startswith("censor")},
-                       "legacy document": list(LEGACY_SECRETS)}}
+                       "legacy document": [*LEGACY_SECRETS, WITNESS, "Quillfeather"]}}
 
 
 LEGACY_URL = "https://www.met.police.uk/foi-ai/lfr/legacy-addendum"
@@ -101,46 +127,60 @@ def upload_legacy(client, operation_id: str, data: bytes, title: str):
                              "dated": "2026-05-01"}, content_type="multipart/form-data")
 
 
+QUESTION_1 = ("Copies of the Community Impact Assessments of all LFR deployments in May and "
+              "June 2026. I am Zebedee, of 14 Quenby Mews; reply to Zebedee "
+              "Quarrington-Requester at zebedee.requester@leak.example.net or 07700 900461.")
+
+
 def new_request(client, reference="01.FOI.26.024139", received_on="2026-10-01", **extra) -> dict:
     body = {"reference": reference, "received_on": received_on, "requester": REQUESTER,
             "questions": [
-                {"number": 1, "text": "Copies of the Community Impact Assessments of all LFR "
-                                      "deployments in May and June 2026. Reply to Zebedee "
-                                      "Quarrington-Requester at zebedee.requester@leak.example.net."},
+                {"number": 1, "text": QUESTION_1},
                 {"number": 2, "text": "True and false alerts and engagements by IC code, 2024."},
                 {"number": 3, "text": "True and false alerts and engagements by IC code for all "
                                       "deployments 2016-2022."}], **extra}
     return ok(client.post(BASE, json=body, headers=FOI), 201)
 
 
+# The requester in every form a reader could recognise them by.
+REQUESTER_FORMS = ("Zebedee", "Quarrington", REQUESTER["email"], "zebedee.requester",
+                   "requester@leak", "Quenby Mews", "N1 7QX", "07700 900461")
+REQUESTER_USER_URL = "https://www.whatdotheyknow.com/user/zebedee_requester/requests"
+
+
 def requester_shown(text: str) -> list[str]:
     """The requester's details ``text`` shows, read through the leak checker: raw JSON
     (``"Zebedee"`` capitalised, ``\\u``-escaped) as well as text already normalised."""
     shown = readable(text)
-    return [v for v in ("Zebedee", "Quarrington", REQUESTER["email"], "requester@leak")
-            if found(v, shown)]
+    return [v for v in REQUESTER_FORMS if found(v, shown)] + \
+        (["user name in a link"] if "zebedee_requester" in shown else [])
 
 
-def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
+def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path, monkeypatch):
+    at(monkeypatch, "2026-10-27T09:00:00")
     seeded = seed(app, client, tmp_path)
     req = new_request(client)
     assert req["state"] == "open"
     assert req["due_on"] == "2026-10-29" and req["requester"] == REQUESTER
     # Positive control: the checker sees the requester where FOI officers see them.
-    assert len(requester_shown(json.dumps(req))) == 4
+    assert len(requester_shown(json.dumps(req))) == len(REQUESTER_FORMS)
     url = f"{BASE}/{req['id']}"
 
     q1 = ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={
         "kind": "disclosed", "from": "2026-05-01", "to": "2026-06-30",
-        "published": [{"operation_reference": JUNE, "url": PUBLISHED_URL}]}))
+        "published": [{"operation_reference": JUNE, "url": PUBLISHED_URL}],
+        "note": f"Our contact at the Independent Advisory Group was {CONTACT}; ask Z.Q. again."}))
     assert q1["questions"][0]["answer"]["kind"] == "disclosed" and "proposal" not in q1
     q2 = ok(client.put(f"{url}/questions/2/answer", headers=FOI,
-                       json={"kind": "statistics", "from": "2024-01-01", "to": "2024-12-31"}))
+                       json={"kind": "text", "text": f"As the assessment says: {S31_SENTENCE} "
+                                                     f"It relied on source BRAVO-17."}))
     assert "proposal" not in q2
     q3 = ok(client.put(f"{url}/questions/3/answer", headers=FOI,
                        json={"kind": "statistics", "from": "2016-01-01", "to": "2022-12-31"}))
     assert q3["proposal"]["kind"] == "not_held" and "IC code" in q3["proposal"]["reason"]
-    ok(client.put(f"{url}/questions/3/answer", headers=FOI, json=q3["proposal"]))
+    ok(client.put(f"{url}/questions/3/answer", headers=FOI, json={
+        "kind": "published", "url": REQUESTER_USER_URL,
+        "note": "Already answered on the requester's own page."}))
 
     letter = client.get(f"{url}/response", headers=FOI)
     assert letter.status_code == 200 and letter.mimetype.endswith("wordprocessingml.document")
@@ -149,13 +189,15 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
                    "Section 21", "Section 31(1)(a)(b)", "public interest test",
                    "Section 40(2)&(3)", "refusal notice under section 17", PUBLISHED_URL,
                    "4 Community Impact Assessment(s) located", "2 attached, of which 2 redacted",
-                   "Legacy CIA May 2026 (a document written before the system)", LEGACY_URL,
-                   "Black", "The information is not held", "Information Commissioner",
-                   "internal review"):
+                   "Legacy CIA May 2026 with the statement of", LEGACY_URL,
+                   "available at https://www.whatdotheyknow.com/", "As the assessment says",
+                   "Our contact at the Independent Advisory Group was",
+                   "Information Commissioner", "internal review"):
         assert found(phrase, text), phrase
     assert leaked(seeded["tokens"], text) == []
     assert requester_shown(text) == []
-    assert found("[Redacted — s.40(2)]", text)  # the requester's name in question 1, withheld
+    assert found("I am [Redacted — s.40(2)], of [Redacted — s.40(2)];", text)
+    assert found("ask [Redacted — s.40(2)] again", text)  # the initials
 
     attachments = client.get(f"{url}/attachments", headers=FOI)
     assert attachments.status_code == 200
@@ -168,10 +210,27 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
     assert found("[Redacted — s.31(1)(a)(b)]", zipped)
     assert leaked(seeded["tokens"], zipped) == [] and requester_shown(zipped) == []
 
+    # What the approver is shown: every redaction of the letter in its redacted form.
+    seen = ok(client.get(f"{url}/redactions", headers=FOI2))
+    by_pointer = {e["pointer"]: e for e in seen["letter"]}
+    assert by_pointer["/answers/2/text"]["context"].startswith("As the assessment says: [Redacted")
+    assert by_pointer["/answers/3/url"]["detector"] == "link"
+    assert by_pointer["/answers/3/url"]["context"] == "https://www.whatdotheyknow.com/"
+    assert {e["exemption"] for e in seen["letter"]} == {"s.40(2)", "s.31(1)(a)(b)"}
+    assert {a["kind"] for a in seen["attachments"]} == {"cia", "legacy"}
+    assert all(a["redactions"] == len(a["log"]) > 0 for a in seen["attachments"])
+    assert leaked(seeded["tokens"], readable(json.dumps(seen))) == []
+    assert requester_shown(json.dumps(seen)) == []
+    assert seen["approved_letter_sha256"] is None
+
     problem(client.post(f"{url}/approve", headers=FOI2), 409)  # not submitted yet
     assert ok(client.post(f"{url}/submit-for-approval", headers=FOI))["state"] == "awaiting_approval"
     assert "drafted" in problem(client.post(f"{url}/approve", headers=FOI), 403)["detail"]
-    assert ok(client.post(f"{url}/approve", headers=FOI2))["state"] == "approved"
+    approved = ok(client.post(f"{url}/approve", headers=FOI2))
+    assert approved["state"] == "approved" and approved["approved_on"] == "2026-10-27"
+    assert approved["approved_letter_sha256"] == seen["letter_sha256"]
+    assert approved["approved_attachments_sha256"] == seen["attachments_sha256"]
+    at(monkeypatch, "2026-10-28T09:00:00")
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-10-28"}))
     assert sent["state"] == "sent" and sent["within_deadline"] is True
     problem(client.put(f"{url}/questions/2/answer", headers=FOI,
@@ -182,20 +241,25 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
     assert all(e["subject"] == req["id"] for e in events)
     assert requester_shown(json.dumps(events)) == []
 
-    listing = ok(client.get("/public/disclosure-log"))  # no token
-    assert [e["reference"] for e in listing] == ["01.FOI.26.024139"]
-    entry = ok(client.get("/public/disclosure-log/01.FOI.26.024139"))
-    assert entry["exemptions"] == ["s.21", "s.31(1)(a)(b)", "s.40(2)&(3)"]
-    public_letter = client.get(entry["links"]["letter"])
-    public_zip = client.get(entry["links"]["attachments"])
+    with public_log(app) as public:  # its own process's app; no token
+        listing = ok(public.get("/public/disclosure-log"))
+        assert [e["reference"] for e in listing] == ["01.FOI.26.024139"]
+        entry = ok(public.get("/public/disclosure-log/01.FOI.26.024139"))
+        assert entry["exemptions"] == ["s.21", "s.31(1)(a)(b)", "s.40(2)&(3)"]
+        public_letter = public.get(entry["links"]["letter"])
+        public_zip = public.get(entry["links"]["attachments"])
+        # The PDF is the worker's to make: until it has, the public log says so.
+        assert public.get(entry["links"]["letter"] + "?format=pdf").status_code == 503
     assert public_letter.status_code == public_zip.status_code == 200
-    assert public_zip.headers["X-Bundle-Copies"] == "2" and entry["attachments"] == 2
     assert public_letter.data == client.get(f"{url}/response", headers=ADMIN).data  # as sent
+    assert public_zip.data == client.get(f"{url}/attachments", headers=ADMIN).data
+    assert entry["attachments"] == 2 and entry["sent_on"] == "2026-10-28"
     for data in (json.dumps(listing).encode(), json.dumps(entry).encode(), public_letter.data,
                  public_zip.data):
         shown = readable_text(data)
         assert requester_shown(shown) == [] and leaked(seeded["tokens"], shown) == []
-    assert found("true alerts", readable_text(public_letter.data))
+    assert found("I am [Redacted — s.40(2)], of [Redacted — s.40(2)];",
+                 readable(json.dumps(entry)))
 
     stats = ok(client.get("/api/v1/statistics/foi-timeliness", headers=ADMIN,
                           query_string={"from": "2026-10-01", "to": "2026-10-31"}))
@@ -205,7 +269,8 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path):
                                 "below_ico_threshold": False}]
 
 
-def test_roles_validation_and_nothing_half_stored(app, client):
+def test_roles_validation_and_nothing_half_stored(app, client, monkeypatch):
+    at(monkeypatch, "2026-12-02T09:00:00")
     body = {"reference": "01.FOI.26.000001", "received_on": "2026-11-02",
             "requester": REQUESTER, "questions": [{"number": 1, "text": "Anything?"}]}
     problem(client.post(BASE, json=body, headers=PLANNER), 403)
@@ -252,7 +317,8 @@ def test_roles_validation_and_nothing_half_stored(app, client):
             month["below_ico_threshold"]) == ("2026-11", 1, 0.0, True)
 
 
-def test_clarification_extension_and_restart_safe_notices(app, client):
+def test_clarification_extension_and_restart_safe_notices(app, client, monkeypatch):
+    at(monkeypatch, "2027-01-04T09:00:00")
     req = new_request(client, reference="01.FOI.26.000002", received_on="2026-11-02")
     url = f"{BASE}/{req['id']}"
     assert req["due_on"] == "2026-12-01"
@@ -309,18 +375,18 @@ def test_clarification_extension_and_restart_safe_notices(app, client):
     assert default in {due("--within", "0", "--on", day.isoformat()) for day in days}
 
 
-def test_the_public_log_is_rate_limited(databases):
-    limited = make_app(databases.new("authoring"), FOI_PUBLIC_RATE_LIMIT="2/60")
-    try:
-        client = limited.test_client()
-        assert client.get("/public/disclosure-log").status_code == 200
-        assert client.get("/public/disclosure-log").status_code == 200
-        refused = problem(client.get("/public/disclosure-log/anything"), 429)
-        assert int(client.get("/public/disclosure-log").headers["Retry-After"]) >= 1
+def test_the_public_log_is_rate_limited_across_its_workers(app, tmp_path):
+    shared = {"PUBLIC_RATE_LIMIT": "3/60", "PUBLIC_RATE_LIMIT_FILE": str(tmp_path / "limit.db")}
+    # Two apps on one file: two gunicorn workers of the public log's process.
+    with public_log(app, **shared) as first, public_log(app, **shared) as second:
+        assert first.get("/public/disclosure-log").status_code == 200
+        assert second.get("/public/disclosure-log").status_code == 200
+        assert first.get("/public/disclosure-log/anything").status_code == 404
+        refused = problem(second.get("/public/disclosure-log"), 429)
+        assert int(refused and second.get("/public/disclosure-log").headers["Retry-After"]) >= 1
         assert "Too many requests" in refused["detail"]
-        assert client.get("/healthz").status_code == 200  # only the public log is limited
-    finally:
-        db(limited).dispose()
+        assert first.get("/healthz").status_code == 200  # only the log is limited
+        assert first.get("/readyz").status_code == 200
 
 
 def test_the_notifier_routes_foi_events_to_subscriptions_that_ask_for_them(app, client):
@@ -365,3 +431,135 @@ def test_a_force_replaces_the_letter_template_by_configuration(databases, tmp_pa
         assert not found("Templatewriter", text) and requester_shown(text) == []
     finally:
         db(app).dispose()
+
+
+def test_the_record_stays_true(app, client, monkeypatch):
+    """Every date between the receipt and today (a response on or after its approval);
+    any change after submission sends the draft back for approval."""
+    at(monkeypatch, "2026-11-20T10:00:00")
+
+    def refused(resp, pointer: str) -> None:
+        assert [e["pointer"] for e in problem(resp, 422)["errors"]] == [pointer]
+
+    refused(client.post(BASE, headers=FOI, json={
+        "reference": "01.FOI.26.000009", "received_on": "2026-11-21", "requester": REQUESTER,
+        "questions": [{"number": 1, "text": "Anything?"}]}), "/received_on")
+    req = new_request(client, reference="01.FOI.26.000009", received_on="2026-11-02")
+    url = f"{BASE}/{req['id']}"
+    state = lambda: ok(client.get(url, headers=FOI))  # noqa: E731
+
+    # Clarification: asked between receipt and today, received between asking and today.
+    for day in ("2026-11-01", "2026-11-21"):
+        refused(client.post(f"{url}/clarification-request", headers=FOI,
+                            json={"note": "Which?", "requested_on": day}), "/requested_on")
+    ok(client.post(f"{url}/clarification-request", headers=FOI,
+                   json={"note": "Which?", "requested_on": "2026-11-04"}))
+    for day in ("2026-11-03", "2026-11-21", "2199-12-01"):  # 2199 once moved due_on to 2200
+        refused(client.post(f"{url}/clarification", headers=FOI, json={"received_on": day}),
+                "/received_on")
+    assert state()["due_on"] == "2026-12-01"  # unmoved by the refusals
+    ok(client.post(f"{url}/clarification", headers=FOI, json={"received_on": "2026-11-10"}))
+    # An extension is granted between receipt and today.
+    for day in ("2026-11-01", "2026-11-21"):
+        refused(client.post(f"{url}/extension", headers=FOI, json={
+            "working_days": 5, "reason": "Public interest test.", "granted_on": day}), "/granted_on")
+
+    def approved() -> dict:
+        ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+        case = ok(client.post(f"{url}/approve", headers=FOI2))
+        assert case["state"] == "approved" and case["approved_letter_sha256"]
+        return case
+
+    def reopened(case: dict, state_: str = "open") -> None:
+        assert case["state"] == state_ and case["approved_on"] is None
+        assert case["approved_letter_sha256"] is case["approved_attachments_sha256"] is None
+        assert case["history"][-1]["reopened"] is True
+
+    for n in (1, 2, 3):
+        ok(client.put(f"{url}/questions/{n}/answer", headers=FOI,
+                      json={"kind": "not_held", "reason": "Not recorded."}))
+    approved()
+    # An answer changed after approval: approved again before it can be sent.
+    reopened(ok(client.put(f"{url}/questions/2/answer", headers=FOI,
+                           json={"kind": "text", "text": "Changed after approval."})))
+    problem(client.post(f"{url}/send", headers=FOI2, json={}), 409)
+    approved()
+    reopened(ok(client.post(f"{url}/extension", headers=FOI, json={
+        "working_days": 5, "reason": "Public interest test.", "granted_on": "2026-11-19"})))
+    ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+    reopened(ok(client.post(f"{url}/clarification-request", headers=FOI,
+                            json={"note": "And which year?"})), "awaiting_clarification")
+    ok(client.post(f"{url}/clarification", headers=FOI, json={"received_on": "2026-11-20"}))
+    assert approved()["approved_on"] == "2026-11-20"
+
+    # Sent on or after the day of approval, and not after today.
+    at(monkeypatch, "2026-11-23T10:00:00")
+    for day in ("2026-11-19", "2026-11-24"):
+        refused(client.post(f"{url}/send", headers=FOI2, json={"sent_on": day}), "/sent_on")
+    sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-20"}))
+    assert sent["state"] == "sent" and sent["sent_on"] == "2026-11-20"
+    assert [h["action"] for h in sent["history"]].count("approved") == 3
+
+
+def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client, monkeypatch):
+    at(monkeypatch, "2026-11-20T10:00:00")
+    _op, cia = approve(app, client)
+    ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release", headers=FOI_OFFICER))
+    req = new_request(client, reference="01.FOI.26.000010", received_on="2026-11-02")
+    url = f"{BASE}/{req['id']}"
+    ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={
+        "kind": "disclosed", "operation_references": ["LFR-2026-0042"]}))
+    for n in (2, 3):
+        ok(client.put(f"{url}/questions/{n}/answer", headers=FOI,
+                      json={"kind": "text", "text": "Fairfield ward figures were not recorded so."}))
+    ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+    approved = ok(client.post(f"{url}/approve", headers=FOI2))
+    letter_before = client.get(f"{url}/response", headers=FOI).data
+
+    # A censor rule after the approval: the letter and the copy attached both change (the
+    # copy is rendered again and goes back for release).
+    ok(client.post("/api/v1/disclosures/rules", headers=FOI_OFFICER, json={
+        "kind": "literal", "pattern": "Fairfield", "exemption": "s31",
+        "reason": "Where the next deployment is."}), 201)
+    drain(app)
+    changed = problem(client.post(f"{url}/send", headers=FOI2, json={}), 409)
+    assert changed["changed"] == ["letter", "attachments"]
+    assert ok(client.get(url, headers=FOI))["state"] == "approved"  # nothing sent
+    seen = ok(client.get(f"{url}/redactions", headers=FOI2))
+    assert seen["approved_letter_sha256"] == approved["approved_letter_sha256"] != seen["letter_sha256"]
+    assert any(e["detector"] == "censor_rule" and "[Redacted" in e["context"]
+               for e in seen["letter"])
+    again = ok(client.post(f"{url}/approve", headers=FOI2))
+    assert again["approved_letter_sha256"] == seen["letter_sha256"]
+    sent = ok(client.post(f"{url}/send", headers=FOI2, json={}))
+    assert sent["state"] == "sent"
+    assert client.get(f"{url}/response", headers=FOI).data != letter_before
+    assert not found("Fairfield", readable_text(client.get(f"{url}/response", headers=FOI).data))
+
+
+def test_copies_rendered_before_the_index_are_indexed_by_the_worker(app, client, monkeypatch):
+    from cia_authoring.disclosure.models import DisclosureCopy, WithheldValue
+    from cia_authoring.disclosure.refresh import RefreshStaleCopies
+
+    at(monkeypatch, "2026-11-20T10:00:00")
+    content, _tokens = quoted_content(MAY)
+    _op, cia_ = approve(app, client, content)
+    req = new_request(client, reference="01.FOI.26.000011", received_on="2026-11-02")
+    ok(client.put(f"{BASE}/{req['id']}/questions/2/answer", headers=FOI,
+                  json={"kind": "text", "text": S31_SENTENCE}))
+
+    def letter_text() -> str:
+        return readable_text(client.get(f"{BASE}/{req['id']}/response", headers=FOI).data)
+
+    assert not found(S31_SENTENCE, letter_text())  # indexed when the copy was rendered
+    # As a copy rendered by the pass before the index: no rows, an older fingerprint.
+    with db(app).sessions() as session:
+        session.execute(sa.delete(WithheldValue))
+        session.execute(sa.update(DisclosureCopy).values(rules_fingerprint="an earlier pass"))
+        session.commit()
+    assert found(S31_SENTENCE, letter_text())  # control: the letter relies on the index
+    RefreshStaleCopies()(db(app), dict(app.config))
+    with db(app).sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(WithheldValue)
+                              .where(WithheldValue.cia_id == cia_["id"])) > 0
+    assert not found(S31_SENTENCE, letter_text())

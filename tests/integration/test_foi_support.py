@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from datetime import date, datetime, timedelta, timezone
@@ -233,3 +234,46 @@ FOI_OFFICER = bearer("foi-7", "Frances FOI", "foi")
 
 __all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve",
            "drain", "leaked", "missing", "planted_content", "readable_text", "secret_pointers"]
+
+
+# -- the case's clock and the public log's process ---------------------------------------
+
+def at(monkeypatch, moment: str) -> None:
+    """The FOI cases' clock set to ``moment`` (ISO, UTC): a case's dates are checked
+    against today, and a test's fixed dates must not be overtaken by the calendar."""
+    from cia_authoring.foi_requests import service
+
+    fixed = datetime.fromisoformat(moment).replace(tzinfo=timezone.utc)
+    monkeypatch.setattr(service, "now", lambda: fixed)
+
+
+def public_url(app) -> str:
+    """Where the public log's process reads the snapshots of ``app``'s database: as the
+    role ``cia_public`` on PostgreSQL; on SQLite the copy the worker writes (written here
+    as the worker's job would)."""
+    from cia_authoring import published
+
+    url = app.config["DATABASE_URL"]
+    if url.startswith("postgresql"):
+        return sa.engine.make_url(url).set(username="cia_public", password=None) \
+            .render_as_string(hide_password=False)
+    target = published.mirror_url(url)
+    published.mirror(db(app).engine, target)
+    return target
+
+
+@contextlib.contextmanager
+def public_log(app, **config):
+    """A client of the public disclosure log's app reading what ``app`` published (rate
+    limit off unless given); its connections closed after."""
+    from cia_authoring.public.app import create_app
+
+    public = create_app({"PUBLIC_DATABASE_URL": public_url(app), "PUBLIC_RATE_LIMIT": "0",
+                         **config})
+    try:
+        yield public.test_client()
+    finally:
+        public.extensions["public_snapshots"].dispose()
+
+
+__all__ += ["at", "public_log", "public_url"]

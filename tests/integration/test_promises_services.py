@@ -114,12 +114,14 @@ def test_the_review_service_fetches_documents_with_the_authoring_token_under_jwk
             db(authoring).dispose()
 
 
-# -- the FOI requester in no log record and no span ------------------------------------
+# -- the FOI requester in no log record, span, metric or event ----------------------------
 
 REQUESTER = {"name": "Philippa Ravensworth-Quill",
-             "email": "p.ravensworth.quill@requester.example.net"}
+             "email": "p.ravensworth.quill@requester.example.net",
+             "address": "9 Tamarisk Row, Leeds LS6 2QT", "phone": "0113 496 0731"}
 REQUESTER_FORMS = (REQUESTER["name"], "Ravensworth-Quill", "Ravensworth", REQUESTER["email"],
-                   "ravensworth.quill")
+                   "ravensworth.quill", "Philippa", "Tamarisk Row", "LS6 2QT", "0113 496 0731",
+                   "01134960731")
 FOI2 = bearer("foi-2", "Felix Second", "foi")
 REFERENCE = "01.FOI.26.031415"
 
@@ -139,7 +141,11 @@ def span_text(span) -> str:
     return norm(json.dumps(parts, default=repr))
 
 
-def test_the_requester_is_in_no_log_record_and_no_span(pg_databases, caplog, spans):
+def test_the_requester_is_in_no_log_record_span_metric_or_event(pg_databases, caplog, spans,
+                                                                monkeypatch):
+    from tests.integration.test_foi_support import at, public_log
+
+    at(monkeypatch, "2026-11-03T09:00:00")
     app = make_app(pg_databases.new("authoring"), PDF_RENDER_AHEAD=False)
     caplog.set_level(logging.DEBUG)
     try:
@@ -147,41 +153,60 @@ def test_the_requester_is_in_no_log_record_and_no_span(pg_databases, caplog, spa
         body = {"reference": REFERENCE, "received_on": "2026-10-01", "requester": REQUESTER,
                 "questions": [{"number": 1, "text": "The CIAs of 2026. Reply to Philippa "
                                                     "Ravensworth-Quill, p.ravensworth.quill"
-                                                    "@requester.example.net."}]}
+                                                    "@requester.example.net, 9 Tamarisk Row, "
+                                                    "0113 496 0731."}]}
         # Refused forms first: an error path that quoted the request would log it.
         problem(client.post("/api/v1/foi-requests", headers=FOI, json={
             **body, "requester": {**REQUESTER, "email": "p.ravensworth.quill(at)requester"}}), 422)
+        problem(client.post("/api/v1/foi-requests", headers=FOI, json={
+            **body, "received_on": "2026-11-04"}), 422)
         req = ok(client.post("/api/v1/foi-requests", json=body, headers=FOI), 201)
         problem(client.post("/api/v1/foi-requests", json=body, headers=FOI), 409)
         url = f"/api/v1/foi-requests/{req['id']}"
         case = ok(client.get(url, headers=FOI))
         ok(client.get("/api/v1/foi-requests", headers=FOI))
-        ok(client.put(f"{url}/questions/1/answer", headers=FOI,
-                      json={"kind": "text", "text": "Attached as published."}))
+        ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={
+            "kind": "published", "url": "https://www.whatdotheyknow.com/user/philippa_rq",
+            "note": "As Philippa asked."}))
         letter = client.get(f"{url}/response", headers=FOI)
         assert letter.status_code == 200
         # The deadline notices of the worker, on days fixed by the receipt date.
         assert jobs.send_notices(db(app), dict(app.config), date(2026, 10, 23)) == 1
         assert jobs.send_notices(db(app), dict(app.config), date(2026, 11, 2)) == 1
         ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+        ok(client.get(f"{url}/redactions", headers=FOI2))
         ok(client.post(f"{url}/approve", headers=FOI2))
+        problem(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-02"}), 422)
         ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-03"}))
-        ok(client.get(f"/public/disclosure-log/{REFERENCE}"))
+        metrics = client.get("/metrics").get_data(as_text=True)
+        with public_log(app) as public:
+            entry = ok(public.get(f"/public/disclosure-log/{REFERENCE}"))
+            assert public.get(entry["links"]["letter"]).status_code == 200
+            metrics += public.get("/metrics").get_data(as_text=True)
+        events = outbox_events(app)
     finally:
         db(app).dispose()
 
     records = list(caplog.records)
     finished = spans.get_finished_spans()
-    # Positive controls: the case holds the requester, the logs speak of this case
-    # and the spans cover the requests that carried the requester.
+    # Positive controls: the case holds the requester, the logs speak of this case, the
+    # spans cover the requests that carried the requester, the metrics counted them and
+    # the events are of this case.
     assert case["requester"] == REQUESTER
     assert any(found(REFERENCE, record_text(r)) for r in records)
     assert {"POST /api/v1/foi-requests", "GET /api/v1/foi-requests/<string:request_id>"} <= {
         s.name for s in finished}, sorted({s.name for s in finished})
+    assert "foi-requests" in metrics and "cia_public_requests_total" in metrics
+    assert {e["type"] for e in events} >= {"foi.request.received", "foi.request.due_soon",
+                                           "foi.request.overdue", "foi.request.sent"}
     assert [(v, r.getMessage()[:200]) for r in records for v in REQUESTER_FORMS
             if found(v, record_text(r))] == []
     assert [(v, s.name) for s in finished for v in REQUESTER_FORMS
             if found(v, span_text(s))] == []
+    assert [v for v in REQUESTER_FORMS if found(v, norm(metrics))] == []
+    assert [(v, e["type"]) for e in events for v in REQUESTER_FORMS
+            if found(v, norm(json.dumps(e)))] == []
+    assert [v for v in REQUESTER_FORMS if found(v, norm(json.dumps(entry)))] == []
 
 
 # -- no reminder for a superseded review -----------------------------------------------

@@ -97,3 +97,29 @@ def test_the_doc_plugin_adds_429_under_the_limited_paths_only():
     other = {"get": {"responses": {"200": {}}}}
     plugin.operation_helper(path="/api/v1/reviews", operations=other)
     assert set(other["get"]["responses"]) == {"200"}
+
+
+def test_workers_sharing_a_file_share_one_budget(tmp_path):
+    from multiprocessing import get_context
+
+    from cia_common.ratelimit import SharedTokenBucketLimiter
+
+    path = str(tmp_path / "limit.db")
+    clock = Clock()
+    first = SharedTokenBucketLimiter(Rate(3, 60), path, clock=clock)
+    second = SharedTokenBucketLimiter(Rate(3, 60), path, clock=clock)
+    assert [first.allow("a")[0], second.allow("a")[0], first.allow("a")[0]] == [True] * 3
+    allowed, wait = second.allow("a")
+    assert not allowed and wait == pytest.approx(20.0)
+    assert second.allow("b") == (True, 0.0)  # another client has its own budget
+    # A process of its own (a gunicorn worker) meets the same empty bucket.
+    with get_context("spawn").Pool(1) as pool:
+        assert pool.apply(_allowed_elsewhere, (path, clock.now)) is False
+    clock.now += 20.0
+    assert first.allow("a") == (True, 0.0)
+
+
+def _allowed_elsewhere(path: str, now: float) -> bool:
+    from cia_common.ratelimit import SharedTokenBucketLimiter
+
+    return SharedTokenBucketLimiter(Rate(3, 60), path, clock=lambda: now).allow("a")[0]

@@ -40,7 +40,12 @@ ENTRY_POINTS = ("app.py", "wsgi.py")
 SERVICES = ("cia_authoring", "cia_review", "cia_notifier")
 # The authoring features, each importing only those before it (docs/architecture.md).
 FEATURE_ORDER = ("operations", "cias", "documents", "disclosure", "approvals", "templates",
-                 "legacy", "releases", "statistics", "foi_requests")
+                 "legacy", "releases", "statistics", "foi_requests", "public")
+# The public log's process (``cia_authoring.public``) can reach these and nothing else of
+# the repository: no CIA content, requester, redaction pass or contract.
+PUBLIC_REACH = ("cia_authoring", "cia_authoring.base", "cia_authoring.published",
+                "cia_common", "cia_common.events", "cia_common.logging_setup",
+                "cia_common.ratelimit")
 # What a pure library may not import.
 IMPURE = (*HTTP_LIBRARIES, "sqlalchemy", "alembic", "kafka", "psycopg", "cia_common",
           "cia_schemas", *SERVICES)
@@ -191,6 +196,8 @@ def imported(path: Path) -> set[str]:
 def speaks_http(package: str, rel: Path) -> bool:
     if package == "cia_common":
         return rel.parts[0] == "web"
+    if package == "cia_authoring" and rel.parts[0] == "public":  # an app of its own
+        return rel.name in ENTRY_POINTS
     return rel.name == "views.py" or (len(rel.parts) == 1 and rel.name in ENTRY_POINTS)
 
 
@@ -245,6 +252,43 @@ def test_no_import_circle_anywhere():
 
 def test_the_authoring_features_import_in_one_direction():
     assert back_up_imports(graph()) == []
+
+
+def reach(g: dict[str, set[str]], start: str) -> set[str]:
+    """Every module ``start`` imports, directly or through others (itself included)."""
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(g.get(module, ()))
+    return seen
+
+
+def beyond_public_reach(g: dict[str, set[str]]) -> list[tuple[str, str]]:
+    out = []
+    for module in sorted(m for m in g if feature_of(m) == "public"):
+        for target in sorted(reach(g, module)):
+            if feature_of(target) != "public" and target not in PUBLIC_REACH:
+                out.append((module, target))
+    return out
+
+
+def test_the_public_log_reaches_only_the_published_snapshots():
+    g = graph()
+    assert {m for m in g if feature_of(m) == "public"} >= {"cia_authoring.public.app",
+                                                           "cia_authoring.public.wsgi"}
+    assert beyond_public_reach(g) == []
+
+
+def test_a_planted_reach_beyond_the_snapshots_is_found():
+    g = {"cia_authoring.public.app": {"cia_authoring.published"},
+         "cia_authoring.published": {"cia_authoring.base"}, "cia_authoring.base": set()}
+    assert beyond_public_reach(g) == []
+    g["cia_authoring.published"].add("cia_common.db")  # through another module
+    g["cia_common.db"] = {"cia_schemas.contracts"}
+    assert beyond_public_reach(g) == [("cia_authoring.public.app", "cia_common.db"),
+                                      ("cia_authoring.public.app", "cia_schemas.contracts")]
 
 
 def test_the_order_is_the_one_the_architecture_document_shows():

@@ -1,13 +1,16 @@
-"""A small in-process token bucket per client address, for the endpoints a
-stranger can reach without a bearer token (action links, signed inbound
-decisions): it bounds guessing and flooding without any shared store.
+"""A small token bucket per client address, for the endpoints a stranger can
+reach without a bearer token (action links, signed inbound decisions, the public
+disclosure log): it bounds guessing and flooding.
 
-Each web process keeps its own buckets, so with N processes behind one address
-a client gets at most N times the limit; a proxy in front enforces a global one.
+``TokenBucketLimiter`` keeps its buckets in the process, so with N processes
+behind one address a client gets at most N times the limit; a proxy in front
+enforces a global one. ``SharedTokenBucketLimiter`` keeps them in an SQLite file
+that every worker of a gunicorn on one machine opens, so they share one budget.
 """
 from __future__ import annotations
 
 import math
+import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -85,6 +88,54 @@ class TokenBucketLimiter:
     def __len__(self) -> int:
         with self._lock:
             return len(self._buckets)
+
+
+class SharedTokenBucketLimiter:
+    """``TokenBucketLimiter``'s buckets in an SQLite file at ``path``: the processes
+    that open the same file share each client's budget. One short write transaction
+    per request (``BEGIN IMMEDIATE``: one process at a time reads and refills a
+    bucket); buckets untouched for ten periods are dropped now and then."""
+
+    def __init__(self, rate: Rate, path: str, *, clock=time.time):
+        self.rate = rate
+        self.path = path
+        self.clock = clock
+        self._local = threading.local()
+        with self._connect() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS buckets "
+                         "(key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL)")
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.conn = conn
+        return conn
+
+    def allow(self, key) -> tuple[bool, float]:
+        key, now = repr(key), self.clock()
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()
+            tokens, at = row if row else (float(self.rate.capacity), now)
+            tokens = min(float(self.rate.capacity), tokens + max(now - at, 0.0) * self.rate.per_second)
+            if tokens >= 1.0:
+                allowed, wait = True, 0.0
+                tokens -= 1.0
+            else:
+                allowed, wait = False, (1.0 - tokens) / self.rate.per_second
+            conn.execute("INSERT INTO buckets (key, tokens, at) VALUES (?, ?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET tokens = excluded.tokens, at = excluded.at",
+                         (key, tokens, now))
+            if hash(key) % 100 == 0:  # a full bucket forgotten is a full bucket again
+                conn.execute("DELETE FROM buckets WHERE at < ?", (now - 10 * self.rate.period,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return allowed, wait
 
 
 def retry_after_header(wait_seconds: float) -> str:

@@ -42,6 +42,13 @@ def applicable(session: Session, cia_id: str) -> list[censor.Rule]:
     return [as_rule(r) for r in rows]
 
 
+def active(session: Session) -> list[censor.Rule]:
+    """Every active rule, global or of any CIA, oldest first."""
+    return [as_rule(r) for r in session.execute(
+        sa.select(CensorRule).where(CensorRule.active.is_(True))
+        .order_by(CensorRule.created_at, CensorRule.id)).scalars()]
+
+
 def applicable_to_all(session: Session):
     """``applicable`` for every CIA from one query: a function of the CIA id."""
     pairs = [(r.cia_id, as_rule(r)) for r in session.execute(

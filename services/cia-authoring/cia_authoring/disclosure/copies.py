@@ -35,7 +35,7 @@ from cia_authoring.cias import audit
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents import templates
 from cia_authoring.disclosure import rendering as copy_rendering
-from cia_authoring.disclosure import register
+from cia_authoring.disclosure import register, withheld_index
 from cia_redaction import rules as censor
 from cia_authoring.cias.models import CiaVersion
 from cia_authoring.cias.models import Document
@@ -177,6 +177,7 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     if after == before and same_template:
         # The rules change nothing in this copy: the stored files stay as they are.
         copy.updated_at = now
+        withheld_index.replace(session, cia_id, number, model.redactor.withheld)
         session.flush()
         return Outcome("unchanged", docx.sha256)
 
@@ -186,6 +187,7 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
         previous["pdf"] = old_pdf.sha256
     data = render(op, version, ctx, model, cfg, chosen)
     register.add(session, cia_id, model.withheld_names)
+    withheld_index.replace(session, cia_id, number, model.redactor.withheld)
     new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log, chosen)
     if old_pdf is not None:
         # Never leave a PDF behind that lacks the new redactions; the PDF job

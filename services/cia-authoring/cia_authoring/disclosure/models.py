@@ -1,4 +1,5 @@
-"""Tables of the disclosure feature (migrations 0002_foi and 0003_name_register).
+"""Tables of the disclosure feature (migrations 0002_foi, 0003_name_register and
+0013_published_snapshots).
 
 - ``censor_rules``: the FOI team's censor rules, for one CIA or global;
 - ``disclosure_copies``: per disclosure copy (CIA, version), its release state
@@ -6,7 +7,9 @@
   row was rendered at approval without censor rules and is pending release;
 - ``name_register``: every person's name a disclosure copy of this force has
   withheld, so that it is withheld in every other copy too (unless the rank
-  rule releases it there). Keyed by the name's folded form.
+  rule releases it there). Keyed by the name's folded form;
+- ``withheld_values``: the index of what each disclosure copy withholds, every
+  written form of it, for the outputs that quote CIAs without being one (letters).
 """
 from __future__ import annotations
 
@@ -82,3 +85,18 @@ class RegisteredName(Base):
     # When the copies that may name this person were asked to render again;
     # None: not yet (the worker's handlers do it after the render that added it).
     propagated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class WithheldValue(Base):
+    """One written form a disclosure copy withholds (``disclosure.withheld_index``),
+    so that what the public reads elsewhere — letters, the disclosure log — withholds
+    it too. Replaced whenever the copy is rendered."""
+    __tablename__ = "withheld_values"
+
+    cia_id: Mapped[str] = mapped_column(sa.ForeignKey("cias.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    key_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.Text)
+    exemption: Mapped[str] = mapped_column(sa.String(8))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.String(64))

@@ -11,7 +11,14 @@ the system knows for that output:
 - the values the output withholds by their fields (a copy's field-level step);
 - the force-wide name register (names withheld in any CIA);
 - censor rules and, for a legacy document, the FOI officer's own terms;
-- the requester of an FOI request, for what is written back to them.
+- the requester of an FOI request, in every form (name, forename, initials, e-mail
+  address and its local part, postal address, phone), for what is written back to
+  them.
+
+What the public reads without it being a disclosure copy — a response letter, the
+attachments' index, the disclosure log — may quote any CIA: ``public_redactor``
+brings everything the force withholds (the index of withheld values, the register,
+every active censor rule, the FOI officers' terms on legacy documents).
 
 No feature assembles a redactor from the library's parts itself.
 """
@@ -21,9 +28,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
+from sqlalchemy.orm import Session
+
 from cia_redaction import S40, DEFAULT_COLLAR_PATTERNS, Detectors, Redactor, Rule, WithheldSet
 from cia_redaction.names import REVIEW_BELOW, PersonRecogniser
 from cia_redaction.withheld import REGISTER_FORMS
+
+from cia_authoring.disclosure import censor_rules, register, withheld_index
 
 REGISTER_REASON = ("Name withheld in a CIA of this force (the name register): personal information "
                    "(FOIA s.40(2)&(3)).")
@@ -34,6 +45,8 @@ REQUESTER_REASON = "Personal information of the requester."
 class Requester:
     name: str | None
     email: str | None
+    address: str | None = None
+    phone: str | None = None
 
 
 def detectors_for(cfg: dict) -> Detectors:
@@ -71,6 +84,18 @@ def redactor_for(cfg: dict, *, withheld: WithheldSet | None = None, register: It
     ``cfg``."""
     withheld = withheld_names(register, withheld)
     if requester is not None:
-        withheld.add_name(requester.name, S40, REQUESTER_REASON, "requester")
-        withheld.add(requester.email, S40, REQUESTER_REASON, "requester")
+        withheld.add_person(requester.name, S40, REQUESTER_REASON, "requester",
+                            email=requester.email, address=requester.address,
+                            phone=requester.phone)
     return Redactor(detectors_for(cfg), withheld, [*rules, *terms])
+
+
+def public_redactor(session: Session, cfg: dict, *, terms: Iterable[Rule] = (),
+                    requester: Requester | None = None) -> Redactor:
+    """The redactor of what the public reads beyond a disclosure copy: every value any
+    copy withholds (``withheld_index``), the register, every active censor rule (of
+    any CIA: a letter may quote any of them), the legacy documents' ``terms`` (the
+    legacy feature reads them) and the ``requester``."""
+    return redactor_for(cfg, withheld=withheld_index.load(session),
+                        register=register.names(session),
+                        rules=censor_rules.active(session), terms=terms, requester=requester)

@@ -16,7 +16,7 @@ from cia_redaction.rules import fingerprint as rules_fingerprint
 
 from cia_authoring.cias.models import CiaVersion, Document
 from cia_authoring.disclosure import model as disclosure_model
-from cia_authoring.disclosure import register
+from cia_authoring.disclosure import register, withheld_index
 from cia_authoring.disclosure.models import PENDING_RELEASE, DisclosureCopy
 from cia_authoring.documents import service as documents
 from cia_authoring.documents.render import render_docx, render_limits
@@ -50,10 +50,11 @@ def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dic
 def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg: dict,
                       rules: list[Rule], template=None) -> tuple[bytes, list, str]:
     """The disclosure DOCX, its log and its context's hash; the names it withholds
-    join the register."""
+    join the register, every form it withholds the index of withheld values."""
     ctx, model = disclosure_context(op, version, cfg, rules, register.names(session))
     data = render_disclosure_context(op, version, ctx, model, cfg, template)
     register.add(session, version.cia_id, model.withheld_names)
+    withheld_index.replace(session, version.cia_id, version.number, model.redactor.withheld)
     return data, model.log, documents.context_hash(ctx)
 
 

@@ -155,12 +155,7 @@ def resolve_disclosed(session: Session, body: dict, cfg: dict) -> Disclosed:
         ref = refs_of.get(item.cia_id, "")
         if wanted and ref.casefold() not in wanted:
             continue
-        log = session.execute(
-            sa.select(Document.redaction_log).where(
-                Document.cia_id == item.cia_id, Document.version == item.version,
-                Document.kind == rendering.DISCLOSURE, Document.format == copies.DOCX)
-        ).scalar() or []
-        rows = copies.log_rows(log)
+        rows = copy_log(session, item.cia_id, item.version)
         out.copies.append(Copy(item=item, operation_reference=ref, redactions=len(rows),
                                exemptions={e for e in (_exemption_of(r["exemption"]) for r in rows)
                                            if e},
@@ -169,11 +164,25 @@ def resolve_disclosed(session: Session, body: dict, cfg: dict) -> Disclosed:
         ref = legacy.document.operation_reference
         if wanted and ref.casefold() not in wanted:
             continue
-        rows = copies.log_rows(legacy_released.released_log(session, legacy.document.id))
+        rows = legacy_log(session, legacy.document.id)
         out.legacy.append(Legacy(item=legacy, operation_reference=ref, redactions=len(rows),
                                  exemptions={e for e in (_exemption_of(r["exemption"])
                                                          for r in rows) if e}))
     return out
+
+
+def copy_log(session: Session, cia_id: str, version: int) -> list[dict]:
+    """The redaction log of a disclosure copy, as stored with its DOCX."""
+    log = session.execute(
+        sa.select(Document.redaction_log).where(
+            Document.cia_id == cia_id, Document.version == version,
+            Document.kind == rendering.DISCLOSURE, Document.format == copies.DOCX)
+    ).scalar() or []
+    return copies.log_rows(log)
+
+
+def legacy_log(session: Session, document_id: str) -> list[dict]:
+    return copies.log_rows(legacy_released.released_log(session, document_id))
 
 
 def resolve_statistics(session: Session, body: dict, cfg: dict) -> dict:

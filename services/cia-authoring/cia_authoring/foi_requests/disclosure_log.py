@@ -1,68 +1,54 @@
-"""The public disclosure log: sent responses, their letter as sent and their
-attachments (released disclosure copies only). Read-only; what it shows never
-includes the requester: the letter is stored without them, the questions pass
-through the disclosure pass with the requester withheld.
+"""What the public disclosure log will serve, made when a response is sent.
+
+At ``send`` the public entry (the questions through the public redactor, the
+exemptions applied, how many attachments), the letter and the attachments (their
+index and redaction logs through the same redactor) are stored as published
+snapshots (``cia_authoring.published``). The log itself is served by its own
+process (``cia_authoring.public``), which reads those snapshots and nothing else:
+it can print only what was sent.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
+import json
+from contextlib import nullcontext
+
 from sqlalchemy.orm import Session
 
-from cia_common.errors import NotFound
-
+from cia_authoring import published
 from cia_authoring.releases import bundle
 from cia_authoring.foi_requests import letter
-from cia_authoring.foi_requests.models import SENT, FoiRequest
+from cia_authoring.foi_requests.models import FoiRequest
 
 
-def sent(session: Session, reference: str) -> FoiRequest:
-    req = session.scalar(sa.select(FoiRequest).where(FoiRequest.reference == reference,
-                                                     FoiRequest.state == SENT))
-    if req is None:
-        raise NotFound(f"A published response to {reference}")
-    return req
+def attachments_zip(session: Session, resolved: letter.Resolved, clean: letter.Clean,
+                    moment=None) -> bytes:
+    """The attachments as one zip, its index and logs through ``clean``."""
+    return b"".join(bundle.stream(
+        lambda: nullcontext(session), [c.item for c in resolved.attached_copies],
+        legacy=[d.item for d in resolved.attached_legacy], clean=clean, now=moment))
 
 
-def _exemptions(req: FoiRequest) -> list[str]:
-    for entry in reversed(req.history or []):
-        if entry.get("action") == "sent":
-            return [letter.CITED[e] for e in entry.get("exemptions") or [] if e in letter.CITED]
-    return []
+def entry(req: FoiRequest, resolved: letter.Resolved, clean: letter.Clean) -> dict:
+    """The log's entry of a sent response (the public log adds its links)."""
+    clean.redactor.collect([q["text"] for q in req.questions])
+    return {"reference": req.reference, "received_on": req.received_on.isoformat(),
+            "sent_on": req.sent_on.isoformat(),
+            "questions": [{"number": q["number"], "text": clean(q["text"], f"/questions/{i}/text")}
+                          for i, q in enumerate(req.questions)],
+            "exemptions": [letter.CITED[e] for e in resolved.exemptions()],
+            "attachments": len(resolved.attached_copies) + len(resolved.attached_legacy)}
 
 
-def entry(req: FoiRequest, cfg: dict, base: str = "/public/disclosure-log") -> dict:
-    clean = letter.redactor_for(req, cfg).text
-    return {
-        "reference": req.reference,
-        "received_on": req.received_on,
-        "sent_on": req.sent_on,
-        "questions": [{"number": q["number"], "text": clean(q["text"])} for q in req.questions],
-        "exemptions": _exemptions(req),
-        "attachments": len(req.sent_attachments or []),
-        "links": {"self": f"{base}/{req.reference}", "letter": f"{base}/{req.reference}/letter",
-                  "attachments": f"{base}/{req.reference}/attachments"},
-    }
+def publish(session: Session, req: FoiRequest, resolved: letter.Resolved, docx: bytes,
+            cfg: dict) -> None:
+    """The published snapshots of a response being sent: all the public log will read."""
+    clean = letter.Clean(letter.redactor_for(session, req, cfg))
+    attachments = attachments_zip(session, resolved, clean, req.sent_at)
+    public = json.dumps(entry(req, resolved, clean), sort_keys=True).encode("utf-8")
+    for kind, data in ((published.ENTRY, public), (published.LETTER_DOCX, docx),
+                       (published.ATTACHMENTS, attachments)):
+        session.add(published.snapshot(req.reference, kind, req.sent_on, data))
 
 
-def list_(session: Session, cfg: dict, *, page: int, page_size: int) -> tuple[list[dict], int]:
-    where = FoiRequest.state == SENT
-    total = session.scalar(sa.select(sa.func.count()).select_from(FoiRequest).where(where))
-    rows = session.scalars(sa.select(FoiRequest).where(where)
-                           .order_by(FoiRequest.sent_on.desc(), FoiRequest.reference)
-                           .offset((page - 1) * page_size).limit(page_size))
-    return [entry(r, cfg) for r in rows], total
-
-
-def attachment_items(session: Session, req: FoiRequest, cfg: dict
-                     ) -> tuple[list[bundle.BundleItem], list[bundle.LegacyItem]]:
-    """The copies and legacy documents sent with the response that are still released
-    and current."""
-    sent_ = req.sent_attachments or []
-    wanted = {(a["cia_id"], a["version"]) for a in sent_ if "cia_id" in a}
-    wanted_legacy = {a["legacy_document_id"] for a in sent_ if "legacy_document_id" in a}
-    items = [i for i in bundle.released_copies(session, cfg=cfg)[0]
-             if (i.cia_id, i.version) in wanted] if wanted else []
-    legacy = [d for d in bundle.released_legacy(session, cfg=cfg)
-              if d.document.id in wanted_legacy and not d.document.published_url] \
-        if wanted_legacy else []
-    return items, legacy
+def snapshot(session: Session, reference: str, kind: str) -> published.PublishedSnapshot | None:
+    return published.get(session, reference, kind)

@@ -12,22 +12,35 @@ built by ``tools/build_foi_response_template.py``); a force replaces it with the
                                                        total: {<measures>}, note}}]
 
 The letter never names the requester ("Dear requester"): it is the copy the
-disclosure log publishes. Every free text an officer wrote (questions, answers,
-reasons) passes through the disclosure pass with the requester's name and
-e-mail address withheld, so neither reaches the letter even when quoted.
+disclosure log publishes. Every word of it goes through the public redactor
+(``disclosure.redactors.public_redactor``): what every disclosure copy of the force
+withholds, the name register, every censor rule, the legacy documents' terms, the
+detectors and the requester in all their forms. The free texts an officer wrote
+(questions, answers, notes, reasons, titles) are redacted as the context is made,
+links through ``cia_redaction.links`` (cut to their host when they hold a withheld
+word), and the rendered file once more whole, as a disclosure copy is.
+
+A letter is made the same, byte for byte, from the same answers, data and date
+(its parts are stamped with the letter's date), so the SHA-256 approved can be
+checked when it is sent.
 """
 from __future__ import annotations
 
+import io
 import os
-from dataclasses import dataclass
-from datetime import date
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 
 from cia_authoring.disclosure import redactors
-from cia_redaction.redactor import Redactor
+from cia_authoring.legacy import service as legacy
+from cia_redaction.docx import scrub_docx
+from cia_redaction.links import redact_url
+from cia_redaction.redactor import Redactor, strings
 from cia_authoring.documents import render as rendering
 from cia_authoring.statistics.suppression import MEASURES
 from cia_authoring.templates import fields
@@ -174,9 +187,35 @@ def resolve(session: Session, req: FoiRequest, answers: list[FoiAnswer], cfg: di
     return Resolved(by_number, disclosed, stats)
 
 
-def redactor_for(req: FoiRequest, cfg: dict) -> Redactor:
-    return redactors.redactor_for(cfg, requester=redactors.Requester(req.requester_name,
-                                                                     req.requester_email))
+def requester_of(req: FoiRequest) -> redactors.Requester:
+    return redactors.Requester(req.requester_name, req.requester_email, req.requester_address,
+                               req.requester_phone)
+
+
+def redactor_for(session: Session, req: FoiRequest, cfg: dict) -> Redactor:
+    """The public redactor, with the requester of ``req`` and the legacy documents' terms."""
+    return redactors.public_redactor(session, cfg, terms=legacy.all_terms(session),
+                                     requester=requester_of(req))
+
+
+@dataclass
+class Clean:
+    """The pass over the letter's words, remembering each text it changed (its
+    redacted form: what the approver is shown beside each redaction)."""
+    redactor: Redactor
+    redacted: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, text: str | None, pointer: str = "/") -> str:
+        out = self.redactor.text(text or "", pointer)
+        if out != (text or ""):
+            self.redacted[pointer] = out
+        return out
+
+    def url(self, url: str | None, pointer: str) -> str:
+        out = redact_url(self.redactor, url or "", pointer)
+        if out != (url or ""):
+            self.redacted[pointer] = out
+        return out
 
 
 def _cell(value) -> str:
@@ -195,10 +234,12 @@ def _table(result: dict) -> dict:
     }
 
 
-def _answer_lines(number: int, ans: FoiAnswer | None, res: Resolved, clean) -> tuple[list[str], dict | None]:
+def _answer_lines(number: int, ans: FoiAnswer | None, res: Resolved, clean: Clean
+                  ) -> tuple[list[str], dict | None]:
     if ans is None:
         return ["Not yet answered."], None
     body = ans.body
+    at = f"/answers/{number}"
     if ans.kind == kinds.DISCLOSED:
         d = res.disclosed[number]
         attached = [*d.attached, *d.attached_legacy]
@@ -215,35 +256,54 @@ def _answer_lines(number: int, ans: FoiAnswer | None, res: Resolved, clean) -> t
         for c in d.attached:
             lines.append(f"{c.item.reference} (version {c.item.version}): {redactions(c)}")
         for c in d.attached_legacy:
-            lines.append(f"{c.item.reference}, {clean(c.item.document.title)} (a document "
-                         f"written before the system): {redactions(c)}")
-        for c in d.published:
+            lines.append(f"{c.item.reference}, {clean(c.item.document.title, _title(c))} (a "
+                         f"document written before the system): {redactions(c)}")
+        for i, c in enumerate(d.published):
             lines.append(f"{c.item.reference}: already published (s.21), available at "
-                         f"{c.published_url}")
+                         f"{clean.url(c.published_url, f'{at}/published/{i}/url')}")
         for c in d.published_legacy:
-            lines.append(f"{c.item.reference}, {clean(c.item.document.title)}: already "
-                         f"published (s.21), available at {c.published_url}")
+            lines.append(f"{c.item.reference}, {clean(c.item.document.title, _title(c))}: already "
+                         f"published (s.21), available at "
+                         f"{clean.url(c.published_url, _title(c)[:-len('title')] + 'published_url')}")
         if body.get("note"):
-            lines.append(clean(body["note"]))
+            lines.append(clean(body["note"], f"{at}/note"))
         return lines, None
     if ans.kind == kinds.STATISTICS:
         result = res.statistics[number]
         lines = [f"True alerts, false alerts and their engagements by IC code for "
                  f"{kinds.period_text(body)}, from the post-deployment reviews of the deployments."]
         if body.get("note"):
-            lines.append(clean(body["note"]))
+            lines.append(clean(body["note"], f"{at}/note"))
         return lines, _table(result)
     if ans.kind == kinds.PUBLISHED:
-        lines = [f"This information is already published (s.21) and available at {body['url']}"]
+        lines = ["This information is already published (s.21) and available at "
+                 + clean.url(body["url"], f"{at}/url")]
         if body.get("note"):
-            lines.append(clean(body["note"]))
+            lines.append(clean(body["note"], f"{at}/note"))
         return lines, None
     if ans.kind == kinds.NOT_HELD:
-        return ["The information is not held. " + clean(body["reason"])], None
+        return ["The information is not held. " + clean(body["reason"], f"{at}/reason")], None
     if ans.kind == kinds.EXEMPT:
         cited = ", ".join(CITED[e] for e in EXEMPTION_ORDER if e in body["exemptions"])
-        return [f"This information is exempt under {cited}. " + clean(body["reasoning"])], None
-    return [clean(body["text"])], None
+        return [f"This information is exempt under {cited}. "
+                + clean(body["reasoning"], f"{at}/reasoning")], None
+    return [clean(body["text"], f"{at}/text")], None
+
+
+def _title(c: kinds.Legacy) -> str:
+    return f"/legacy_documents/{c.item.document.id}/title"
+
+
+def free_texts(req: FoiRequest, res: Resolved) -> list[str]:
+    """What officers wrote that the letter prints: collected before any is redacted, so
+    that a name found after a rank in one is withheld in all."""
+    texts = [q["text"] for q in req.questions]
+    for ans in res.answers.values():
+        texts.extend(strings({k: v for k, v in ans.body.items()
+                              if k in ("note", "text", "reason", "reasoning")}))
+    for d in res.disclosed.values():
+        texts.extend(c.item.document.title for c in d.legacy)
+    return texts
 
 
 def _decision(res: Resolved, exemptions: list[str]) -> list[str]:
@@ -268,9 +328,8 @@ def _decision(res: Resolved, exemptions: list[str]) -> list[str]:
     return lines
 
 
-def context(req: FoiRequest, res: Resolved, cfg: dict, letter_date: date) -> dict:
-    redactor = redactor_for(req, cfg)
-    clean = redactor.text
+def context(req: FoiRequest, res: Resolved, cfg: dict, letter_date: date, clean: Clean) -> dict:
+    clean.redactor.collect(free_texts(req, res))
     exemptions = res.exemptions()
     answers = []
     for q in req.questions:
@@ -281,7 +340,8 @@ def context(req: FoiRequest, res: Resolved, cfg: dict, letter_date: date) -> dic
         "reference": req.reference,
         "letter_date": _fmt(letter_date),
         "received_on": _fmt(req.received_on),
-        "questions": [{"number": q["number"], "text": clean(q["text"])} for q in req.questions],
+        "questions": [{"number": q["number"], "text": clean(q["text"], f"/questions/{i}/text")}
+                      for i, q in enumerate(req.questions)],
         "decision": _decision(res, exemptions),
         "exemptions": [{"key": e, "title": EXEMPTION_TEXT[e][0], "paragraphs": EXEMPTION_TEXT[e][1]}
                        for e in exemptions],
@@ -290,9 +350,44 @@ def context(req: FoiRequest, res: Resolved, cfg: dict, letter_date: date) -> dic
 
 
 def render(template: bytes, ctx: dict, *, force_name: str, reference: str,
-           cfg: dict | None = None) -> bytes:
+           cfg: dict | None = None, created: date | None = None) -> bytes:
     """The letter DOCX. The properties come from us only: a replaced template's
     author or comments (a person's name) must not travel with the letter."""
+    moment = datetime.combine(created, time(0), tzinfo=timezone.utc) if created else None
     return rendering.render_template(template, ctx, {
         "author": force_name or "FOI", "title": f"Response to FOI request {reference}",
-        "subject": "Freedom of Information response"}, rendering.render_limits(cfg))
+        "subject": "Freedom of Information response",
+        "created": moment.isoformat() if moment else None}, rendering.render_limits(cfg))
+
+
+@dataclass
+class Letter:
+    docx: bytes
+    log: list[dict]
+    redacted: dict[str, str]
+
+
+def make(session: Session, req: FoiRequest, res: Resolved, cfg: dict, letter_date: date) -> Letter:
+    """The letter dated ``letter_date``, through the public redactor (its words, then the
+    whole file), with the redactions made and the redacted form of each text changed."""
+    clean = Clean(redactor_for(session, req, cfg))
+    ctx = context(req, res, cfg, letter_date, clean)
+    data = render(template_bytes(session, cfg), ctx, force_name=cfg.get("FORCE_NAME") or "",
+                  reference=req.reference, cfg=cfg, created=letter_date)
+    # Whatever the template prints (its own text, a force's wording) passes too.
+    data = scrub_docx(data, clean.redactor)
+    return Letter(settled(data, letter_date), list(clean.redactor.log), clean.redacted)
+
+
+def settled(data: bytes, day: date) -> bytes:
+    """The DOCX with every part stamped ``day``: the same letter is the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            stamped = zipfile.ZipInfo(info.filename, date_time=(max(day.year, 1980), day.month,
+                                                                day.day, 0, 0, 0))
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            stamped.external_attr = 0o644 << 16
+            dst.writestr(stamped, src.read(info))
+    return out.getvalue()

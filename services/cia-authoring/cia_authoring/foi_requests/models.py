@@ -1,4 +1,5 @@
-"""Tables of FOI request cases (migration 0008_foi_requests), on the authoring ``Base``.
+"""Tables of FOI request cases (migrations 0008_foi_requests and 0013_published_snapshots),
+on the authoring ``Base``.
 
 - ``foi_requests``: one case: the reference, the date of receipt, the requester
   (personal data: shown to FOI officers only, never in a letter, attachment or
@@ -35,6 +36,8 @@ class FoiRequest(Base):
     received_on: Mapped[date] = mapped_column(sa.Date)
     requester_name: Mapped[str] = mapped_column(sa.String(200))
     requester_email: Mapped[str] = mapped_column(sa.String(320))
+    requester_address: Mapped[str | None] = mapped_column(sa.Text)
+    requester_phone: Mapped[str | None] = mapped_column(sa.String(50))
     questions: Mapped[list] = mapped_column(sa.JSON)  # [{"number", "text"}]
     state: Mapped[str] = mapped_column(sa.String(32), index=True, default=OPEN)
 
@@ -54,6 +57,10 @@ class FoiRequest(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by_sub: Mapped[str | None] = mapped_column(sa.String(200))
     approved_by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    approved_on: Mapped[date | None] = mapped_column(sa.Date)
+    # What was approved: ``send`` refuses a letter or attachments that differ.
+    approved_letter_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    approved_attachments_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     sent_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_by_sub: Mapped[str | None] = mapped_column(sa.String(200))

@@ -31,6 +31,14 @@ REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$",
 class RequesterSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=320))
+    address = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(min=1, max=500),
+                            metadata={"description": "Postal address, if given."})
+    phone = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Regexp(r"^[0-9 +().-]{3,50}$",
+                                                   error="A phone number: digits, spaces and "
+                                                         "+ ( ) . - (at most 50)."),
+                          metadata={"description": "Phone number, if given."})
 
 
 class QuestionSchema(Schema):
@@ -41,7 +49,8 @@ class QuestionSchema(Schema):
 class FoiRequestCreateSchema(Schema):
     reference = fields.String(required=True, validate=REFERENCE,
                               metadata={"example": "01.FOI.26.012345"})
-    received_on = Day(required=True, metadata={"description": "Date of receipt (s.10(1))."})
+    received_on = Day(required=True, metadata={"description": "Date of receipt (s.10(1)); not "
+                                                             "after today."})
     requester = fields.Nested(RequesterSchema, required=True, metadata={
         "description": "Personal data: shown to FOI officers, never in the letter, the "
                        "attachments or the disclosure log."})
@@ -161,6 +170,9 @@ class FoiRequestSchema(Schema):
     clock = fields.Nested(ClockSchema)
     approved_by = fields.Nested(PersonSchema, allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
+    approved_on = fields.Date(allow_none=True, metadata={"description": "The letter's date."})
+    approved_letter_sha256 = fields.String(allow_none=True)
+    approved_attachments_sha256 = fields.String(allow_none=True)
     sent_on = fields.Date(allow_none=True)
     within_deadline = fields.Boolean(allow_none=True)
     within_statutory_period = fields.Boolean(allow_none=True)
@@ -178,22 +190,27 @@ class FoiRequestQuerySchema(Schema):
 
 class ClarificationRequestSchema(Schema):
     note = fields.String(required=True, validate=TEXT)
-    requested_on = Day(load_default=None, metadata={"description": "Default: today."})
+    requested_on = Day(load_default=None, metadata={
+        "description": "Default: today; between the receipt and today."})
 
 
 class ClarificationSchema(Schema):
-    received_on = Day(required=True, metadata={"description": "When the clarification "
-                                                                      "arrived: the clock restarts."})
+    received_on = Day(required=True, metadata={
+        "description": "When the clarification arrived (between its request and today): the "
+                       "clock restarts."})
 
 
 class ExtensionSchema(Schema):
     working_days = fields.Integer(required=True,
                                   validate=validate.Range(min=1, max=MAX_EXTENSION_WORKING_DAYS))
     reason = fields.String(required=True, validate=TEXT)
+    granted_on = Day(load_default=None, metadata={
+        "description": "Default: today; between the receipt and today."})
 
 
 class SendSchema(Schema):
-    sent_on = Day(load_default=None, metadata={"description": "Default: today."})
+    sent_on = Day(load_default=None, metadata={
+        "description": "Default: today; between the day of approval and today."})
 
 
 class DocumentQuerySchema(Schema):
@@ -226,16 +243,37 @@ class TimelinessSchema(Schema):
     total = fields.Nested(TimelinessRowSchema)
 
 
-class LogQuestionSchema(Schema):
-    number = fields.Integer()
-    text = fields.String()
+class LetterRedactionSchema(Schema):
+    where = fields.String(metadata={"description": "letter"})
+    pointer = fields.String(metadata={"description": "Where in the letter: /questions/0/text, "
+                                                     "/answers/2/note, /document/<part> ..."})
+    detector = fields.String(metadata={"description": "What found it: withheld_value, "
+                                                      "censor_rule, phone, link, ..."})
+    exemption = fields.String()
+    rule_id = fields.String(allow_none=True)
+    reason = fields.String()
+    context = fields.String(allow_none=True, metadata={
+        "description": "The text as printed, redacted (never the value withheld)."})
 
 
-class LogEntrySchema(Schema):
-    reference = fields.String()
-    received_on = fields.Date()
-    sent_on = fields.Date()
-    questions = fields.List(fields.Nested(LogQuestionSchema))
-    exemptions = fields.List(fields.String())
-    attachments = fields.Integer()
-    links = fields.Dict(keys=fields.String(), values=fields.String())
+class AttachmentRedactionsSchema(Schema):
+    file = fields.String(metadata={"description": "The folder of the attachment in the zip."})
+    kind = fields.String(metadata={"enum": ["cia", "legacy"]})
+    cia_id = fields.String()
+    version = fields.Integer()
+    legacy_document_id = fields.String()
+    redactions = fields.Integer()
+    log = fields.List(fields.Dict(), metadata={
+        "description": "Its redaction log: pointer, rule_id, detector, exemption, reason."})
+
+
+class RedactionsSchema(Schema):
+    request_id = fields.String()
+    state = fields.String()
+    letter_sha256 = fields.String(metadata={"description": "Of the letter as it is now."})
+    attachments_sha256 = fields.String(metadata={"description": "Of the attachments' "
+                                                                "manifest as it is now."})
+    approved_letter_sha256 = fields.String(allow_none=True)
+    approved_attachments_sha256 = fields.String(allow_none=True)
+    letter = fields.List(fields.Nested(LetterRedactionSchema))
+    attachments = fields.List(fields.Nested(AttachmentRedactionsSchema))

@@ -4,7 +4,21 @@ States: ``open`` (the clock runs, answers are written) ⇄ ``awaiting_clarificat
 (s.1(3): paused; the clarification's date restarts the clock) → ``awaiting_approval``
 (every question answered) → ``approved`` (by a second FOI officer, never one who
 drafted it) → ``sent`` (the letter stored as sent; within the deadline or not).
-An approved or submitted draft goes back to ``open`` when an answer changes.
+
+The record stays true:
+
+- a date of receipt, of a clarification asked for or received, or of an extension
+  lies between the receipt and today; a response is sent on or after the day it
+  was approved and not after today (otherwise 422 naming the field);
+- any change after submission (an answer, an extension, a clarification) sends a
+  submitted or approved draft back to ``open``: it is approved again;
+- approving records the SHA-256 of the letter (dated the day of approval) and of
+  the attachments' manifest; ``send`` makes both again and refuses (409) if either
+  differs — a copy re-rendered, a name registered — until it is approved again.
+
+At ``send`` the public entry, the letter and the attachments are stored as
+published snapshots (``cia_authoring.published``), all through the public redactor:
+the public log's process serves those and nothing else.
 
 Events (through the outbox, subject and key the request id): ``foi.request.received``,
 ``foi.request.sent``; ``foi.request.due_soon`` and ``foi.request.overdue`` come
@@ -13,6 +27,7 @@ from the worker (``jobs``). No event carries the requester's details.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -23,7 +38,7 @@ from cia_common.errors import Conflict, Forbidden, InvalidContent, NotFound, Una
 
 from cia_common.events import utcnow
 from cia_authoring.foi_requests import answers as kinds
-from cia_authoring.foi_requests import clock, letter
+from cia_authoring.foi_requests import clock, disclosure_log, letter
 from cia_authoring.foi_requests.models import (APPROVED, AWAITING_APPROVAL, AWAITING_CLARIFICATION, OPEN, SENT, FoiAnswer,
                      FoiRequest, FoiRequestDocument)
 
@@ -34,8 +49,34 @@ SENT_EVENT = "foi.request.sent"
 EVENT_TYPES = (RECEIVED, DUE_SOON, OVERDUE, SENT_EVENT)
 
 
+def now() -> datetime:
+    """The case's clock (one place, so a test can set it)."""
+    return utcnow()
+
+
 def today() -> date:
-    return datetime.now(kinds.LONDON).date()
+    return now().astimezone(kinds.LONDON).date()
+
+
+def _within(pointer: str, day: date, earliest: date, what: str, earliest_is: str) -> None:
+    """422 naming ``pointer`` unless ``earliest`` ≤ ``day`` ≤ today."""
+    if day > today():
+        raise InvalidContent([{"pointer": pointer,
+                               "detail": f"{what} cannot be after today ({today()})."}])
+    if day < earliest:
+        raise InvalidContent([{"pointer": pointer, "detail": f"{what} cannot be before "
+                                                             f"{earliest_is} ({earliest})."}])
+
+
+def _reopen(req: FoiRequest) -> bool:
+    """A submitted or approved draft that changed goes back to ``open``."""
+    if req.state not in (AWAITING_APPROVAL, APPROVED):
+        return False
+    req.state = OPEN
+    req.submitted_at = None
+    req.approved_at = req.approved_on = req.approved_by_sub = req.approved_by_name = None
+    req.approved_letter_sha256 = req.approved_attachments_sha256 = None
+    return True
 
 
 def event_data(req: FoiRequest, **extra) -> dict:
@@ -105,10 +146,15 @@ def create(uow: UnitOfWork, data: dict, actor) -> FoiRequest:
     if session.scalar(sa.select(FoiRequest.id).where(FoiRequest.reference == data["reference"])):
         raise Conflict(f"An FOI request with reference {data['reference']} already exists.")
     received = data["received_on"]
+    if received > today():
+        raise InvalidContent([{"pointer": "/received_on",
+                               "detail": f"A request cannot be received after today ({today()})."}])
     due = clock.due_on(received)
+    requester = data["requester"]
     req = FoiRequest(reference=data["reference"], received_on=received,
-                     requester_name=data["requester"]["name"],
-                     requester_email=data["requester"]["email"],
+                     requester_name=requester["name"], requester_email=requester["email"],
+                     requester_address=requester.get("address"),
+                     requester_phone=requester.get("phone"),
                      questions=sorted(({"number": q["number"], "text": q["text"]}
                                        for q in data["questions"]), key=lambda q: q["number"]),
                      state=OPEN, clock_started_on=received, statutory_due_on=due,
@@ -124,13 +170,16 @@ def create(uow: UnitOfWork, data: dict, actor) -> FoiRequest:
 def request_clarification(uow: UnitOfWork, request_id: str, note: str, on: date | None,
                           actor) -> FoiRequest:
     req = _lock(uow.session, request_id)
-    if req.state != OPEN:
-        raise Conflict(f"Clarification can be asked of an open request; this one is {req.state}.",
-                       state=req.state)
+    if req.state not in (OPEN, AWAITING_APPROVAL, APPROVED):
+        raise Conflict(f"Clarification can be asked of a request not yet sent nor already "
+                       f"awaiting one; this one is {req.state}.", state=req.state)
+    on = on or today()
+    _within("/requested_on", on, req.received_on, "A clarification", "the request was received")
+    reopened = _reopen(req)
     req.state = AWAITING_CLARIFICATION
-    req.clarification_requested_on = on or today()
+    req.clarification_requested_on = on
     req.clarification_note = note
-    _log(req, actor, "clarification_requested", on=req.clarification_requested_on.isoformat())
+    _log(req, actor, "clarification_requested", on=on.isoformat(), reopened=reopened)
     return req
 
 
@@ -140,9 +189,8 @@ def clarified(uow: UnitOfWork, request_id: str, received_on: date, actor) -> Foi
     if req.state != AWAITING_CLARIFICATION:
         raise Conflict(f"The request is not awaiting clarification; it is {req.state}.",
                        state=req.state)
-    if received_on < req.clarification_requested_on:
-        raise InvalidContent([{"pointer": "/received_on",
-                               "detail": "The clarification cannot arrive before it was asked for."}])
+    _within("/received_on", received_on, req.clarification_requested_on,
+            "A clarification's arrival", "it was asked for")
     req.state = OPEN
     req.clarified_on = req.clock_started_on = received_on
     req.statutory_due_on = clock.due_on(received_on)
@@ -151,11 +199,15 @@ def clarified(uow: UnitOfWork, request_id: str, received_on: date, actor) -> Foi
     return req
 
 
-def extend(uow: UnitOfWork, request_id: str, working_days: int, reason: str, actor) -> FoiRequest:
-    """s.10(3): a public-interest extension, at most 20 working days in all."""
+def extend(uow: UnitOfWork, request_id: str, working_days: int, reason: str, actor,
+           on: date | None = None) -> FoiRequest:
+    """s.10(3): a public-interest extension, at most 20 working days in all, granted
+    ``on`` (default today)."""
     req = _lock(uow.session, request_id)
     if req.state in (SENT, AWAITING_CLARIFICATION):
         raise Conflict(f"A {req.state} request cannot be extended.", state=req.state)
+    on = on or today()
+    _within("/granted_on", on, req.received_on, "An extension", "the request was received")
     total = req.extension_working_days + working_days
     if total > clock.MAX_EXTENSION_WORKING_DAYS:
         raise InvalidContent([{"pointer": "/working_days", "detail": (
@@ -164,7 +216,9 @@ def extend(uow: UnitOfWork, request_id: str, working_days: int, reason: str, act
     req.extension_working_days = total
     req.extension_reason = "\n".join(filter(None, [req.extension_reason, reason]))
     req.due_on = clock.due_on(req.clock_started_on, total)
-    _log(req, actor, "extended", working_days=working_days, due_on=req.due_on.isoformat())
+    reopened = _reopen(req)
+    _log(req, actor, "extended", working_days=working_days, on=on.isoformat(),
+         due_on=req.due_on.isoformat(), reopened=reopened)
     return req
 
 
@@ -196,10 +250,8 @@ def answer(uow: UnitOfWork, request_id: str, number: int, body: dict, actor,
     row.answered_by_sub, row.answered_by_name, row.answered_at = actor.sub, actor.name, utcnow()
     if actor.sub not in req.drafters:
         req.drafters = [*req.drafters, actor.sub]
-    if req.state in (AWAITING_APPROVAL, APPROVED):
-        req.state = OPEN  # a changed answer needs a fresh approval
-        req.approved_at = req.approved_by_sub = req.approved_by_name = None
-    _log(req, actor, "answered", question=number, kind=body["kind"])
+    reopened = _reopen(req)  # a changed answer needs a fresh approval
+    _log(req, actor, "answered", question=number, kind=body["kind"], reopened=reopened)
     session.flush()
     return req, row, proposal
 
@@ -224,63 +276,125 @@ def submit(uow: UnitOfWork, request_id: str, actor) -> FoiRequest:
     return req
 
 
-def approve(uow: UnitOfWork, request_id: str, actor) -> FoiRequest:
-    req = _lock(uow.session, request_id)
-    if req.state != AWAITING_APPROVAL:
+def approve(uow: UnitOfWork, request_id: str, actor, cfg: dict) -> FoiRequest:
+    """Approve the letter (dated today) and the attachments as they are now: their
+    SHA-256 are recorded. An approved response may be approved again, by a second
+    officer too, after ``send`` refused it as changed."""
+    session = uow.session
+    req = _lock(session, request_id)
+    if req.state not in (AWAITING_APPROVAL, APPROVED):
         raise Conflict(f"The request is not awaiting approval; it is {req.state}.", state=req.state)
     if actor.sub in req.drafters:
         raise Forbidden("A response is approved by a second FOI officer, not by one who drafted it.")
+    approved_on = today()
+    resolved = letter.resolve(session, req, get_answers(session, req.id), cfg)
+    made = make_letter(session, req, resolved, cfg, approved_on)
     req.state = APPROVED
-    req.approved_at = utcnow()
+    req.approved_at, req.approved_on = now(), approved_on
     req.approved_by_sub, req.approved_by_name = actor.sub, actor.name
-    _log(req, actor, "approved")
+    req.approved_letter_sha256 = hashlib.sha256(made.docx).hexdigest()
+    req.approved_attachments_sha256 = attachments_sha256(resolved)
+    _log(req, actor, "approved", letter_sha256=req.approved_letter_sha256,
+         attachments_sha256=req.approved_attachments_sha256)
     return req
 
 
+def attachment_manifest(resolved: letter.Resolved) -> list[dict]:
+    """What is attached: each copy and legacy document by the SHA-256 of its files."""
+    return [*({"cia_id": c.item.cia_id, "version": c.item.version,
+               "docx_sha256": c.item.docx_sha256, "pdf_sha256": c.item.pdf_sha256}
+              for c in resolved.attached_copies),
+            *({"legacy_document_id": d.item.document.id, "sha256": d.item.document.sha256}
+              for d in resolved.attached_legacy)]
+
+
+def attachments_sha256(resolved: letter.Resolved) -> str:
+    return hashlib.sha256(json.dumps(attachment_manifest(resolved), sort_keys=True)
+                          .encode("utf-8")).hexdigest()
+
+
 def send(uow: UnitOfWork, request_id: str, actor, cfg: dict, sent_on: date | None = None) -> FoiRequest:
-    """Record the response as sent: the letter is stored as sent (the copy the
-    disclosure log publishes) with the copies attached, in the same transaction."""
+    """Record the response as sent: the letter approved is stored as sent with the
+    copies attached, and the public entry, letter and attachments are published,
+    in the same transaction."""
     session = uow.session
     req = _lock(session, request_id)
     if req.state != APPROVED:
         raise Conflict(f"Only an approved response is sent; this one is {req.state}.",
                        state=req.state)
     sent_on = sent_on or today()
-    if sent_on < req.received_on:
-        raise InvalidContent([{"pointer": "/sent_on", "detail": "A response is not sent before "
-                                                                "the request was received."}])
+    _within("/sent_on", sent_on, max(req.approved_on, req.received_on), "A response",
+            "the day it was approved")
     resolved = letter.resolve(session, req, get_answers(session, req.id), cfg)
-    docx = render_letter(session, req, resolved, cfg, sent_on)
+    made = make_letter(session, req, resolved, cfg, req.approved_on)
+    docx = made.docx
+    changed = [what for what, now_, then in (
+        ("letter", hashlib.sha256(docx).hexdigest(), req.approved_letter_sha256),
+        ("attachments", attachments_sha256(resolved), req.approved_attachments_sha256))
+        if now_ != then]
+    if changed:
+        raise Conflict(f"The {' and the '.join(changed)} changed since the approval (a copy "
+                       "rendered again, a name or rule added): look at the redactions and "
+                       "approve again.", changed=changed)
     session.merge(FoiRequestDocument(request_id=req.id, format="docx", data=docx, size=len(docx),
                                      sha256=hashlib.sha256(docx).hexdigest(), created_at=utcnow()))
-    req.sent_attachments = [
-        *({"cia_id": c.item.cia_id, "version": c.item.version,
-           "docx_sha256": c.item.docx_sha256} for c in resolved.attached_copies),
-        *({"legacy_document_id": d.item.document.id, "sha256": d.item.document.sha256}
-          for d in resolved.attached_legacy)]
+    req.sent_attachments = attachment_manifest(resolved)
     req.state = SENT
-    req.sent_on, req.sent_at = sent_on, utcnow()
+    req.sent_on, req.sent_at = sent_on, now()
     req.sent_by_sub, req.sent_by_name = actor.sub, actor.name
     req.within_deadline = sent_on <= req.due_on
     req.within_statutory_period = sent_on <= req.statutory_due_on
     _log(req, actor, "sent", on=sent_on.isoformat(), within_deadline=req.within_deadline,
          exemptions=resolved.exemptions())
+    disclosure_log.publish(session, req, resolved, docx, cfg)
     session.flush()
     uow.emit(SENT_EVENT, req.id, event_data(req, sent_on=sent_on.isoformat(),
                                             within_deadline=req.within_deadline))
     return req
 
 
-def render_letter(session: Session, req: FoiRequest, resolved, cfg: dict,
-                  letter_date: date | None = None) -> bytes:
-    ctx = letter.context(req, resolved, cfg, letter_date or req.sent_on or today())
+def make_letter(session: Session, req: FoiRequest, resolved, cfg: dict,
+                letter_date: date | None = None) -> letter.Letter:
+    """The letter dated ``letter_date`` (default: the day it was approved, else today)."""
     try:
-        return letter.render(letter.template_bytes(session, cfg), ctx,
-                             force_name=cfg.get("FORCE_NAME") or "", reference=req.reference,
-                             cfg=cfg)
+        return letter.make(session, req, resolved, cfg,
+                           letter_date or req.approved_on or today())
     except (letter.TemplateError, OSError) as exc:
         # The force's template, not the request, is at fault: nothing is stored.
         raise Unavailable(f"The response letter cannot be made: {exc}", retry_after=300) from None
+
+
+def render_letter(session: Session, req: FoiRequest, resolved, cfg: dict,
+                  letter_date: date | None = None) -> bytes:
+    return make_letter(session, req, resolved, cfg, letter_date).docx
+
+
+def redactions(session: Session, request_id: str, cfg: dict) -> dict:
+    """What the letter (as it would be approved today, or as approved) and the
+    attachments withhold: each redaction with the redacted form of its text, never
+    the value, the detector that found it and the exemption."""
+    req = get(session, request_id)
+    resolved = letter.resolve(session, req, get_answers(session, req.id), cfg)
+    made = make_letter(session, req, resolved, cfg)
+    letter_entries = [{"where": "letter", "pointer": e["pointer"], "detector": e["detector"],
+                       "exemption": e["exemption"], "rule_id": e.get("rule_id"),
+                       "reason": e["reason"], "context": made.redacted.get(e["pointer"])}
+                      for e in made.log]
+    attached = []
+    for c in resolved.attached_copies:
+        attached.append({"file": c.item.folder, "kind": "cia", "cia_id": c.item.cia_id,
+                         "version": c.item.version, "redactions": c.redactions,
+                         "log": kinds.copy_log(session, c.item.cia_id, c.item.version)})
+    for d in resolved.attached_legacy:
+        attached.append({"file": d.item.folder, "kind": "legacy",
+                         "legacy_document_id": d.item.document.id, "redactions": d.redactions,
+                         "log": kinds.legacy_log(session, d.item.document.id)})
+    return {"request_id": req.id, "state": req.state,
+            "letter_sha256": hashlib.sha256(made.docx).hexdigest(),
+            "attachments_sha256": attachments_sha256(resolved),
+            "approved_letter_sha256": req.approved_letter_sha256,
+            "approved_attachments_sha256": req.approved_attachments_sha256,
+            "letter": letter_entries, "attachments": attached}
 
 
 def stored_letter(session: Session, request_id: str, fmt: str) -> FoiRequestDocument | None:
@@ -309,7 +423,8 @@ def present(req: FoiRequest, answers: list[FoiAnswer]) -> dict:
         "statutory_due_on": req.statutory_due_on,
         "working_days_left": (clock.working_days_between(on, req.due_on)
                               if req.state != SENT else 0),
-        "requester": {"name": req.requester_name, "email": req.requester_email},
+        "requester": {"name": req.requester_name, "email": req.requester_email,
+                      "address": req.requester_address, "phone": req.requester_phone},
         "questions": [{**q, "answer": _answer_out(by_number.get(q["number"]))}
                       for q in req.questions],
         "clock": {"started_on": req.clock_started_on,
@@ -320,7 +435,9 @@ def present(req: FoiRequest, answers: list[FoiAnswer]) -> dict:
                   "clarified_on": req.clarified_on},
         "approved_by": ({"sub": req.approved_by_sub, "name": req.approved_by_name}
                         if req.approved_by_sub else None),
-        "approved_at": req.approved_at,
+        "approved_at": req.approved_at, "approved_on": req.approved_on,
+        "approved_letter_sha256": req.approved_letter_sha256,
+        "approved_attachments_sha256": req.approved_attachments_sha256,
         "sent_on": req.sent_on, "within_deadline": req.within_deadline,
         "within_statutory_period": req.within_statutory_period,
         "history": req.history, "created_at": req.created_at, "updated_at": req.updated_at,

@@ -1,16 +1,14 @@
-"""/api/v1/foi-requests (FOI request cases, roles foi and admin; foi writes),
-/api/v1/statistics/foi-timeliness and /public/disclosure-log (no token, read-only,
-rate-limited per client address): thin views over the service functions."""
+"""/api/v1/foi-requests (FOI request cases, roles foi and admin; foi writes) and
+/api/v1/statistics/foi-timeliness: thin views over the service functions. The public
+disclosure log is served by its own process (``cia_authoring.public``)."""
 from __future__ import annotations
 
 import logging
-import os
 
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, stream_with_context
 from flask_smorest import Api, Blueprint
 
-from cia_common.web.problems import Problem, problem_response
-from cia_common.ratelimit import TokenBucketLimiter, parse_rate, retry_after_header
+from cia_common.web.problems import Problem
 from cia_common.web import db
 
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
@@ -18,18 +16,18 @@ from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.releases import bundle
 from cia_common.web.kit import BINARY, ok_doc
 from cia_authoring.documents.service import PDF
-from cia_authoring.foi_requests import disclosure_log, letter, service, timeliness
+from cia_authoring.foi_requests import letter, service, timeliness
 from cia_authoring.foi_requests.schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,
                       DocumentQuerySchema, ExtensionSchema, FoiRequestCreateSchema,
-                      FoiRequestQuerySchema, FoiRequestSchema, LogEntrySchema, SendSchema,
+                      FoiRequestQuerySchema, FoiRequestSchema, RedactionsSchema, SendSchema,
                       TimelinessQuerySchema, TimelinessSchema, answer_body)
+from cia_authoring import published
 
 log = logging.getLogger(__name__)
 
 OFFICERS = ("foi",)
 READERS = ("foi", "admin")
 ZIP = "application/zip"
-PUBLIC_PREFIX = "/public/disclosure-log"
 
 blp = Blueprint(
     "foi_requests", __name__, url_prefix="/api/v1/foi-requests",
@@ -39,11 +37,6 @@ blp = Blueprint(
 timeliness_blp = Blueprint(
     "foi_timeliness", __name__, url_prefix="/api/v1/statistics",
     description="How promptly FOI requests are answered. Roles foi and admin.")
-public_blp = Blueprint(
-    "disclosure_log", __name__, url_prefix=PUBLIC_PREFIX,
-    description="The public disclosure log: sent FOI responses, their letters and attachments "
-                "(released disclosure copies only). No authentication; read-only; rate-limited.")
-
 
 def _present(uow, req, **extra) -> dict:
     return {**service.present(req, service.get_answers(uow.session, req.id)), **extra}
@@ -131,7 +124,8 @@ def record_clarification(data, request_id):
 @blp.response(200, FoiRequestSchema)
 def extend(data, request_id):
     """s.10(3): extend for the public interest test, at most 20 working days in all."""
-    return _transition(service.extend, request_id, data["working_days"], data["reason"], actor())
+    return _transition(service.extend, request_id, data["working_days"], data["reason"], actor(),
+                       data.get("granted_on"))
 
 
 @blp.route("/<string:request_id>/submit-for-approval", methods=["POST"])
@@ -146,8 +140,21 @@ def submit(request_id):
 @guarded(blp, *OFFICERS)
 @blp.response(200, FoiRequestSchema)
 def approve(request_id):
-    """Approve the response (403 for an officer who drafted it)."""
-    return _transition(service.approve, request_id, actor())
+    """Approve the letter and the attachments as they are now (403 for an officer who
+    drafted it): their SHA-256 are recorded, and ``send`` refuses them changed."""
+    return _transition(service.approve, request_id, actor(), cfg())
+
+
+@blp.route("/<string:request_id>/redactions", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.response(200, RedactionsSchema)
+def get_redactions(request_id):
+    """What the letter and the attachments withhold, for the approver: each redaction
+    with the redacted form of its text (never the value), the detector and the
+    exemption; the SHA-256 of the letter and attachments as they are now and as
+    approved."""
+    with unit_of_work() as uow:
+        return service.redactions(uow.session, request_id, cfg())
 
 
 @blp.route("/<string:request_id>/send", methods=["POST"])
@@ -155,8 +162,9 @@ def approve(request_id):
 @blp.arguments(SendSchema)
 @blp.response(200, FoiRequestSchema)
 def send(data, request_id):
-    """Record the approved response as sent (today unless ``sent_on``): the letter is stored
-    as sent and the case enters the disclosure log."""
+    """Record the approved response as sent (today unless ``sent_on``, on or after the day
+    of approval): the letter is stored as sent and published with the attachments and
+    the public entry. 409 if the letter or the attachments changed since the approval."""
     return _transition(service.send, request_id, actor(), cfg(), data.get("sent_on"))
 
 
@@ -171,21 +179,20 @@ def _pdf(docx: bytes) -> bytes:
                       headers={"Retry-After": "30"}) from None
 
 
-def _letter_response(request_id: str, query: dict, *, public_reference: str | None = None):
+def _letter_response(request_id: str, query: dict):
     media = negotiate([DOCX, PDF], query.get("format"), {"docx": DOCX, "pdf": PDF})
     fmt = "pdf" if media == PDF else "docx"
     with unit_of_work() as uow:
-        if public_reference is not None:
-            req = disclosure_log.sent(uow.session, public_reference)
-        else:
-            req = service.get(uow.session, request_id)
+        req = service.get(uow.session, request_id)
         reference, req_id, sent = req.reference, req.id, req.sent_on is not None
         data = None
-        if sent:  # the letter as sent
+        if sent:  # the letter as sent (its PDF as published, once the worker made it)
             stored = service.stored_letter(uow.session, req_id, fmt)
+            if stored is None and fmt == "pdf":
+                stored = published.get(uow.session, reference, published.LETTER_PDF)
             data = stored.data if stored is not None else None
             docx = service.stored_letter(uow.session, req_id, "docx").data if data is None else None
-        else:  # a draft: rendered from the answers as they are now
+        else:  # a draft (or the letter approved): made from the answers as they are now
             resolved = letter.resolve(uow.session, req, service.get_answers(uow.session, req_id),
                                       cfg())
             docx = service.render_letter(uow.session, req, resolved, cfg())
@@ -200,7 +207,8 @@ def _letter_response(request_id: str, query: dict, *, public_reference: str | No
 
 
 _LETTER_DOC = ok_doc("The response letter: DOCX, or PDF with Accept: application/pdf or format=pdf. "
-                     "Before sending, the draft; after, the letter as sent.",
+                     "Before approval, the draft dated today; approved, as approved; after "
+                     "sending, the letter as sent.",
                      {DOCX: BINARY, PDF: BINARY})
 
 
@@ -214,8 +222,8 @@ def get_response(query, request_id):
     return _letter_response(request_id, query)
 
 
-def _zip(items, legacy, name: str) -> Response:
-    body = bundle.stream(db().sessions, items, legacy=legacy)
+def _zip(items, legacy, name: str, clean=None) -> Response:
+    body = bundle.stream(db().sessions, items, legacy=legacy, clean=clean)
     return Response(stream_with_context(body), mimetype=ZIP, headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "X-Bundle-Copies": str(len(items) + len(legacy))})
@@ -226,19 +234,22 @@ def _zip(items, legacy, name: str) -> Response:
 @blp.doc(**ok_doc("A zip of the released disclosure copies the answers attach.", {ZIP: BINARY}))
 def get_attachments(request_id):
     """The attachments of the response: the released copies and legacy documents of the
-    ``disclosed`` answers (those cited as published under s.21 left out); after sending,
-    those sent."""
+    ``disclosed`` answers (those cited as published under s.21 left out), their index and
+    redaction logs through the public redactor; after sending, the attachments as sent."""
     with unit_of_work() as uow:
         req = service.get(uow.session, request_id)
-        if req.sent_on is not None:
-            items, legacy = disclosure_log.attachment_items(uow.session, req, cfg())
-        else:
-            resolved = letter.resolve(uow.session, req, service.get_answers(uow.session, req.id),
-                                      cfg())
-            items = [c.item for c in resolved.attached_copies]
-            legacy = [d.item for d in resolved.attached_legacy]
         reference = req.reference
-    return _zip(items, legacy, f"{reference}-attachments.zip")
+        if req.sent_on is not None:
+            sent = published.get(uow.session, reference, published.ATTACHMENTS)
+            if sent is not None:
+                return Response(sent.data, mimetype=ZIP, headers={
+                    "Content-Disposition": f'attachment; filename="{reference}-attachments.zip"'})
+        resolved = letter.resolve(uow.session, req, service.get_answers(uow.session, req.id),
+                                  cfg())
+        items = [c.item for c in resolved.attached_copies]
+        legacy = [d.item for d in resolved.attached_legacy]
+        clean = letter.Clean(letter.redactor_for(uow.session, req, cfg()))
+    return _zip(items, legacy, f"{reference}-attachments.zip", clean)
 
 
 @timeliness_blp.route("/foi-timeliness", methods=["GET"])
@@ -251,76 +262,7 @@ def foi_timeliness(query):
         return timeliness.report(uow.session, query.get("from_"), query.get("to"), service.today())
 
 
-# -- the public disclosure log --------------------------------------------------------------
-
-@public_blp.route("", methods=["GET"])
-@public_blp.response(200, LogEntrySchema(many=True))
-@public_blp.paginate()
-@public_blp.doc(security=[])
-def public_log(pagination_parameters):
-    """Sent responses, newest first."""
-    with unit_of_work() as uow:
-        items, total = disclosure_log.list_(uow.session, cfg(), page=pagination_parameters.page,
-                                            page_size=pagination_parameters.page_size)
-        pagination_parameters.item_count = total
-        return items
-
-
-@public_blp.route("/<string:reference>", methods=["GET"])
-@public_blp.response(200, LogEntrySchema)
-@public_blp.doc(security=[])
-def public_entry(reference):
-    """One sent response: its questions, the exemptions applied and links to the letter and
-    the attachments."""
-    with unit_of_work() as uow:
-        return disclosure_log.entry(disclosure_log.sent(uow.session, reference), cfg())
-
-
-@public_blp.route("/<string:reference>/letter", methods=["GET"])
-@public_blp.arguments(DocumentQuerySchema, location="query")
-@public_blp.doc(security=[], **_LETTER_DOC)
-def public_letter(query, reference):
-    """The response letter as sent (it never names the requester)."""
-    return _letter_response("", query, public_reference=reference)
-
-
-@public_blp.route("/<string:reference>/attachments", methods=["GET"])
-@public_blp.doc(security=[], **ok_doc("A zip of the released disclosure copies sent.",
-                                      {ZIP: BINARY}))
-def public_attachments(reference):
-    """The attachments sent, as long as each copy is still released and current."""
-    with unit_of_work() as uow:
-        req = disclosure_log.sent(uow.session, reference)
-        items, legacy = disclosure_log.attachment_items(uow.session, req, cfg())
-    return _zip(items, legacy, f"{reference}-attachments.zip")
-
-
-def _public_limiter(app: Flask) -> None:
-    """Per client address, as the review service limits its action pages (one bucket
-    per app, so that each app made in a process counts on its own)."""
-    rate = parse_rate(app.config.get("FOI_PUBLIC_RATE_LIMIT")
-                      or os.environ.get("CIA_FOI_PUBLIC_RATE_LIMIT", "60/60"))
-    if rate is None:
-        return
-    limiter = TokenBucketLimiter(rate)
-
-    @app.before_request
-    def _limit_public_log():
-        if not request.path.startswith(PUBLIC_PREFIX):
-            return None
-        allowed, wait = limiter.allow((PUBLIC_PREFIX, request.remote_addr))
-        if allowed:
-            return None
-        log.warning("rate limit: %s %s from %s refused", request.method, request.path,
-                    request.remote_addr)
-        return problem_response(429, "Too Many Requests", "Too many requests from this client; "
-                                f"try again in {retry_after_header(wait)} s.",
-                                headers={"Retry-After": retry_after_header(wait)})
-
-
 def register(app: Flask, api: Api) -> None:
     letter.check_template(app.config)
     api.register_blueprint(blp)
     api.register_blueprint(timeliness_blp)
-    _public_limiter(app)
-    api.register_blueprint(public_blp)

@@ -41,7 +41,7 @@ from cia_common.events import new_id, utcnow
 from cia_authoring.legacy import files
 from cia_authoring.legacy.models import (PDF, PENDING_RELEASE, PROCESSING, RELEASED, LegacyDocument,
                                         LegacyRedaction)
-from cia_authoring.legacy.redact import Term, redact
+from cia_authoring.legacy.redact import Term, redact, term_rule
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +235,14 @@ def list_(session: Session, *, operation_id: str | None = None, state: str | Non
     rows = session.execute(query.order_by(LegacyDocument.created_at.desc(), LegacyDocument.id)
                            .limit(page_size).offset((page - 1) * page_size)).scalars().all()
     return list(rows), total
+
+
+def all_terms(session: Session) -> list[censor.Rule]:
+    """Every legacy document's terms, as the rules the public's redactor applies
+    everywhere (a title or a letter may name what a term withholds in the file)."""
+    rows = session.execute(sa.select(LegacyRedaction).where(LegacyRedaction.text.is_not(None))
+                           .order_by(LegacyRedaction.created_at, LegacyRedaction.id)).scalars()
+    return [term_rule(Term(t.id, t.text, t.exemption, t.reason)) for t in rows]
 
 
 def redactions(session: Session, document_id: str) -> list[LegacyRedaction]:

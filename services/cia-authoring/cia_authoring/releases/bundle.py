@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -196,17 +197,34 @@ def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
     return info
 
 
+class _CleanWriter:
+    """The index's writer, every text cell through ``clean`` first."""
+
+    def __init__(self, writer, clean: Callable[[str], str]):
+        self._writer, self._clean = writer, clean
+
+    def writerow(self, row: dict) -> None:
+        self._writer.writerow({k: self._clean(v) if isinstance(v, str) else v
+                               for k, v in row.items()})
+
+
 def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
            start_from: datetime | None = None, start_to: datetime | None = None,
            progress: Callable[[BundleItem], None] | None = None,
-           legacy: list[LegacyItem] = ()) -> Iterator[bytes]:
-    """Yield the zip's bytes. ``sessions`` opens a short read session per copy."""
+           legacy: list[LegacyItem] = (), clean: Callable[[str], str] | None = None,
+           now: datetime | None = None) -> Iterator[bytes]:
+    """Yield the zip's bytes. ``sessions`` opens a short read session per copy.
+    ``clean``: a pass over every text of the index and the redaction logs (the
+    public redactor, for a response's attachments); ``now``: the time it says it
+    was made."""
     pipe = _Pipe()
-    now = datetime.now(timezone.utc)
+    now = now or datetime.now(timezone.utc)
     # The index grows as CSV text (a few hundred bytes a file), not as row objects.
     index = io.StringIO()
     index_writer = cells.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
     index_writer.writeheader()
+    if clean is not None:
+        index_writer = _CleanWriter(index_writer, clean)
     with zipfile.ZipFile(pipe, "w", allowZip64=True) as zf:
         readme = (
             "FOI disclosure bundle: released disclosure copies of Community Impact Assessments\n"
@@ -229,7 +247,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
             with sessions() as session:
                 stored = _read_many(session, batch)
             for item in batch:
-                yield from _add_copy(zf, pipe, index_writer, item, stored)
+                yield from _add_copy(zf, pipe, index_writer, item, stored, clean)
                 if progress is not None:
                     progress(item)
         for item in legacy:
@@ -243,7 +261,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
                                        "url": doc.published_url})
                 continue
             with sessions() as session:
-                files = _read_legacy(session, item)
+                files = _read_legacy(session, item, clean)
             for fmt, name, data, compress, sha256 in files or ():
                 zf.writestr(_info(f"{item.folder}/{name}", doc.released_at, compress), data)
                 index_writer.writerow({**row, "file": f"{item.folder}/{name}", "format": fmt,
@@ -254,8 +272,8 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
 
 
 def _add_copy(zf: zipfile.ZipFile, pipe: _Pipe, index_writer, item: BundleItem,
-              stored: dict) -> Iterator[bytes]:
-    files = _files(item, stored)
+              stored: dict, clean: Callable[[str], str] | None = None) -> Iterator[bytes]:
+    files = _files(item, stored, clean)
     if files is None:
         return  # re-rendered or withdrawn since the listing
     for fmt, name, data, compress, sha256 in files:
@@ -281,7 +299,7 @@ def _read_many(session: Session, items: list[BundleItem]) -> dict:
     return {(r.cia_id, r.version, r.format): r for r in rows}
 
 
-def _files(item: BundleItem, stored: dict):
+def _files(item: BundleItem, stored: dict, clean: Callable[[str], str] | None = None):
     """The copy's files as (format, name, data, compression, SHA-256), with the
     SHA-256 stored beside each document; None when the released DOCX is gone."""
     docx = stored.get((item.cia_id, item.version, copies.DOCX))
@@ -295,22 +313,25 @@ def _files(item: BundleItem, stored: dict):
     pdf = stored.get((item.cia_id, item.version, copies.PDF))
     if pdf is not None:
         files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED, pdf.sha256))
-    return files + _log_files(docx.redaction_log)
+    return files + _log_files(docx.redaction_log, clean)
 
 
-def _log_files(redaction_log) -> list[tuple]:
-    csv_data = _csv(copies.log_rows(redaction_log), copies.LOG_COLUMNS)
-    json_data = copies.dumps_log(redaction_log).encode("utf-8")
+def _log_files(redaction_log, clean: Callable[[str], str] | None = None) -> list[tuple]:
+    rows = copies.log_rows(redaction_log)
+    if clean is not None:
+        rows = [{k: clean(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+    csv_data = _csv(rows, copies.LOG_COLUMNS)
+    json_data = json.dumps(rows, indent=2, ensure_ascii=False).encode("utf-8")
     return [("redaction-log-csv", "redaction-log.csv", csv_data, zipfile.ZIP_DEFLATED,
              hashlib.sha256(csv_data).hexdigest()),
             ("redaction-log-json", "redaction-log.json", json_data, zipfile.ZIP_DEFLATED,
              hashlib.sha256(json_data).hexdigest())]
 
 
-def _read_legacy(session: Session, item: LegacyItem):
+def _read_legacy(session: Session, item: LegacyItem, clean: Callable[[str], str] | None = None):
     doc = item.document
     data = legacy_released.released_data(session, doc.id, doc.sha256)
     if data is None:
         return None
     return [(doc.format, f"{item.folder}-disclosure.{doc.format}", data, zipfile.ZIP_STORED,
-             doc.sha256)] + _log_files(legacy_released.released_log(session, doc.id))
+             doc.sha256)] + _log_files(legacy_released.released_log(session, doc.id), clean)

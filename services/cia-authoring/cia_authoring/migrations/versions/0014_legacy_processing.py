@@ -13,14 +13,14 @@ reading of the page images found what the text layer did not, and
 disclosed as a flattened PDF only (``pdf_only``).
 
 Revision ID: 0014_legacy_processing
-Revises: 0011_list_indexes
+Revises: 0013_published_snapshots
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_legacy_processing"
-down_revision = "0011_list_indexes"
+down_revision = "0013_published_snapshots"
 branch_labels = None
 depends_on = None
 
