@@ -25,6 +25,10 @@ _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the
 
 
 _JOINED_PLACES = re.compile(r"( and | & |, | / )")
+# Normalised texts, shared by every pass in the process: a template's own wording
+# and common phrases recur in every copy. Bounded; a Normalised never changes.
+_NORMALISED: dict[str, object] = {}
+_NORMALISED_MAX = 20_000
 
 
 @dataclass
@@ -46,7 +50,6 @@ class Redactor:
         # Texts this redactor produced or found clean: the pass over the
         # rendered file meets most of them again, one per paragraph.
         self._clean: set[str] = set()
-        self._normalised: dict[str, object] = {}
         self._rules_found: dict[str, list] = {}
 
     # -- collecting ------------------------------------------------------------
@@ -138,9 +141,11 @@ class Redactor:
         return "".join(out)
 
     def _normalise(self, text: str):
-        norm = self._normalised.get(text)
+        norm = _NORMALISED.get(text)
         if norm is None:
-            norm = self._normalised[text] = normalise(text)
+            if len(_NORMALISED) >= _NORMALISED_MAX:
+                _NORMALISED.clear()
+            norm = _NORMALISED[text] = normalise(text)
         return norm
 
     def _rule_hits(self, norm) -> list[tuple[rules_mod.Rule, int, int]]:
