@@ -273,4 +273,5 @@ def test_a_place_field_withholds_every_form_of_a_withheld_name(place, first, las
     for value in (f"{place}{joint}{first} {last}", f"{place}{joint}{last}", f"{first}{joint}{place}"):
         out = Redactor(_PATTERNS_ONLY, withheld).place(value, "/location")
         assert place in out and S40_MARKER in out, (value, out)
-        assert first not in out.replace(place, "") and last not in out.replace(place, ""), (value, out)
+        rest = out.replace(place, "").replace(S40_MARKER, "")  # "Reda" is in the marker
+        assert first not in rest and last not in rest, (value, out)
