@@ -160,7 +160,8 @@ class RedactionSchema(Schema):
                                                                       "the free-text scan."})
     detector = fields.String(metadata={"description": (
         "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
-        "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
+        "(a value withheld elsewhere in the copy, or a name in the register), withheld_part (a "
+        "place, call sign, count or time of an s.31 value said in other words), or a personal-data "
         "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
         "ip_address, collar_number, name_after_rank, address, child, or the name model "
         "(person_model); for a legacy document also ocr:<kind> (found in the OCR reading of a "
