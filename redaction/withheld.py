@@ -28,7 +28,7 @@ from typing import Any, Iterable
 import phonenumbers
 
 from cia_redaction import parts as s31_parts
-from cia_redaction.detectors import NOT_NAMES, RANK_OR_TITLE, Hit
+from cia_redaction.detectors import NOT_NAMES, POSTCODE_RE, RANK_OR_TITLE, Hit
 from cia_redaction.normalise import Normalised, compact, fold, normalise
 
 # A value shorter than this (letters and digits) is not looked for elsewhere:
@@ -235,9 +235,9 @@ class WithheldSet:
                    phone: str | None = None) -> None:
         """``add_name`` and what a letter to or from them carries: the forename alone
         (with a capital), the initials (in capitals, with or without dots), the e-mail
-        address and its local part, the postal address with each of its lines and
-        its street without the house number, and the phone number as written at home
-        and abroad."""
+        address and its local part, the postal address with each of its lines, its
+        postcode and its street without the house number, and the phone number as
+        written at home and abroad."""
         if name:
             self.add_name(name, exemption, reason, source)
             words = _name_words(name)
@@ -257,6 +257,10 @@ class WithheldSet:
             self.add(email.rpartition("@")[0], exemption, reason, source)
         if address:
             self.add(address, exemption, reason, source)
+            # The postcode alone too: the pass may not otherwise withhold it where the
+            # force's own wording prints the same one (Redactor.approve_wording).
+            for postcode in POSTCODE_RE.finditer(normalise(address).text):
+                self.add(postcode.group(), exemption, reason, source)
             for line in re.split(r"\s*(?:[,;\n])\s*", address):
                 self.add(line, exemption, reason, source)
                 street = _HOUSE_NUMBER.sub("", line)
