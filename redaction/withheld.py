@@ -168,15 +168,6 @@ class WithheldSet:
                 if len(compact(form)) >= 5:
                     self._add_text(form, exemption, reason, source, handle=True)
 
-    def _add_initials(self, letters: str, exemption: str, reason: str, source: str) -> None:
-        key = "^initials:" + letters
-        if key in self._entries:
-            return
-        dotted = r"\. ?".join(letters) + r"\.?"
-        bare = "" if letters in _ACRONYMS else "|" + letters
-        pattern = re.compile(rf"(?<![\w.])(?:{dotted}{bare})(?!\w|\.\w)")
-        self._entries[key] = Entry(key, pattern, letters.lower(), exemption, reason, source)
-
     def _add_text(self, text: str, exemption: str, reason: str, source: str, *,
                   capitalised: bool = False, min_chars: int = MIN_CHARS, handle: bool = False) -> None:
         text = normalise(text).text.strip()
@@ -276,8 +267,11 @@ class WithheldSet:
         key = "=" + "".join(letters)
         if key in self._entries:
             return
-        # Capitals only: "ZQ" or "Z.Q." is the person, "zq" in a code is not.
-        pattern = re.compile(r"(?<![^\W_])" + r"\.?\s?".join(map(re.escape, letters))
+        # Capitals only: "ZQ" or "Z.Q." is the person, "zq" in a code is not. Initials
+        # that are also an abbreviation of a CIA (PC, DI, IAG) are the person only with
+        # their dots: "PC" alone is a constable.
+        dot = r"\." if "".join(letters) in _ACRONYMS else r"\.?"
+        pattern = re.compile(r"(?<![^\W_])" + (dot + r"\s?").join(map(re.escape, letters))
                              + r"\.?(?![^\W_])")
         self._entries[key] = Entry(key, pattern, "".join(letters).casefold(), exemption,
                                    reason, source)
