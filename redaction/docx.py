@@ -93,6 +93,26 @@ def _stored_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     return data[body:body + info.compress_size]
 
 
+# Jinja's tags as docxtpl reads them from a paragraph's text.
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+
+
+def fixed_wording(template: bytes) -> list[str]:
+    """The text a DOCX template prints whatever its context: each paragraph of its
+    body, headers and footers with the Jinja tags taken out, in the pieces between
+    them (what a variable prints is never part of it)."""
+    out: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(template)) as src:
+        for name in src.namelist():
+            if not (name.startswith("word/") and _TEXT_PARTS.match(name)):
+                continue
+            root = etree.fromstring(src.read(name))
+            for p in root.iter(_P):
+                text = "".join(t.text or "" for t in p.iter(_T) if _own_paragraph(t, p))
+                out.extend(piece.strip() for piece in _JINJA_TAG.split(text) if piece.strip())
+    return list(dict.fromkeys(out))
+
+
 _W_T = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
 
 

@@ -51,6 +51,16 @@ class Redactor:
         # rendered file meets most of them again, one per paragraph.
         self._clean: set[str] = set()
         self._rules_found: dict[str, list] = {}
+        self._wording: tuple[str, ...] = ()
+
+    def approve_wording(self, wording: Iterable[str]) -> None:
+        """``wording`` is the force's own (a letter template's fixed text, which an
+        administrator activated): what a personal-data detector finds in it is not
+        withheld, there or where a variable prints the same words again (the letter
+        prints them anyway). Withheld values and censor rules still apply to it, so a
+        value withheld elsewhere never escapes through the wording."""
+        self._wording = tuple(fold(w) for w in wording if w and w.strip())
+        self._clean.clear()  # what was clean before may read otherwise now, and back
 
     # -- collecting ------------------------------------------------------------
     def collect(self, node: Any) -> None:
@@ -206,7 +216,7 @@ class Redactor:
         # Detectors before withheld values: of two hits on the same span, the
         # first is logged, and a detector says more about what was found.
         for hit in self.detectors.find(norm.text):
-            if not self._is_released(hit, norm.text):
+            if not self._is_released(hit, norm.text) and not self._in_wording(hit, norm.text):
                 hits.append((hit, MARKERS[hit.exemption], None))
         for hit in self.withheld.find(norm, compact_normalised(norm.text)) if len(self.withheld) else ():
             hits.append((hit, MARKERS[hit.exemption], None))
@@ -226,6 +236,12 @@ class Redactor:
                 continue
             out.append([start, end, marker, hit, rule_id])
         return [tuple(s) for s in out]
+
+    def _in_wording(self, hit: Hit, text: str) -> bool:
+        if not self._wording or hit.detector == "child":
+            return False
+        term = fold(text[hit.start:hit.end])
+        return any(term in wording for wording in self._wording)
 
     def _is_released(self, hit: Hit, text: str) -> bool:
         if not hit.releasable:

@@ -11,14 +11,14 @@ the database, so a filtered page neither sorts nor counts every matching CIA.
   writers add to different rows.
 
 Revision ID: 0019_status_list
-Revises: 0016_audit_head
+Revises: 0017_release_terms
 Create Date: 2026-12-08
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_status_list"
-down_revision = "0016_audit_head"
+down_revision = "0017_release_terms"
 branch_labels = None
 depends_on = None
 
