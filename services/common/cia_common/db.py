@@ -146,10 +146,12 @@ class UnitOfWork:
         self.recorder = recorder
         self.session: Session | None = None
         self.events: list[CloudEvent] = []
+        self._after_commit: list[Callable[[], object]] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.db.sessions()
         self.events = []
+        self._after_commit = []
         return self
 
     def __exit__(self, *exc) -> None:
@@ -191,10 +193,19 @@ class UnitOfWork:
             return None
         return self.emit(event.type, event.subject, event.data, validated=event.validated)
 
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once this unit of work has committed (never if it does not):
+        work that may start only when the rows it reads are durable, handed over at
+        once instead of being found again by a poll."""
+        self._after_commit.append(callback)
+
     def commit(self) -> None:
         self.session.commit()
         if self.events:
             outbox_signal.set()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     def rollback(self) -> None:
         self.session.rollback()
