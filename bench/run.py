@@ -56,6 +56,8 @@ from tests.e2e.system import REPO, System, listening_socket
 from tests.receiver import WebhookReceiver
 
 RESULTS = REPO / "bench" / "results"
+# What --only can name, in the order they run.
+PARTS = ("loop", "http", "spans", "documents", "bundle", "legacy_pdf", "names", "list_scale", "load")
 
 
 def loop_latency(system: System, n: int) -> dict:
@@ -132,8 +134,13 @@ def main(argv=None) -> int:
                              "tenth; 0 skips the list_scale benchmark)")
     parser.add_argument("--names-runs", type=int, default=15,
                         help="interleaved runs of the names benchmark (0 skips it)")
+    parser.add_argument("--only", default=",".join(PARTS),
+                        help="comma-separated parts to run, of: " + ", ".join(PARTS))
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
+    only = {p.strip() for p in args.only.split(",") if p.strip()}
+    if only - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(only - set(PARTS)))}")
 
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     tmp = Path(tempfile.mkdtemp(prefix="cia-bench-"))
@@ -147,42 +154,49 @@ def main(argv=None) -> int:
         "backend": args.backend,
     }
     try:
-        system.start()
-        print(f"raw kafka round trip × {args.cias} …", flush=True)
-        raw = raw_kafka_round_trip(bootstrap, args.cias)
-        print(f"submit → webhook × {args.cias} …", flush=True)
-        loop = loop_latency(system, args.cias)
-        results["loop"] = {"submit_to_webhook": loop, "raw_kafka_round_trip": raw,
-                           "ratio_p50": round(loop["p50_ms"] / raw["p50_ms"], 1),
-                           "ratio_p95": round(loop["p95_ms"] / raw["p95_ms"], 1),
-                           "ratio_p99": round(loop["p99_ms"] / raw["p99_ms"], 1)}
-        print("GET /api/v1/cias/{id} load …", flush=True)
-        cia_rps = cia_get_rps(system, args.seconds, args.concurrency)
+        if only & {"loop", "http"}:
+            system.start()
+        if "loop" in only:
+            print(f"raw kafka round trip × {args.cias} …", flush=True)
+            raw = raw_kafka_round_trip(bootstrap, args.cias)
+            print(f"submit → webhook × {args.cias} …", flush=True)
+            loop = loop_latency(system, args.cias)
+            results["loop"] = {"submit_to_webhook": loop, "raw_kafka_round_trip": raw,
+                               "ratio_p50": round(loop["p50_ms"] / raw["p50_ms"], 1),
+                               "ratio_p95": round(loop["p95_ms"] / raw["p95_ms"], 1),
+                               "ratio_p99": round(loop["p99_ms"] / raw["p99_ms"], 1)}
+        if "http" in only:
+            print("GET /api/v1/cias/{id} load …", flush=True)
+            cia_rps = cia_get_rps(system, args.seconds, args.concurrency)
     finally:
         system.stop()
         factory.cleanup()
-    if args.span_cias:
+    if args.span_cias and "spans" in only:
         print(f"submit → webhook traced × {args.span_cias} (span breakdown) …", flush=True)
         results["loop_spans"] = loop_span_breakdown(bootstrap, args.backend, args.span_cias,
                                                     args.web_workers)
         print_table(results["loop_spans"])
-    print("bare Flask load …", flush=True)
-    bare = bare_flask_rps(args.seconds, args.concurrency, args.web_workers)
-    results["http"] = {"get_cia": cia_rps, "bare_flask": bare,
-                       "ratio_rps": round(cia_rps["rps"] / bare["rps"], 3),
-                       "gunicorn": {"workers": args.web_workers, "threads": 4,
-                                    "worker_class": "gthread"}}
-    results["documents"] = document_benchmarks()
-    results["bundle"] = bundle_benchmark()
-    results["legacy_pdf"] = legacy_pdf_benchmark()
-    if args.names_runs:
+    if "http" in only:
+        print("bare Flask load …", flush=True)
+        bare = bare_flask_rps(args.seconds, args.concurrency, args.web_workers)
+        results["http"] = {"get_cia": cia_rps, "bare_flask": bare,
+                           "ratio_rps": round(cia_rps["rps"] / bare["rps"], 3),
+                           "gunicorn": {"workers": args.web_workers, "threads": 4,
+                                        "worker_class": "gthread"}}
+    if "documents" in only:
+        results["documents"] = document_benchmarks()
+    if "bundle" in only:
+        results["bundle"] = bundle_benchmark()
+    if "legacy_pdf" in only:
+        results["legacy_pdf"] = legacy_pdf_benchmark()
+    if args.names_runs and "names" in only:
         print(f"names × {args.names_runs} (a process of its own) …", flush=True)
         results["names"] = name_benchmarks(args.names_runs)
-    if args.list_cias:
+    if args.list_cias and "list_scale" in only:
         print(f"list at {args.list_cias // 10} and {args.list_cias} CIAs …", flush=True)
         results["list_scale"] = list_scale_benchmark(args.list_cias // 10, args.list_cias,
                                                      backend=args.backend)
-    if args.load_cias:
+    if args.load_cias and "load" in only:
         results["load"] = load_benchmark(bootstrap, args.backend, args.load_cias,
                                          args.web_workers)
     args.out.parent.mkdir(parents=True, exist_ok=True)

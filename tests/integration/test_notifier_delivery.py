@@ -1,4 +1,5 @@
 """Webhook delivery against real HTTP receivers on 127.0.0.1, on SQLite and PostgreSQL."""
+import functools
 import json
 import threading
 import time
@@ -15,6 +16,7 @@ from cia_common.migrate import upgrade
 from cia_common.tables import outbox
 from cia_notifier.app import MIGRATIONS
 from cia_notifier.deliveries.consumers import fan_out
+from cia_notifier.deliveries.handoff import Sender
 from cia_notifier.deliveries.loop import DeliveryLoop, claim_due
 from cia_notifier.deliveries.models import Delivery
 from cia_notifier.subscriptions import service as subscriptions
@@ -347,3 +349,85 @@ def test_a_receiver_that_times_out_is_retried_with_the_same_webhook_id(make_env)
     (delivery,) = env.deliveries(sid)
     assert delivery.attempt_log == [(1, None, "timed out after 0.5s"), (2, 200, None)]
     assert delivery.delivered_at == delivery.attempts[1].at
+
+
+# ------------------------------------------------------------ hand-off at the consumer's commit
+
+class Recorder:
+    """A sender's pool that records what it is handed and sends nothing (a process
+    that dies between its commit and the send)."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self.handed: list = []
+
+    def free_slots(self, settings):
+        return self.slots
+
+    def start(self, db, cfg, settings, jobs):
+        self.handed.extend(jobs)
+
+
+def test_the_consumer_hands_its_deliveries_to_the_sender_at_commit(env):
+    sender = env.loop.sender(env.cfg)
+    with WebhookReceiver([204]) as rx:
+        sid, _ = env.subscribe(rx.url, ["review.*"])
+        event = review_requested()
+        assert handle_event(env.db, "notifier", functools.partial(fan_out, sender=sender), event,
+                            source="/cia-workflow/notifier", topic="cia.notifier.events")
+        # Sent without the delivery loop ever running: no poll, no claiming transaction.
+        wait_for(lambda: status_of(env, sid)() == ["succeeded"], timeout=10,
+                 message="the delivery sent from the hand-off")
+    [req] = rx.received()
+    assert req.webhook_id == event.id
+    [delivery] = env.deliveries(sid)
+    assert delivery.attempt_log == [(1, 204, None)] and delivery.claim_token is None
+
+
+def test_a_rolled_back_fan_out_hands_nothing_over(env):
+    pool = Recorder(slots=5)
+    sender = Sender(pool, env.cfg)
+    sid, _ = env.subscribe("http://127.0.0.1:9/hook")
+    with env.uow() as uow:
+        fan_out(uow, review_requested(), sender=sender)
+        uow.rollback()
+    assert pool.handed == [] and env.deliveries(sid) == []
+    # Positive control: the same fan-out committed is handed over.
+    with env.uow() as uow:
+        fan_out(uow, review_requested(), sender=sender)
+        assert pool.handed == []  # not before the commit
+        uow.commit()
+    assert [job.delivery_id for job in pool.handed] == [d.id for d in env.deliveries(sid)]
+
+
+def test_deliveries_handed_over_but_never_sent_are_due_once_their_lease_passes(env):
+    pool = Recorder(slots=2)
+    sender = Sender(pool, env.cfg)
+    subs = [env.subscribe(f"http://127.0.0.1:9/hook{i}")[0] for i in range(3)]
+    with env.uow() as uow:
+        fan_out(uow, review_requested(), sender=sender)
+        uow.commit()
+    # Two free slots: two deliveries written claimed and handed over, the third left
+    # due for the delivery loop.
+    assert len(pool.handed) == 2
+    settings = Settings.from_config(env.cfg)
+    [due] = claim_due(env.db, settings, 10)
+    assert due.delivery_id not in {job.delivery_id for job in pool.handed}
+    assert {d.subscription_id for d in env.deliveries()} == set(subs)
+    # The process died before sending: the lease runs out and the loop claims them.
+    later = utcnow() + timedelta(seconds=settings.lease_seconds + 1)
+    again = claim_due(env.db, settings, 10, now=later)
+    assert {job.delivery_id for job in pool.handed} <= {job.delivery_id for job in again}
+
+
+def test_an_event_fanned_out_twice_keeps_its_first_deliveries(env):
+    pool = Recorder(slots=5)
+    sender = Sender(pool, env.cfg)
+    sid, _ = env.subscribe("http://127.0.0.1:9/hook")
+    event = review_requested()
+    for _ in range(2):  # past the inbox (a replay tool, say): the unique pair still holds
+        with env.uow() as uow:
+            fan_out(uow, event, sender=sender)
+            uow.commit()
+    [delivery] = env.deliveries(sid)
+    assert [job.delivery_id for job in pool.handed] == [delivery.id]

@@ -67,7 +67,7 @@ def test_an_event_published_twice_reaches_the_receiver_once(databases, kafka_boo
         finally:
             producer.close()
 
-        with running_worker(build_spec(), cfg):
+        with running_worker(build_spec(cfg), cfg):
             wait_for(lambda: good.received(), timeout=60, message="the webhook")
             wait_for(lambda: committed(kafka_bootstrap, topic(cfg, "notifier-worker")) == 2,
                      timeout=30, message="both copies consumed")

@@ -69,7 +69,8 @@ def test_one_submission_is_one_trace_spanning_all_three_services(databases, kafk
             # The apps migrated their databases: two workers starting in one process
             # must not run Alembic at once (its context is process-global).
             with running_worker(review_spec(review_cfg), {**review_cfg, "RUN_MIGRATIONS": False}), \
-                    running_worker(notifier_spec(), {**notifier_cfg, "RUN_MIGRATIONS": False}):
+                    running_worker(notifier_spec(notifier_cfg),
+                                   {**notifier_cfg, "RUN_MIGRATIONS": False}):
                 [hook] = wait_for(rx.received, 60, message="the review.requested webhook")
     finally:
         producer.close()

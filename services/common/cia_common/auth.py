@@ -1,11 +1,13 @@
 """JWT bearer tokens: HS256 with a shared secret locally, RS256 against a JWKS URL in production."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import threading
 import time
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
@@ -40,6 +42,8 @@ class KeySetUnavailable(Exception):
     """The identity provider's JWKS could not be fetched: our fault, not the token's."""
 
 
+# How long a JWKS client keeps the key set.
+JWKS_LIFESPAN_S = 300
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 _jwks_lock = threading.Lock()
 
@@ -50,7 +54,8 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     with _jwks_lock:
         client = _jwks_clients.get(url)
         if client is None:
-            client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300,
+            client = _jwks_clients[url] = jwt.PyJWKClient(url, cache_jwk_set=True,
+                                                          lifespan=JWKS_LIFESPAN_S,
                                                           timeout=5)
         return client
 
@@ -108,7 +113,64 @@ def principal_from_claims(claims: dict) -> Principal:
     return Principal(sub=sub, name=name or sub, roles=tuple(r for r in roles if r in ROLES))
 
 
+class VerifiedTokens:
+    """Tokens already verified, by SHA-256, each until its ``exp``: a bearer sends the
+    same token with every request, and checking its signature and claims again is
+    most of what a cached read costs. Bounded (least recently used go first); keyed
+    by the settings that verified it too, so a changed secret, issuer or audience
+    verifies afresh."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, tuple[Principal, float]] = OrderedDict()
+
+    def get(self, key: tuple) -> Principal | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            principal, expires = entry
+            if time.time() >= expires:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return principal
+
+    def put(self, key: tuple, principal: Principal, expires: float) -> None:
+        with self._lock:
+            self._entries[key] = (principal, expires)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+VERIFIED = VerifiedTokens()
+VERIFIED_FOR_S = JWKS_LIFESPAN_S
+
+
 def decode_token(token: str, cfg: dict) -> Principal:
+    """The principal a valid token names; raises PyJWT's errors (or ``InvalidClaims``,
+    ``KeySetUnavailable``) otherwise. A token verified before is not verified again
+    until it expires (:class:`VerifiedTokens`)."""
+    key = (hashlib.sha256(token.encode()).digest(), cfg.get("JWKS_URL"), cfg.get("JWT_SECRET"),
+           cfg.get("JWT_AUDIENCE"), cfg.get("JWT_ISSUER"))
+    known = VERIFIED.get(key)
+    if known is not None:
+        return known
+    principal, exp = _verify(token, cfg)
+    # Until it expires, but no longer than the key set is kept (a key withdrawn from
+    # the identity provider's JWKS stops verifying within that time). Compared before
+    # float(): exp may be an int too large for a float.
+    VERIFIED.put(key, principal, float(min(exp, time.time() + VERIFIED_FOR_S)))
+    return principal
+
+
+def _verify(token: str, cfg: dict) -> tuple[Principal, int | float]:
     options = {"require": ["exp", "sub"]}
     kwargs = {}
     if cfg.get("JWT_AUDIENCE"):
@@ -128,4 +190,4 @@ def decode_token(token: str, cfg: dict) -> Principal:
     else:
         claims = jwt.decode(token, cfg["JWT_SECRET"], algorithms=["HS256"], options=options,
                             **kwargs)
-    return principal_from_claims(claims)
+    return principal_from_claims(claims), claims["exp"]

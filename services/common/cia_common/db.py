@@ -7,6 +7,7 @@ together or not at all.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
@@ -60,9 +61,36 @@ def make_engine(url: str) -> sa.Engine:
 
         return engine
     # A database that does not answer fails a request in seconds (503), not minutes.
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                            pool_timeout=10, connect_args={"connect_timeout": 5},
-                            hide_parameters=True)
+    engine = sa.create_engine(url, pool_size=5, max_overflow=10, pool_timeout=10,
+                              connect_args={"connect_timeout": 5}, hide_parameters=True)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections that sat idle: a ping
+    is a round trip, as long as the one statement of a cached read. A connection used
+    within the last second is handed out as it is; if the server went away in that
+    second, the statement fails (503, nothing saved), SQLAlchemy sees the disconnect
+    and invalidates the whole pool, so the next requests reconnect."""
+
+    @sa_event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @sa_event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return  # fresh from connect, or just used
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool reconnects
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -146,10 +174,12 @@ class UnitOfWork:
         self.recorder = recorder
         self.session: Session | None = None
         self.events: list[CloudEvent] = []
+        self._after_commit: list[Callable[[], object]] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.db.sessions()
         self.events = []
+        self._after_commit = []
         return self
 
     def __exit__(self, *exc) -> None:
@@ -191,10 +221,19 @@ class UnitOfWork:
             return None
         return self.emit(event.type, event.subject, event.data, validated=event.validated)
 
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once this unit of work has committed (never if it does not):
+        work that may start only when the rows it reads are durable, handed over at
+        once instead of being found again by a poll."""
+        self._after_commit.append(callback)
+
     def commit(self) -> None:
         self.session.commit()
         if self.events:
             outbox_signal.set()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     def rollback(self) -> None:
         self.session.rollback()

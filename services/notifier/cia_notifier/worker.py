@@ -14,7 +14,8 @@ __all__ = ["SUBSCRIBED_TOPICS", "build_spec", "main"]
 
 
 def main() -> None:
-    run_worker(build_spec(), notifier_config())
+    cfg = notifier_config()
+    run_worker(build_spec(cfg), cfg)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,15 @@ def _with_etag(view, status=200, extra=None):
     return present.cia(view), status, headers
 
 
+def _written(view, status=200, extra=None):
+    """A write's answer: the new state's representation as JSON bytes, kept for the
+    reads that follow (the next GET of this state is a cache hit), and dumped once."""
+    body = present.cia_json(view)
+    present.representations(current_app).put(cias.read_key(view), body)
+    return Response(body, status=status, mimetype="application/json",
+                    headers={"ETag": view.etag, **(extra or {})})
+
+
 def _read(view):
     """A read answered 304 when the client's If-None-Match names the current state."""
     if request.if_none_match.contains_weak(view.etag.strip('"')):
@@ -69,7 +78,7 @@ def create_cia(data):
     with unit_of_work() as uow:
         view = cias.create(uow, data["operation_id"], data["content"], actor())
         uow.commit()
-        return _with_etag(view, 201, {"Location": f"/api/v1/cias/{view.cia.id}"})
+        return _written(view, 201, {"Location": f"/api/v1/cias/{view.cia.id}"})
 
 
 class CiaListQuerySchema(CiaQuerySchema):
@@ -187,7 +196,7 @@ def patch_cia(data, cia_id):
     with unit_of_work() as uow:
         view = cias.patch(uow, cia_id, data["content"], if_match(), actor())
         uow.commit()
-        return _with_etag(view)
+        return _written(view)
 
 
 @blp.route("/<string:cia_id>/submit", methods=["POST"])
@@ -208,7 +217,7 @@ def submit_cia(data, cia_id):
         view = cias.submit(uow, cia_id, (data or {}).get("requested_reviewers") or [],
                            if_match(), actor())
         uow.commit()
-        return _with_etag(view)
+        return _written(view)
 
 
 @blp.route("/<string:cia_id>/amendments", methods=["POST"])
@@ -222,7 +231,7 @@ def amend_cia(data, cia_id):
     with unit_of_work() as uow:
         view = cias.amend(uow, cia_id, data["reason"].strip(), actor())
         uow.commit()
-        return _with_etag(view, 201, {
+        return _written(view, 201, {
             "Location": f"/api/v1/cias/{cia_id}/versions/{view.version.number}"})
 
 
@@ -244,7 +253,7 @@ def revise_cia(data, cia_id):
     with unit_of_work() as uow:
         view = cias.revise(uow, cia_id, data["reason"].strip(), actor())
         uow.commit()
-        return _with_etag(view, 201, {
+        return _written(view, 201, {
             "Location": f"/api/v1/cias/{cia_id}/versions/{view.version.number}"})
 
 

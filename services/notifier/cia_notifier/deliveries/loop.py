@@ -31,6 +31,7 @@ from ..subscriptions.destinations import DestinationRefused, check_url
 from ..subscriptions.models import Subscription
 from ..subscriptions.service import disable_subscription
 from . import retries
+from .handoff import Job, Sender
 from .models import Delivery, DeliveryAttempt
 from .shaping import shape_for_subscription
 from .signing import webhook_headers
@@ -42,19 +43,6 @@ SOURCE = event_source("notifier")
 USER_AGENT = "cia-workflow-notifier/1"
 BUSY_DELAY = 0.05
 MAX_IDLE_DELAY = 0.25
-
-
-@dataclass(frozen=True)
-class Job:
-    """Everything needed to send one attempt, copied out of the claiming transaction."""
-    delivery_id: str
-    claim_token: str
-    event_id: str
-    payload: str
-    url: str
-    format: str
-    reviewer_sub: str | None  # the reviewer whose action links this subscription may carry
-    secrets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -275,16 +263,25 @@ class DeliveryLoop:
         with self._lock:
             self._in_flight -= 1
 
-    def __call__(self, db: Database, cfg: dict) -> float | None:
-        settings = Settings.from_config(cfg)
-        pool = self._executor(settings.concurrency)
+    def free_slots(self, settings: Settings) -> int:
         with self._lock:
-            capacity = settings.concurrency - self._in_flight
-        jobs = claim_due(db, settings, capacity)
+            return max(settings.concurrency - self._in_flight, 0)
+
+    def start(self, db: Database, cfg: dict, settings: Settings, jobs: list[Job]) -> None:
+        """Send claimed ``jobs`` on the pool, without waiting for them."""
+        pool = self._executor(settings.concurrency)
         for job in jobs:
             with self._lock:
                 self._in_flight += 1
             pool.submit(attempt, db, cfg, settings, job).add_done_callback(self._done)
+
+    def sender(self, cfg: dict) -> Sender:
+        return Sender(self, cfg)
+
+    def __call__(self, db: Database, cfg: dict) -> float | None:
+        settings = Settings.from_config(cfg)
+        jobs = claim_due(db, settings, self.free_slots(settings))
+        self.start(db, cfg, settings, jobs)
         with self._lock:
             in_flight = self._in_flight
         if jobs or in_flight:

@@ -61,9 +61,14 @@ def active_subs(session: Session, subs, settings: ReviewSettings) -> set[str]:
     subs = [s for s in dict.fromkeys(subs or ()) if s]
     if not subs:
         return set()
-    seed(session, settings, subs)
-    return set(session.scalars(
-        sa.select(Reviewer.sub).where(Reviewer.sub.in_(subs), Reviewer.active.is_(True))))
+    # One SELECT in the usual case (every seeded sub already registered); seeding
+    # reads again, so a row a concurrent process inserted first is taken as it is.
+    query = sa.select(Reviewer.sub, Reviewer.active).where(Reviewer.sub.in_(subs))
+    known = dict(session.execute(query).tuples().all())
+    if any(s in subs and s not in known for s in settings.seeded_reviewers):
+        seed(session, settings, subs)
+        known = dict(session.execute(query).tuples().all())
+    return {s for s, active in known.items() if active}
 
 
 def check_active(session: Session, sub: str, settings: ReviewSettings) -> None:
@@ -82,9 +87,12 @@ def enrol(session: Session, sub: str, name: str) -> bool:
     return True
 
 
-def pool(session: Session, settings: ReviewSettings) -> tuple[str, ...]:
-    """REVIEWER_POOL as a view of the register: its active members, in the configured order."""
-    active = active_subs(session, settings.reviewer_pool, settings)
+def pool(session: Session, settings: ReviewSettings,
+         active: set[str] | None = None) -> tuple[str, ...]:
+    """REVIEWER_POOL as a view of the register: its active members, in the configured order.
+    ``active``: the active subs already read (``active_subs``) for the pool and more."""
+    if active is None:
+        active = active_subs(session, settings.reviewer_pool, settings)
     return tuple(s for s in settings.reviewer_pool if s in active)
 
 

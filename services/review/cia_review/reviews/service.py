@@ -37,6 +37,7 @@ from .policy import (
     choose_reviewers,
     conflict_of_interest,
     due_time,
+    normalise_subs,
     notifications_due,
     on_submission,
     reminder_time,
@@ -81,14 +82,16 @@ def load_review(session: Session, review_id: str, *, lock: bool = False) -> Revi
 # --------------------------------------------------------------------------
 
 def issue_action_links(session: Session, review: Review, subs, settings: ReviewSettings,
-                       now: datetime) -> dict[str, str]:
+                       now: datetime, active: set[str] | None = None) -> dict[str, str]:
     """One fresh one-time link per reviewer who may still decide; {sub: url}.
 
-    Only active registered reviewers get one: a link is a credential to decide."""
+    Only active registered reviewers get one: a link is a credential to decide.
+    ``active``: the register's active subs already read for at least ``subs``."""
     snap = snapshot(review)
     out: dict[str, str] = {}
     subs = list(subs)
-    active = register.active_subs(session, subs, settings)
+    if active is None:
+        active = register.active_subs(session, subs, settings)
     for sub in subs:
         if sub not in active or conflict_of_interest(snap, sub) or sub in snap.decided_by:
             continue
@@ -126,11 +129,16 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
     data = contracts.load("cia.submitted", event.data)
     data["requested_reviewers"] = data["requested_reviewers"] or []
     session = uow.session
-    latest = session.scalars(
+    # One locked read for both questions: this version's latest round, and the rounds
+    # still open for this or an older version (a new round voids them).
+    rounds = session.scalars(
         sa.select(Review)
-        .where(Review.cia_id == data["cia_id"], Review.version == data["version"])
-        .order_by(Review.round.desc()).limit(1).with_for_update()
-    ).first()
+        .where(Review.cia_id == data["cia_id"],
+               (Review.version == data["version"])
+               | ((Review.state == ReviewState.OPEN) & (Review.version <= data["version"])))
+        .order_by(Review.version, Review.round).with_for_update()
+    ).all()
+    latest = next((r for r in reversed(rounds) if r.version == data["version"]), None)
     if latest is not None and latest.submitted_event_id == event.id:
         return None
     action = on_submission(latest.state if latest else None,
@@ -140,8 +148,11 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
                  data["cia_id"], data["version"], action, latest.state)
         return None
 
+    # The register read once for the pool and the requested reviewers alike.
+    active = register.active_subs(
+        session, [*settings.reviewer_pool, *normalise_subs(data["requested_reviewers"])], settings)
     reviewers, source = choose_reviewers(data["requested_reviewers"],
-                                         register.pool(session, settings))
+                                         register.pool(session, settings, active))
     person = {k: data.get(k) or {} for k in ("author", "last_editor", "submitted_by")}
     review = Review(
         id=str(uuid.uuid4()),
@@ -177,15 +188,12 @@ def handle_cia_submitted(uow: UnitOfWork, event: CloudEvent, *, settings: Review
     )
 
     # A new round (changed content) or a newer version voids whatever was still open.
-    stale = session.scalars(
-        sa.select(Review).where(Review.cia_id == review.cia_id, Review.state == ReviewState.OPEN,
-                                Review.version <= review.version).with_for_update()
-    ).all()
+    stale = [r for r in rounds if r.state == ReviewState.OPEN and r.version <= review.version]
     for old in stale:
         _supersede(uow, old, review.id, now)
 
     session.add(review)
-    action_links = issue_action_links(session, review, review.reviewers, settings, now)
+    action_links = issue_action_links(session, review, review.reviewers, settings, now, active)
     uow.emit("review.requested", review.cia_id,
              payloads.review_requested(review, settings, action_links))
     log.info("opened review %s for CIA %s v%s round %s (%s reviewers)", review.id, review.cia_id,
