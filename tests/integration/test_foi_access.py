@@ -13,7 +13,7 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import make_app, ok
 from tests.integration.test_foi_statistics import SAMPLE, run_import
-from tests.integration.test_foi_support import (CENSOR_NAME, FOI_OFFICER, approve, drain,
+from tests.integration.test_foi_support import (CENSOR_NAME, FOI_OFFICER, approve, checked, drain,
                                                 planted_content, readable_text)
 from tests.leaks import found, readable
 
@@ -54,6 +54,7 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
             "kind": "regex", "pattern": r"ZQ-BADGE-\d{4}", "exemption": "s31",
             "reason": "Internal log numbers reveal tactics."}), 201)
         drain(app)
+        checked(app)
         ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release",
                        headers=FOI_OFFICER))
         assert run_import(app.config["DATABASE_URL"], SAMPLE).exit_code == 0
@@ -69,7 +70,7 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
         values = {"cia_id": cia["id"], "number": 1, "operation_id": op["id"],
                   "rule_id": rule["id"], "filename": "app.js", "request_id": case["id"],
                   "reference": case["reference"], "document_id": "no-such-document",
-                  "kind": "cia"}
+                  "kind": "cia", "page": 1}
 
         routes = sorted(((r.rule, m) for r in app.url_map.iter_rules()
                          for m in r.methods - {"HEAD", "OPTIONS"}),

@@ -26,9 +26,8 @@ from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, 
                                                       client, content_for, create_operation,
                                                       deliver, make_app, ok, outbox_events,
                                                       problem, review_completed)
-from tests.integration.test_foi_support import (FOI_OFFICER, approve, at, drain, leaked,
-                                                planted_content,
-                                                public_log, readable_text)
+from tests.integration.test_foi_support import (FOI_OFFICER, approve, at, checked, drain, leaked,
+                                                planted_content, public_log, readable_text)
 from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
@@ -87,6 +86,7 @@ def seed(app, client, tmp_path) -> dict:
                           headers=PLANNER), 201)
     ok(client.post(f"/api/v1/cias/{june['id']}/submit", json={}, headers=PLANNER))
     assert deliver(app, review_completed(june["id"], 1, "approved"))
+    checked(app)
     for cia_id in (may["id"], june["id"]):
         ok(client.post(f"/api/v1/disclosures/{cia_id}/versions/1/release", headers=FOI_OFFICER))
     # A legacy CIA of the May operation written before the system (its title names a
@@ -504,6 +504,7 @@ def test_the_record_stays_true(app, client, monkeypatch):
 def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client, monkeypatch):
     at(monkeypatch, "2026-11-20T10:00:00")
     _op, cia = approve(app, client)
+    checked(app)
     ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release", headers=FOI_OFFICER))
     req = new_request(client, reference="01.FOI.26.000010", received_on="2026-11-02")
     url = f"{BASE}/{req['id']}"

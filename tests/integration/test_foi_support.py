@@ -212,6 +212,22 @@ def drain(app) -> list[str]:
             handled.append(event.type)
 
 
+def checked(app) -> int:
+    """Run the worker's check by sight over every disclosure copy not yet read (what
+    the worker does after an approval): each copy's PDF made by LibreOffice if it is
+    not yet, its pages read back by OCR. Returns the number of copies read."""
+    from cia_authoring.disclosure.sight_checks import CheckCopies, unchecked_copies
+
+    job, n = CheckCopies(), 0
+    while True:
+        with db(app).sessions() as session:
+            due = unchecked_copies(session, dict(app.config))
+        if not due or n > 50:
+            return n
+        job(db(app), dict(app.config))
+        n += 1
+
+
 def readable_text(data: bytes) -> str:
     """What a reader of a response can see, normalised: ``tests.leaks.readable``
     (every part of a zip or DOCX, nested ones too; a PDF's text, metadata and
@@ -232,7 +248,7 @@ def missing(tokens: dict[str, list[str]], text: str) -> list[str]:
 
 FOI_OFFICER = bearer("foi-7", "Frances FOI", "foi")
 
-__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve",
+__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve", "checked",
            "drain", "leaked", "missing", "planted_content", "readable_text", "secret_pointers"]
 
 
