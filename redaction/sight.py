@@ -20,9 +20,11 @@ Tesseract per core. A detector judges text in its context, which OCR of a table 
 two-column page scrambles ("Inspector Sergeant Chief Superintendent" read across
 three cells is a name after a rank): a detector's hit on text the file's own text
 already says (``said``: what the pass read in context and let through) is therefore
-excused, while a withheld value, a censor rule's match or a term read within OCR's
-tolerance never is — those the pass removed wherever it read them, so the picture can
-only hold them where the text does not (an image, a field drawn on rendering).
+excused, while a withheld value or a censor rule's match never is — those the pass
+removed wherever it read them, so the picture can only hold them where the text does
+not (an image, a field drawn on rendering). A term read only within OCR's tolerance is
+excused where the file's text holds exactly the words read: a word of the letter
+("requested"), not a misreading of the term ("Requester").
 """
 from __future__ import annotations
 
@@ -43,8 +45,11 @@ from cia_redaction.normalise import fold
 from cia_redaction.redactor import Redactor
 
 OCR_TOLERANCE = "ocr_tolerance"
-# Fixed texts the pass withholds wherever it reads them: never excused by ``said``.
-FIXED_KINDS = frozenset({"withheld_value", "censor_rule", OCR_TOLERANCE})
+# Fixed texts the pass withholds wherever it reads them exactly: never excused by
+# ``said``. A term read only within OCR's tolerance is excused where the file's own
+# text holds exactly the words read ("requested" for a requester's name part
+# "Requester"): those are that word, not a misreading of the term.
+EXACT_KINDS = frozenset({"withheld_value", "censor_rule"})
 # The resolution of the check before release: the lowest at which Tesseract read
 # every planted value of 8 and 9 pt text (Liberation Sans and Serif, as LibreOffice
 # renders them) without a miss, measured against 100, 120, 200 and 300 dpi
@@ -85,8 +90,8 @@ def page_findings(redactor: Redactor, words: list[ocr.Word], page: int,
         if not key or key in seen:
             return
         seen.add(key)
-        if (excused is not None and kind not in FIXED_KINDS
-                and excused(" ".join(words[i].text for i in key))):
+        if excused is not None and kind not in EXACT_KINDS and excused(
+                " ".join(words[i].text for i in key), exact=kind == OCR_TOLERANCE):
             return
         findings.append(Finding(page, kind, exemption, reason, _line_rects(words, key), rule_id))
 
@@ -242,10 +247,14 @@ def said_excuser(said: str) -> Callable[[str], bool]:
     tokens = _SAID_TOKEN.findall(fold(said))
     haystack, vocabulary = "".join(tokens), set(tokens)
 
-    def excused(text: str) -> bool:
+    def excused(text: str, exact: bool = False) -> bool:
         words = _SAID_TOKEN.findall(fold(text))
         needle = "".join(words)
-        if not needle or needle in haystack or all(w in vocabulary for w in words):
+        if not needle or all(w in vocabulary for w in words):
+            return True
+        if exact:
+            return False
+        if needle in haystack:
             return True
         limit = ocr.max_distance(needle)
         if not limit:

@@ -123,6 +123,10 @@ AUTHORING = [
           ("POST", "/submit-for-approval", {"foi"}, 404, {}),
           ("POST", "/approve", {"foi"}, 404, {}),
           ("POST", "/send", {"foi"}, 404, {"json": {}}))),
+    ("GET", "/api/v1/foi-requests/<string:request_id>/response/pages/<int:page>.png", FOI_READ,
+     404, {"params": {"request_id": "missing", "page": 1}}),
+    ("POST", "/api/v1/foi-requests/<string:request_id>/response/pages/<int:page>/confirm",
+     {"foi"}, 404, {"params": {"request_id": "missing", "page": 1}}),
     ("GET", "/api/v1/foi-requests/<string:request_id>/redactions", FOI_READ, 404,
      {"params": {"request_id": "missing"}}),
 ]

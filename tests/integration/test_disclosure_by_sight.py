@@ -133,3 +133,45 @@ def _red_pixels(png: bytes) -> int:
     raw = Image.open(io.BytesIO(png)).convert("RGB").tobytes()
     return sum(1 for i in range(0, len(raw), 3)
                if raw[i] > 200 and raw[i + 1] < 60 and raw[i + 2] < 60)
+
+
+def test_a_letter_whose_template_draws_the_requester_is_not_sent_until_confirmed(app, client,
+                                                                                  monkeypatch):
+    """The response letter is read by sight before it is sent: a force's letter template
+    that draws the requester's name as a picture is stopped at the send; an
+    ordinary letter (the tests of test_foi_requests and test_public_log) is sent."""
+    from tests.integration.test_foi_requests import BASE, FOI2, REQUESTER, new_request
+    from tests.integration.test_foi_support import at
+
+    at(monkeypatch, "2026-11-20T10:00:00")
+    document = docx.Document("services/cia-authoring/cia_authoring/documents/templates/"
+                             "foi-response.docx")
+    document.add_picture(io.BytesIO(picture_of(f"Our caller: {REQUESTER['name']}")),
+                         width=docx.shared.Inches(5))
+    out = io.BytesIO()
+    document.save(out)
+    ok(client.put("/api/v1/templates/foi-response", headers=ADMIN,
+                  content_type="multipart/form-data",
+                  data={"file": (io.BytesIO(out.getvalue()), "foi-response.docx")}), 201)
+    req = new_request(client, reference="01.FOI.26.000077", received_on="2026-11-02")
+    url = f"{BASE}/{req['id']}"
+    for n in (1, 2, 3):
+        ok(client.put(f"{url}/questions/{n}/answer", headers=FOI,
+                      json={"kind": "not_held", "reason": "Not recorded."}))
+    ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+    ok(client.post(f"{url}/approve", headers=FOI2))
+    body = problem(client.post(f"{url}/send", headers=FOI2, json={}), 409)
+    assert body["state"] == "checking"
+
+    assert checked(app) == 1
+    body = problem(client.post(f"{url}/send", headers=FOI2, json={}), 409)
+    assert body["state"] == "needs_manual_review", body
+    [hit] = body["needs_manual_review"]
+    assert hit["kinds"] and f"page {hit['page']}" in body["detail"]
+    answer = norm(json.dumps(body))
+    assert not any(norm(part) in answer for part in REQUESTER["name"].split())
+    problem(client.post(f"{url}/response/pages/{hit['page']}/confirm", headers=FOI2), 409)
+    png = client.get(f"{url}/response/pages/{hit['page']}.png", headers=FOI2)
+    assert png.status_code == 200 and _red_pixels(png.data) > 100
+    ok(client.post(f"{url}/response/pages/{hit['page']}/confirm", headers=FOI2))
+    assert ok(client.post(f"{url}/send", headers=FOI2, json={}))["state"] == "sent"

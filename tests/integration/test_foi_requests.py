@@ -231,6 +231,7 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path, monke
     assert approved["approved_letter_sha256"] == seen["letter_sha256"]
     assert approved["approved_attachments_sha256"] == seen["attachments_sha256"]
     at(monkeypatch, "2026-10-28T09:00:00")
+    checked(app)  # the worker reads the approved letter by sight before it can be sent
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-10-28"}))
     assert sent["state"] == "sent" and sent["within_deadline"] is True
     problem(client.put(f"{url}/questions/2/answer", headers=FOI,
@@ -309,6 +310,7 @@ def test_roles_validation_and_nothing_half_stored(app, client, monkeypatch):
     ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={"kind": "text", "text": "No."}))
     ok(client.post(f"{url}/submit-for-approval", headers=FOI))
     ok(client.post(f"{url}/approve", headers=FOI2))
+    checked(app)
     problem(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-01"}), 422)
     late = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-12-02"}))
     assert late["within_deadline"] is False and late["within_statutory_period"] is False
@@ -494,6 +496,7 @@ def test_the_record_stays_true(app, client, monkeypatch):
 
     # Sent on or after the day of approval, and not after today.
     at(monkeypatch, "2026-11-23T10:00:00")
+    checked(app)
     for day in ("2026-11-19", "2026-11-24"):
         refused(client.post(f"{url}/send", headers=FOI2, json={"sent_on": day}), "/sent_on")
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-20"}))
@@ -532,6 +535,7 @@ def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client
                for e in seen["letter"])
     again = ok(client.post(f"{url}/approve", headers=FOI2))
     assert again["approved_letter_sha256"] == seen["letter_sha256"]
+    checked(app)
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={}))
     assert sent["state"] == "sent"
     assert client.get(f"{url}/response", headers=FOI).data != letter_before

@@ -213,19 +213,21 @@ def drain(app) -> list[str]:
 
 
 def checked(app) -> int:
-    """Run the worker's check by sight over every disclosure copy not yet read (what
-    the worker does after an approval): each copy's PDF made by LibreOffice if it is
-    not yet, its pages read back by OCR. Returns the number of copies read."""
+    """Run the worker's checks by sight over every disclosure copy and approved letter
+    not yet read (what the worker does after an approval): each rendered by
+    LibreOffice, its pages read back by OCR. Returns the number of files read."""
     from cia_authoring.disclosure.sight_checks import CheckCopies, unchecked_copies
+    from cia_authoring.foi_requests.letter_checks import CheckLetters, unchecked
 
-    job, n = CheckCopies(), 0
-    while True:
-        with db(app).sessions() as session:
-            due = unchecked_copies(session, dict(app.config))
-        if not due or n > 50:
-            return n
-        job(db(app), dict(app.config))
-        n += 1
+    n, cfg = 0, dict(app.config)
+    for job, due in ((CheckCopies(), unchecked_copies), (CheckLetters(), unchecked)):
+        while n < 50:
+            with db(app).sessions() as session:
+                if not [s for s in due(session, cfg) if s.sha256 not in job.failed]:
+                    break
+            job(db(app), cfg)
+            n += 1
+    return n
 
 
 def readable_text(data: bytes) -> str:
