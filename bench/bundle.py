@@ -8,6 +8,9 @@ files, so the zip cannot shrink them), then times the bundle export
 and ``cia export-disclosures``) writing to a file, and measures its peak
 Python memory with tracemalloc in a second, traced run. Beside it, the
 substrate: ``zipfile`` writing the same files from memory, with no database.
+The name model (the listing's pass reads each operation's borough) loads once per
+process, as in a service that has redacted before; its load is timed apart
+(``model_load_seconds``), as ``bench/names.py`` does.
 
     python -m bench.bundle [--n 1000] [--database-url URL]
 """
@@ -28,6 +31,7 @@ from cia_authoring.cias import service as cias
 from cia_authoring.operations import service as operations
 from cia_authoring.app import MIGRATIONS
 from cia_authoring.cias.audit import Actor
+from cia_redaction import names
 from cia_redaction.rules import fingerprint as rules_fingerprint
 from cia_authoring.releases import bundle
 from cia_authoring.disclosure import release
@@ -119,6 +123,9 @@ def bundle_benchmark(n: int = 1000, database_url: str | None = None) -> dict:
         t0 = time.perf_counter()
         start, end = seed(db, n, cfg)
         seeded = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        names.load()
+        model_load = time.perf_counter() - t0
         out = tmp / "bundle.zip"
         t0 = time.perf_counter()
         copies, size = export(db, start, end, out)
@@ -137,7 +144,7 @@ def bundle_benchmark(n: int = 1000, database_url: str | None = None) -> dict:
         tmp.rmdir()
     return {
         "copies": copies, "files": files, "bundle_mb": round(size / 1e6, 1),
-        "seed_seconds": round(seeded, 1),
+        "seed_seconds": round(seeded, 1), "model_load_seconds": round(model_load, 2),
         "export_seconds": round(seconds, 2), "copies_per_second": round(copies / seconds, 1),
         "peak_python_mb": round(peak / 1e6, 2),
         "peak_vs_bundle": round(peak / size, 4),

@@ -19,6 +19,10 @@ load      50 planners create, edit and submit 1,000 CIAs while reviewers approve
 list_scale GET /api/v1/cias (first page, a deep page by offset and by keyset
           cursor, a filtered page) at 100,000 CIAs, vs the same at 10,000, both
           seeded in bulk and timed in interleaved rounds (bench/list_scale.py)
+names     the name model: recall and precision on the labelled corpus, detection
+          over the example CIA's full text vs the same pass without the model and
+          beside the disclosure render, a worker's memory growth; in a process of
+          its own, printed against the issue's bars (bench/names.py)
 
 Run through ``./infra/bench.sh`` (sets up the venv, the broker and PostgreSQL).
 """
@@ -43,6 +47,7 @@ from bench.legacy_pdf import legacy_pdf_benchmark
 from bench.list_scale import list_scale_benchmark
 from bench.kafka_substrate import raw_kafka_round_trip
 from bench.load import failures as load_failures, load_benchmark
+from bench.names import in_fresh_process as name_benchmarks, print_targets as print_name_targets
 from bench.spans import loop_span_breakdown, print_table
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
@@ -125,6 +130,8 @@ def main(argv=None) -> int:
     parser.add_argument("--list-cias", type=int, default=100_000,
                         help="CIAs of the larger list database (the smaller one holds a "
                              "tenth; 0 skips the list_scale benchmark)")
+    parser.add_argument("--names-runs", type=int, default=15,
+                        help="interleaved runs of the names benchmark (0 skips it)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
 
@@ -168,6 +175,9 @@ def main(argv=None) -> int:
     results["documents"] = document_benchmarks()
     results["bundle"] = bundle_benchmark()
     results["legacy_pdf"] = legacy_pdf_benchmark()
+    if args.names_runs:
+        print(f"names × {args.names_runs} (a process of its own) …", flush=True)
+        results["names"] = name_benchmarks(args.names_runs)
     if args.list_cias:
         print(f"list at {args.list_cias // 10} and {args.list_cias} CIAs …", flush=True)
         results["list_scale"] = list_scale_benchmark(args.list_cias // 10, args.list_cias,
@@ -179,9 +189,11 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     print(f"written to {args.out}")
-    problems = load_failures(results["load"]) if "load" in results else []
+    problems = [f"(load): {p}" for p in (load_failures(results["load"]) if "load" in results else [])]
+    if "names" in results:
+        problems += [f"(names): {p}" for p in print_name_targets(results["names"])]
     for problem in problems:
-        print(f"FAILED (load): {problem}", file=sys.stderr)
+        print(f"FAILED {problem}", file=sys.stderr)
     return 1 if problems else 0
 
 

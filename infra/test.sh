@@ -12,8 +12,7 @@
 #          PG_PORT / PG_STATE_DIR           see infra/postgres.sh
 # Env out: KAFKA_BOOTSTRAP_SERVERS, CIA_TEST_POSTGRES_URL (unset = no PostgreSQL),
 #          and, when the broker is ours, CIA_TEST_KAFKA_LOCAL=1 plus KAFKA_PORT /
-#          KAFKA_CONTROLLER_PORT / KAFKA_STATE_DIR, so a fault test can run
-#          `infra/kafka.sh stop|start` on the test broker.
+#          KAFKA_CONTROLLER_PORT / KAFKA_STATE_DIR (bench/recovery.py stops it).
 set -euo pipefail
 
 # shellcheck source=infra/test-stack.sh
@@ -25,21 +24,14 @@ if cia_is_ci; then
     export CI=true
 fi
 
-# Two passes: every test that leaves the shared broker alone on two xdist workers
-# (CIA_TEST_WORKERS), then alone the tests that stop and start the broker. Exit 5
-# (nothing selected) is fine for one pass, a failure for both.
+# Every test on two xdist workers (CIA_TEST_WORKERS); the tests that stop a broker
+# stop one of their own (tests/conftest.py broker_control), never the shared one.
+# Exit 5 means pytest collected nothing: a failure here.
 workers="${CIA_TEST_WORKERS:-2}"
-parallel_rc=0
-CIA_TEST_PASS=parallel python -m pytest -n "$workers" --dist worksteal "$@" || parallel_rc=$?
-serial_rc=0
-CIA_TEST_PASS=serial python -m pytest -p no:xdist "$@" || serial_rc=$?
-if [[ "$parallel_rc" -eq 5 && "$serial_rc" -eq 5 ]]; then
+rc=0
+python -m pytest -n "$workers" --dist worksteal "$@" || rc=$?
+if [[ "$rc" -eq 5 ]]; then
     cia_log "ERROR: pytest collected no tests (exit 5); treating that as a failure"
     exit 1
 fi
-for rc in "$parallel_rc" "$serial_rc"; do
-    if [[ "$rc" -ne 0 && "$rc" -ne 5 ]]; then
-        exit "$rc"
-    fi
-done
-exit 0
+exit "$rc"

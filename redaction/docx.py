@@ -10,9 +10,11 @@ survives split across runs.
 """
 from __future__ import annotations
 
+import copy
 import html
 import io
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 
@@ -48,11 +50,67 @@ def scrub_docx(data: bytes, redactor: Redactor) -> bytes:
                                                     standalone=True)
     if not changed:
         return data
+    return _replace_parts(data, src, changed)
+
+
+def _replace_parts(data: bytes, src: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
+    """``data`` with the ``changed`` parts deflated anew and every other member copied
+    as it is stored (its compressed bytes, CRC and sizes), not inflated and deflated
+    again: a rendered DOCX's styles are most of its bytes and never change here."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(info, changed.get(info.filename) or src.read(info))
+            if info.filename in changed:
+                dst.writestr(info, changed[info.filename])
+                continue
+            raw = _stored_bytes(data, info)
+            if raw is None:
+                dst.writestr(info, src.read(info))
+                continue
+            member = copy.copy(info)
+            member.header_offset = dst.fp.tell()
+            dst.fp.write(member.FileHeader(False))
+            dst.fp.write(raw)
+            dst.filelist.append(member)
+            dst.NameToInfo[member.filename] = member
+            dst.start_dir = dst.fp.tell()
+            dst._didModify = True
     return out.getvalue()
+
+
+def _stored_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A member's compressed bytes as stored in ``data``; None for what a plain copy
+    cannot carry (a data descriptor, ZIP64, encryption, a header that does not agree)."""
+    start = info.header_offset
+    if (info.flag_bits & 0x09 or info.file_size >= zipfile.ZIP64_LIMIT
+            or info.compress_size >= zipfile.ZIP64_LIMIT or info.extra
+            or data[start:start + 4] != b"PK\x03\x04"):
+        return None
+    name_len, extra_len = struct.unpack("<HH", data[start + 26:start + 30])
+    body = start + 30 + name_len + extra_len
+    if body + info.compress_size > len(data):
+        return None
+    return data[body:body + info.compress_size]
+
+
+# Jinja's tags as docxtpl reads them from a paragraph's text.
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+
+
+def fixed_wording(template: bytes) -> list[str]:
+    """The text a DOCX template prints whatever its context: each paragraph of its
+    body, headers and footers with the Jinja tags taken out, in the pieces between
+    them (what a variable prints is never part of it)."""
+    out: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(template)) as src:
+        for name in src.namelist():
+            if not (name.startswith("word/") and _TEXT_PARTS.match(name)):
+                continue
+            root = etree.fromstring(src.read(name))
+            for p in root.iter(_P):
+                text = "".join(t.text or "" for t in p.iter(_T) if _own_paragraph(t, p))
+                out.extend(piece.strip() for piece in _JINJA_TAG.split(text) if piece.strip())
+    return list(dict.fromkeys(out))
 
 
 _W_T = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")

@@ -25,6 +25,10 @@ _S40_NAME_REASON = ("Name withheld elsewhere in this copy or in another CIA (the
 
 
 _JOINED_PLACES = re.compile(r"( and | & |, | / )")
+# Normalised texts, shared by every pass in the process: a template's own wording
+# and common phrases recur in every copy. Bounded; a Normalised never changes.
+_NORMALISED: dict[str, object] = {}
+_NORMALISED_MAX = 20_000
 
 
 @dataclass
@@ -46,8 +50,17 @@ class Redactor:
         # Texts this redactor produced or found clean: the pass over the
         # rendered file meets most of them again, one per paragraph.
         self._clean: set[str] = set()
-        self._normalised: dict[str, object] = {}
         self._rules_found: dict[str, list] = {}
+        self._wording: tuple[str, ...] = ()
+
+    def approve_wording(self, wording: Iterable[str]) -> None:
+        """``wording`` is the force's own (a letter template's fixed text, which an
+        administrator activated): what a personal-data detector finds in it is not
+        withheld, there or where a variable prints the same words again (the letter
+        prints them anyway). Withheld values and censor rules still apply to it, so a
+        value withheld elsewhere never escapes through the wording."""
+        self._wording = tuple(fold(w) for w in wording if w and w.strip())
+        self._clean.clear()  # what was clean before may read otherwise now, and back
 
     # -- collecting ------------------------------------------------------------
     def collect(self, node: Any) -> None:
@@ -138,9 +151,11 @@ class Redactor:
         return "".join(out)
 
     def _normalise(self, text: str):
-        norm = self._normalised.get(text)
+        norm = _NORMALISED.get(text)
         if norm is None:
-            norm = self._normalised[text] = normalise(text)
+            if len(_NORMALISED) >= _NORMALISED_MAX:
+                _NORMALISED.clear()
+            norm = _NORMALISED[text] = normalise(text)
         return norm
 
     def _rule_hits(self, norm) -> list[tuple[rules_mod.Rule, int, int]]:
@@ -201,7 +216,7 @@ class Redactor:
         # Detectors before withheld values: of two hits on the same span, the
         # first is logged, and a detector says more about what was found.
         for hit in self.detectors.find(norm.text):
-            if not self._is_released(hit, norm.text):
+            if not self._is_released(hit, norm.text) and not self._in_wording(hit, norm.text):
                 hits.append((hit, MARKERS[hit.exemption], None))
         for hit in self.withheld.find(norm, compact_normalised(norm.text)) if len(self.withheld) else ():
             hits.append((hit, MARKERS[hit.exemption], None))
@@ -221,6 +236,12 @@ class Redactor:
                 continue
             out.append([start, end, marker, hit, rule_id])
         return [tuple(s) for s in out]
+
+    def _in_wording(self, hit: Hit, text: str) -> bool:
+        if not self._wording or hit.detector == "child":
+            return False
+        term = fold(text[hit.start:hit.end])
+        return any(term in wording for wording in self._wording)
 
     def _is_released(self, hit: Hit, text: str) -> bool:
         if not hit.releasable:

@@ -13,7 +13,10 @@ the forename alone and each part of a hyphenated name (with a capital),
 initials with or without dots (``O.Q.``, ``OQ``), and the handles and e-mail
 local parts people build from their names (``bfenwickosei``, ``b.fenwick``,
 ``fenwickb``, trailing digits allowed). Possessives follow from matching whole
-words (``Fenwick-Osei's``). Dates bring their usual written forms.
+words (``Fenwick-Osei's``). Dates bring their usual written forms. An s.31 value
+brings its distinctive parts (``parts``: a shop, a call sign, a camera count, a
+time), each in every written form, unless an open field that publishes the
+deployment prints the same part (``add_parts``).
 """
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from typing import Any, Iterable
 
 import phonenumbers
 
-from cia_redaction.detectors import NOT_NAMES, RANK_OR_TITLE, Hit
+from cia_redaction import parts as s31_parts
+from cia_redaction.detectors import NOT_NAMES, POSTCODE_RE, RANK_OR_TITLE, Hit
 from cia_redaction.normalise import Normalised, compact, fold, normalise
 
 # A value shorter than this (letters and digits) is not looked for elsewhere:
@@ -46,7 +50,15 @@ class Entry:
     exemption: str
     reason: str
     source: str
+    term: str = ""  # a readable form when the key is not one (a part's)
+    detector: str = "withheld_value"
 
+
+# An s.31 value's part is keyed by its kind and canonical form ("§code:bravo|17").
+PART_KEY = "§"
+PART_DETECTOR = "withheld_part"
+PART_REASON = ("A place, call sign, count or time of a value withheld elsewhere, found in free "
+               "text:")
 
 # Forms of a name: what the register knows of a person named in another CIA, or
 # every form a reader of this copy would know them by.
@@ -156,15 +168,6 @@ class WithheldSet:
                 if len(compact(form)) >= 5:
                     self._add_text(form, exemption, reason, source, handle=True)
 
-    def _add_initials(self, letters: str, exemption: str, reason: str, source: str) -> None:
-        key = "^initials:" + letters
-        if key in self._entries:
-            return
-        dotted = r"\. ?".join(letters) + r"\.?"
-        bare = "" if letters in _ACRONYMS else "|" + letters
-        pattern = re.compile(rf"(?<![\w.])(?:{dotted}{bare})(?!\w|\.\w)")
-        self._entries[key] = Entry(key, pattern, letters.lower(), exemption, reason, source)
-
     def _add_text(self, text: str, exemption: str, reason: str, source: str, *,
                   capitalised: bool = False, min_chars: int = MIN_CHARS, handle: bool = False) -> None:
         text = normalise(text).text.strip()
@@ -178,10 +181,31 @@ class WithheldSet:
         self._entries[key] = Entry(key, _pattern(body, capitalised, handle), probe, exemption, reason,
                                    source)
 
+    def add_parts(self, value: Any, exemption: str, reason: str, source: str,
+                  published: Iterable[str] = ()) -> None:
+        """The distinctive parts of ``value`` (an s.31 text or a structure of them), each
+        withheld wherever it appears, in every written form; not a part that one of the
+        ``published`` texts (what the open fields publishing the deployment print: its
+        place, times and counts) prints too."""
+        published = s31_parts.published_text(published)
+        # The log says it was found in other words, not that the field is here.
+        reason = f"{PART_REASON} {reason}"
+        for text in _strings(value):
+            for part in s31_parts.parts(text):
+                if not any(part.found_in(t) for t in published):
+                    self._add_part(part, exemption, reason, source)
+
+    def _add_part(self, part: s31_parts.Part, exemption: str, reason: str, source: str) -> None:
+        key = PART_KEY + part.key
+        if key not in self._entries:
+            self._entries[key] = Entry(key, part.pattern, part.probe, exemption, reason, source,
+                                       part.term, PART_DETECTOR)
+
     def values(self) -> list[tuple[str, str, str]]:
         """Each withheld written form, folded, with its exemption and reason: what a
         reading that cannot match exactly (OCR's) compares with."""
-        return [(e.key.lstrip("^"), e.exemption, e.reason) for e in self._entries.values()]
+        return [(fold(e.term) if e.term else e.key.lstrip("^"), e.exemption, e.reason)
+                for e in self._entries.values()]
 
     def find(self, norm: Normalised, folded_compact: str | None = None) -> list[Hit]:
         if not self._entries:
@@ -192,7 +216,7 @@ class WithheldSet:
             if entry.probe not in haystack:
                 continue
             for m in entry.pattern.finditer(norm.text):
-                hits.append(Hit(m.start(), m.end(), "withheld_value", entry.exemption,
+                hits.append(Hit(m.start(), m.end(), entry.detector, entry.exemption,
                                 entry.reason))
         return hits
 
@@ -202,9 +226,9 @@ class WithheldSet:
                    phone: str | None = None) -> None:
         """``add_name`` and what a letter to or from them carries: the forename alone
         (with a capital), the initials (in capitals, with or without dots), the e-mail
-        address and its local part, the postal address with each of its lines and
-        its street without the house number, and the phone number as written at home
-        and abroad."""
+        address and its local part, the postal address with each of its lines, its
+        postcode and its street without the house number, and the phone number as
+        written at home and abroad."""
         if name:
             self.add_name(name, exemption, reason, source)
             words = _name_words(name)
@@ -224,6 +248,10 @@ class WithheldSet:
             self.add(email.rpartition("@")[0], exemption, reason, source)
         if address:
             self.add(address, exemption, reason, source)
+            # The postcode alone too: the pass may not otherwise withhold it where the
+            # force's own wording prints the same one (Redactor.approve_wording).
+            for postcode in POSTCODE_RE.finditer(normalise(address).text):
+                self.add(postcode.group(), exemption, reason, source)
             for line in re.split(r"\s*(?:[,;\n])\s*", address):
                 self.add(line, exemption, reason, source)
                 street = _HOUSE_NUMBER.sub("", line)
@@ -239,8 +267,11 @@ class WithheldSet:
         key = "=" + "".join(letters)
         if key in self._entries:
             return
-        # Capitals only: "ZQ" or "Z.Q." is the person, "zq" in a code is not.
-        pattern = re.compile(r"(?<![^\W_])" + r"\.?\s?".join(map(re.escape, letters))
+        # Capitals only: "ZQ" or "Z.Q." is the person, "zq" in a code is not. Initials
+        # that are also an abbreviation of a CIA (PC, DI, IAG) are the person only with
+        # their dots: "PC" alone is a constable.
+        dot = r"\." if "".join(letters) in _ACRONYMS else r"\.?"
+        pattern = re.compile(r"(?<![^\W_])" + (dot + r"\s?").join(map(re.escape, letters))
                              + r"\.?(?![^\W_])")
         self._entries[key] = Entry(key, pattern, "".join(letters).casefold(), exemption,
                                    reason, source)
@@ -252,7 +283,11 @@ class WithheldSet:
         return [(e.key, e.exemption, e.reason, e.source) for e in self._entries.values()]
 
     def add_key(self, key: str, exemption: str, reason: str, source: str) -> None:
-        if key.startswith("="):
+        if key.startswith(PART_KEY):
+            part = s31_parts.part_of_key(key[len(PART_KEY):])
+            if part is not None:
+                self._add_part(part, exemption, reason, source)
+        elif key.startswith("="):
             self._add_initials(list(key[1:]), exemption, reason, source)
         else:
             self._add_text(key.lstrip("^"), exemption, reason, source,
@@ -264,6 +299,17 @@ def _name_words(name: str) -> list[str]:
     text = _TITLE_WORDS.sub("", text, count=1)
     text = _COLLAR.sub(" ", text)
     return [w for w in re.split(r"[\s.,]+", text) if any(c.isalpha() for c in w)]
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
 
 
 def _strip_edges(text: str) -> str:

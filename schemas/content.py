@@ -157,7 +157,7 @@ class HeaderSchema(Schema):
     operation_reference = field(
         fields.String, description="Reference of the LFR operation, e.g. LFR-2026-0042.",
         required=True, validate=validate.Regexp(r"^LFR-\d{4}-\d{4}$"))
-    title = _str(OPEN, "Title of the assessment.", required=True, long=False)
+    title = _str(OPEN, "Title of the assessment.", required=True, long=False, published=True)
     protective_marking = field(
         fields.String, description="Government Security Classification marking.",
         required=True, validate=validate.OneOf(PROTECTIVE_MARKINGS))
@@ -173,7 +173,8 @@ class HeaderSchema(Schema):
 
 
 class DeploymentSchema(Schema):
-    site_description = _str(OPEN, "Description of the deployment site.", required=True)
+    site_description = _str(OPEN, "Description of the deployment site.", required=True,
+                            published=True)
     start = field(_aware(required=True), description="Planned start of the deployment (ISO 8601 with offset).")
     end = field(_aware(required=True), description="Planned end of the deployment (ISO 8601 with offset).")
     use_case = field(fields.String, description="MPS use-case category.",
@@ -184,7 +185,8 @@ class DeploymentSchema(Schema):
         description="Positions of the LFR cameras.", required=True)
     operational_timings = _str(
         S31, "Operational timings not yet public (briefing, set-up, stand-down).")
-    signage_and_notice_plan = _str(OPEN, "Signage and public notice plan.", required=True)
+    signage_and_notice_plan = _str(OPEN, "Signage and public notice plan.", required=True,
+                                   published=True)
 
     @validates_schema
     def _end_after_start(self, data, **kwargs):
@@ -287,7 +289,8 @@ class EthnicityShareSchema(Schema):
 
 
 class AreaProfileSchema(Schema):
-    area_name = _str(OPEN, "Ward / borough the profile describes.", required=True, long=False)
+    area_name = _str(OPEN, "Ward / borough the profile describes.", required=True, long=False,
+                     published=True)
     census_source = _str(OPEN, "Source of the census figures.", long=False)
     ethnicity_mix = field(fields.List, fields.Nested(EthnicityShareSchema),
                           description="Census ethnicity mix (group, percent).", required=True)

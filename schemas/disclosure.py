@@ -9,6 +9,11 @@ Every leaf field of the CIA content carries in its marshmallow ``metadata``:
 - optionally ``"x-rank-exempt-field"``: the name of a sibling field holding a
   police rank. The s40 value (a name) is released when that rank is at or above
   the configured cut-off (default Superintendent).
+- optionally ``"x-published"``: an open text field in which the force publishes the
+  deployment (its title, site, times, signage). A distinctive part of an s31 value
+  (a place, a call sign, a count, a time) that such a field prints stays open
+  elsewhere in the copy; any other open text saying it is withheld. An open number
+  or date is published as it stands.
 
 Redaction (``cia_authoring.documents.redaction``) walks these metadata; there is
 no hand-written list of fields anywhere else.
@@ -32,6 +37,8 @@ RANK_EXEMPT_KEY = "x-rank-exempt-field"
 #: withholds the name's partial forms everywhere, and enters the name register.
 PERSON_NAME_KEY = "x-person-name"
 REASON_KEY = "x-redaction-reason"
+#: Marks an open text field that publishes the deployment (see the module's docstring).
+PUBLISHED_KEY = "x-published"
 
 
 def field(
@@ -42,6 +49,7 @@ def field(
     rank_exempt_field: str | None = None,
     person_name: bool = False,
     reason: str | None = None,
+    published: bool = False,
     metadata: dict | None = None,
     **kw: Any,
 ) -> ma_fields.Field:
@@ -65,6 +73,10 @@ def field(
         md[PERSON_NAME_KEY] = True
     if reason:
         md[REASON_KEY] = reason
+    if published:
+        if disclosure != OPEN:
+            raise ValueError("only open fields publish")
+        md[PUBLISHED_KEY] = True
     if isinstance(kind, ma_fields.Field):
         if args or kw:
             raise TypeError("pass a field class when giving arguments")

@@ -9,6 +9,7 @@ import atexit
 import importlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from cia_common.config import LOCAL_JWT_SECRET
 from cia_common.migrate import upgrade
 
-from tests.support import is_ci
+from tests.support import free_ports, is_ci
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("CIA_TEST_POSTGRES_URL")
@@ -207,7 +208,9 @@ def pg_databases(tmp_path):
 
 
 @pytest.fixture
-def kafka_bootstrap() -> str:
+def kafka_bootstrap(request) -> str:
+    if "broker_control" in request.fixturenames:
+        return request.getfixturevalue("broker_control").address
     if not KAFKA:
         if is_ci():
             pytest.fail("KAFKA_BOOTSTRAP_SERVERS is not set: the broker is mandatory under CI")
@@ -244,36 +247,36 @@ def pytest_make_collect_report(collector):
     return report
 
 
-# The suite runs in two passes (infra/test.sh): the tests in parallel on pytest-xdist
-# workers, then, alone, the tests that stop the shared broker. CIA_TEST_PASS says
-# which pass this is; unset, every test runs.
-SERIAL_FIXTURES = {"broker_control"}
+class PrivateBroker:
+    """A broker of one test's own (infra/kafka.sh on free ports, state under the
+    test's tmp_path), which the test may stop and start: the shared broker of the run
+    is never stopped, so these tests run in parallel with the rest."""
 
+    def __init__(self, state: Path):
+        port, controller = free_ports(2)
+        self.address = f"127.0.0.1:{port}"
+        self.env = {**os.environ, "KAFKA_PORT": str(port), "KAFKA_CONTROLLER_PORT": str(controller),
+                    "KAFKA_STATE_DIR": str(state), "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m"}
 
-def pytest_collection_modifyitems(config, items):
-    which = os.environ.get("CIA_TEST_PASS")
-    if which not in ("parallel", "serial"):
-        return
-    keep, drop = [], []
-    for item in items:
-        serial = bool(SERIAL_FIXTURES & set(getattr(item, "fixturenames", ())))
-        (keep if serial == (which == "serial") else drop).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    def __call__(self, action: str) -> None:
+        subprocess.run(["bash", str(REPO / "infra/kafka.sh"), action], check=True, env=self.env,
+                       stdout=subprocess.DEVNULL, timeout=180)
+
+    def kill(self) -> None:
+        """Gone at once: its state is thrown away with the test's tmp_path."""
+        pid_file = Path(self.env["KAFKA_STATE_DIR"]) / "kafka.pid"
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass  # not running
 
 
 @pytest.fixture
-def broker_control():
-    """Stop and start the run's shared broker (only when infra/test.sh manages it)."""
-    if os.environ.get("CIA_TEST_KAFKA_LOCAL") != "1":
-        if is_ci():
-            pytest.fail("the test broker must be managed by infra/test.sh under CI")
-        pytest.skip("the broker is not managed by infra/test.sh")
-
-    def run(action: str) -> None:
-        subprocess.run(["bash", str(REPO / "infra/kafka.sh"), action], check=True,
-                       stdout=subprocess.DEVNULL, timeout=180)
-
-    yield run
-    run("start")  # leave it running for the rest of the suite
+def broker_control(tmp_path):
+    """Stop and start a broker of this test's own; ``kafka_bootstrap`` is its address."""
+    broker = PrivateBroker(tmp_path / "kafka")
+    broker("start")
+    try:
+        yield broker
+    finally:
+        broker.kill()

@@ -80,3 +80,16 @@ def is_ci(env=None) -> bool:
 
     env = os.environ if env is None else env
     return env.get("CI", "") in CI_TRUE
+
+
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct local ports free a moment ago (bound together, then released
+    for the process that will listen on them)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()

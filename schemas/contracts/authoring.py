@@ -153,11 +153,20 @@ class DisclosureRulesChangedData(EventData):
     by = person("Who changed the rule.")
 
 
+class DisclosureReleaseTermsChangedData(EventData):
+    term_id = text("The release term's id.")
+    cia_id = text("The CIA the term is scoped to; none: every CIA.", allow_none=True)
+    action = text("What happened to the term.", validate=validate.OneOf(("created", "withdrawn")))
+    revision = integer("The term's revision after the change.")
+    by = person("Who released or withdrew the term.")
+
+
 class DisclosureRerenderRequestedData(EventData):
     consumer_requires = ("cia_id", "version")
     cia_id = cia_id()
     version = version_number()
-    rule_id = text("The censor rule that changed (none: the name register did).", allow_none=True)
+    rule_id = text("The censor rule that changed (none: the name register or a release term "
+                   "did; the cause says which).", allow_none=True)
     cause = text("What asked for it: an event id or a sentence.")
     force = fields.Boolean(metadata={"description": "Render even if the rules did not change "
                                                     "(only sent when true)."})
@@ -270,6 +279,9 @@ def contracts() -> list[Contract]:
           "A released disclosure copy changed and must be looked at again."),
         c("disclosure.rules_changed", DisclosureRulesChangedData,
           "A censor rule was created, changed, withdrawn or restored.", ["authoring"]),
+        c("disclosure.release_terms_changed", DisclosureReleaseTermsChangedData,
+          "An FOI officer released a term the pass withheld, or withdrew the release.",
+          ["authoring"]),
         c("disclosure.rerender_requested", DisclosureRerenderRequestedData,
           "One disclosure copy is to be checked against the rules and rendered again.",
           ["authoring"]),

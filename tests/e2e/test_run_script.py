@@ -21,25 +21,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import wait_for
+from tests.support import free_ports, wait_for
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = {"authoring": 8001, "review": 8002, "notifier": 8003}
 PUBLIC_LOG = 8004  # the public disclosure log's own process
-
-
-def free_ports(n: int) -> list[int]:
-    # Bound together so that they differ; released for the script to bind.
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def processes() -> dict[int, tuple[int, int, str, str]]:

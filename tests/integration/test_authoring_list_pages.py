@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from cia_authoring.cias.models import Cia, CiaVersion
+from cia_authoring.cias.models import Cia, CiaStatusCount, CiaVersion
 from cia_authoring.operations.models import Operation
 from cia_common.events import utcnow
 from cia_common.web import db
@@ -156,3 +157,171 @@ def test_the_total_is_kept_by_the_database_whoever_writes(app, client):
     # The filtered totals count the rows themselves.
     resp = client.get("/api/v1/cias?borough=camden&page_size=1", headers=ADMIN)
     assert json.loads(resp.headers["X-Pagination"])["total"] == 20
+
+
+# --------------------------------------------------------------------------
+# The status filter (0019): the status on the CIA's row and the counts per status
+# are kept by triggers, whoever writes and in whatever order; generated sequences
+# of writes check them against the versions themselves.
+# --------------------------------------------------------------------------
+
+STATUSES = ("draft", "submitted", "changes_requested", "approved", "superseded", "withdrawn")
+STATUS_EXAMPLES = max(1, hypothesis_settings.default.max_examples // 10)
+
+
+def _expected(conn) -> tuple[dict, dict]:
+    """Each CIA's latest version's status, and the CIAs per status, from the rows."""
+    latest = dict(conn.execute(
+        sa.select(Cia.id, CiaVersion.status).select_from(Cia).outerjoin(
+            CiaVersion, sa.and_(CiaVersion.cia_id == Cia.id,
+                                CiaVersion.number == Cia.latest_version))).all())
+    per_status: dict[str, int] = {}
+    for status in latest.values():
+        if status is not None:
+            per_status[status] = per_status.get(status, 0) + 1
+    return latest, per_status
+
+
+def _kept(conn) -> tuple[dict, dict]:
+    on_rows = dict(conn.execute(sa.select(Cia.id, Cia.status)).all())
+    counts = {s: n for s, n in conn.execute(
+        sa.select(CiaStatusCount.status, sa.func.sum(CiaStatusCount.n))
+        .group_by(CiaStatusCount.status)).all() if n}
+    return on_rows, counts
+
+
+def _insert_cias(conn, statuses: list[str]) -> list[str]:
+    now = utcnow()
+    ops, cias, versions = [], [], []
+    for status in statuses:
+        op_id, cia_id = str(uuid.uuid4()), str(uuid.uuid4())
+        ops.append({"id": op_id, "reference": f"LFR-2040-{uuid.uuid4().hex[:8]}", "name": "P",
+                    "borough": "Camden", "ward": "W", "location_name": "L",
+                    "planned_start": now, "planned_end": now, "watchlist_categories": [],
+                    "status": "planned", "created_by_sub": "s", "created_by_name": "S",
+                    "created_at": now, "updated_at": now})
+        cias.append({"id": cia_id, "operation_id": op_id, "latest_version": 1,
+                     "created_by_sub": "s", "created_by_name": "S", "created_at": now,
+                     "updated_at": now})
+        versions.append(_version(cia_id, 1, status))
+    conn.execute(Operation.__table__.insert(), ops)
+    conn.execute(Cia.__table__.insert(), cias)
+    conn.execute(CiaVersion.__table__.insert(), versions)  # several rows: one statement
+    return [c["id"] for c in cias]
+
+
+def _version(cia_id: str, number: int, status: str) -> dict:
+    now = utcnow()
+    return {"id": str(uuid.uuid4()), "cia_id": cia_id, "number": number, "status": status,
+            "content": {}, "content_sha256": "0" * 64, "revision": 1, "author_sub": "s",
+            "author_name": "S", "last_editor_sub": "s", "last_editor_name": "S",
+            "created_at": now, "updated_at": now}
+
+
+_WRITE = st.one_of(
+    st.tuples(st.just("create"), st.lists(st.sampled_from(STATUSES), min_size=1, max_size=4)),
+    st.tuples(st.just("set_status"), st.integers(0, 50), st.sampled_from(STATUSES),
+              st.booleans()),  # the latest version, or an older one
+    st.tuples(st.just("new_version"), st.integers(0, 50), st.sampled_from(STATUSES),
+              st.booleans()),  # latest_version moved before or after the insert
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("delete_latest_version"), st.integers(0, 50)),
+)
+
+
+def _apply(conn, write, ids: list[str]) -> None:
+    kind = write[0]
+    if kind == "create":
+        ids += _insert_cias(conn, write[1])
+        return
+    if not ids:
+        return
+    cia_id = ids[write[1] % len(ids)]
+    latest = conn.execute(sa.select(Cia.latest_version).where(Cia.id == cia_id)).scalar_one()
+    if kind == "set_status":
+        _, _, status, older = write
+        number = max(1, latest - 1) if older else latest
+        conn.execute(sa.update(CiaVersion).where(CiaVersion.cia_id == cia_id,
+                                                 CiaVersion.number == number)
+                     .values(status=status))
+    elif kind == "new_version":
+        _, _, status, move_first = write
+        bump = sa.update(Cia).where(Cia.id == cia_id).values(latest_version=latest + 1,
+                                                             updated_at=utcnow())
+        insert = CiaVersion.__table__.insert().values(_version(cia_id, latest + 1, status))
+        for statement in ((bump, insert) if move_first else (insert, bump)):
+            conn.execute(statement)
+    elif kind == "delete":
+        conn.execute(sa.delete(CiaVersion).where(CiaVersion.cia_id == cia_id))
+        conn.execute(sa.delete(Cia).where(Cia.id == cia_id))
+        ids.remove(cia_id)
+    elif kind == "delete_latest_version":
+        conn.execute(sa.delete(CiaVersion).where(CiaVersion.cia_id == cia_id,
+                                                 CiaVersion.number == latest))
+
+
+def test_the_status_and_its_counts_follow_every_write(app, client):
+    engine = db(app).engine
+
+    @hypothesis_settings(max_examples=STATUS_EXAMPLES, deadline=None)
+    @given(writes=st.lists(_WRITE, min_size=1, max_size=12), rollback=st.booleans())
+    def check(writes, rollback):
+        ids: list[str] = []
+        with engine.begin() as conn:
+            before = _kept(conn)
+        with engine.connect() as conn:
+            trans = conn.begin()
+            for write in writes:
+                _apply(conn, write, ids)
+                assert _kept(conn) == _expected(conn)  # within the transaction too
+            if rollback:
+                trans.rollback()
+            else:
+                trans.commit()
+        with engine.connect() as conn:
+            kept = _kept(conn)
+            assert kept == _expected(conn)
+            if rollback:  # a rolled-back transaction leaves no trace in the counts
+                assert kept == before
+        # The API's filtered list: the same CIAs, in list order, and the kept total
+        # (asked once the test's own connection is closed: SQLite has one writer).
+        with engine.connect() as conn:
+            expected = {status: [r.id for r in conn.execute(
+                sa.select(Cia.id).join(CiaVersion, sa.and_(
+                    CiaVersion.cia_id == Cia.id, CiaVersion.number == Cia.latest_version))
+                .where(CiaVersion.status == status)
+                .order_by(Cia.updated_at.desc(), Cia.id))] for status in STATUSES}
+        for status, ids_in_order in expected.items():
+            resp = client.get(f"/api/v1/cias?status={status}&page_size=100", headers=ADMIN)
+            assert [c["id"] for c in ok(resp)] == ids_in_order[:100]
+            assert json.loads(resp.headers["X-Pagination"])["total"] == len(ids_in_order)
+
+    check()
+    # A positive control: the check sees a wrong count when there is one.
+    with engine.begin() as conn:
+        _insert_cias(conn, ["submitted"])
+        conn.execute(sa.update(CiaStatusCount).where(CiaStatusCount.status == "submitted")
+                     .values(n=CiaStatusCount.n + 1))
+        assert _kept(conn) != _expected(conn)
+
+
+def test_the_filtered_list_follows_the_api_writes(client):
+    """Through the service's own writes (the ORM's insert of a CIA, then of its first
+    version; a submission's conditional UPDATE)."""
+    a, b = _new_cia(client, 1), _new_cia(client, 2)
+
+    def listed(status):
+        resp = client.get(f"/api/v1/cias?status={status}", headers=ADMIN)
+        return [c["id"] for c in ok(resp)], json.loads(resp.headers["X-Pagination"])["total"]
+
+    assert listed("draft") == ([b["id"], a["id"]], 2)
+    assert listed("submitted") == ([], 0)
+    for made, n in ((a, 1), (b, 2)):
+        ok(client.patch(f"/api/v1/cias/{made['id']}", json={"content": content_for(f"LFR-2031-{n:04d}")},
+                        headers={**PLANNER, "If-Match": made["etag"]}))
+    submit(client, a["id"])
+    assert listed("submitted") == ([a["id"]], 1)
+    assert listed("draft") == ([b["id"]], 1)
+    submit(client, b["id"])
+    assert listed("submitted") == ([b["id"], a["id"]], 2)
+    assert listed("draft") == ([], 0)

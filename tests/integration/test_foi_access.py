@@ -53,6 +53,8 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
         ok(client.post("/api/v1/disclosures/rules", headers=FOI_OFFICER, json={
             "kind": "regex", "pattern": r"ZQ-BADGE-\d{4}", "exemption": "s31",
             "reason": "Internal log numbers reveal tactics."}), 201)
+        term = ok(client.post("/api/v1/disclosures/release-terms", headers=FOI_OFFICER, json={
+            "term": "Greggs", "reason": "A bakery, not a person."}), 201)
         drain(app)
         checked(app)
         ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release",
@@ -68,7 +70,8 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
             "requester": {"name": "A Requester", "email": "requester@example.org"},
             "questions": [{"number": 1, "text": "The CIAs of 2026."}]}), 201)
         values = {"cia_id": cia["id"], "number": 1, "operation_id": op["id"],
-                  "rule_id": rule["id"], "filename": "app.js", "request_id": case["id"],
+                  "rule_id": rule["id"], "term_id": term["id"], "filename": "app.js",
+                  "request_id": case["id"],
                   "reference": case["reference"], "document_id": "no-such-document",
                   "kind": "cia", "page": 1}
 

@@ -123,6 +123,8 @@ def authoring_events() -> dict[str, dict]:
         "disclosure.needs_review": {**brief, "docx_sha256": SHA, "reason": "rule r-1 changed"},
         "disclosure.rules_changed": {"rule_id": "r-1", "cia_id": None, "action": "created",
                                      "revision": 1, "by": FOI},
+        "disclosure.release_terms_changed": {"term_id": "t-1", "cia_id": CIA, "action": "created",
+                                             "revision": 1, "by": FOI},
         "disclosure.rerender_requested": {"cia_id": CIA, "version": 1, "rule_id": None,
                                           "force": True, "cause": "the name register"},
         "legacy_document.added": {"document_id": "d-1", "operation_id": OP,

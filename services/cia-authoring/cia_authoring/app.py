@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.register_blueprint(cia_views.blp)
     api.register_blueprint(disclosure_views.blp)
     api.register_blueprint(disclosure_views.rules_blp)
+    api.register_blueprint(disclosure_views.terms_blp)
     document_content_schemas(api.spec)
     statistics_views.register(app, api)
     legacy_views.register(app, api)

@@ -108,11 +108,25 @@ def writer(f, *args, **kwargs) -> Writer:
     return Writer(f, *args, **kwargs)
 
 
+class Made(dict):
+    """Cells already made by ``cell`` (see ``made``): what several rows share, made once."""
+
+
+def made(row: dict) -> Made:
+    return Made((k, cell(v)) for k, v in row.items())
+
+
 class DictWriter(csv.DictWriter):
     """A drop-in for ``csv.DictWriter`` that writes every cell (the header too) as data."""
 
-    def writerow(self, rowdict: dict):
-        return super().writerow({k: cell(v) for k, v in rowdict.items()})
+    def writerow(self, rowdict: dict, shared: Made | None = None):
+        """``shared``: cells of this row made before (``made``), for many rows alike."""
+        row = {k: cell(v) for k, v in rowdict.items()}
+        if shared:
+            if not isinstance(shared, Made):
+                raise TypeError("shared cells must come from cells.made")
+            row = {**shared, **row}
+        return super().writerow(row)
 
     def writerows(self, rowdicts: Iterable[dict]) -> None:
         for rowdict in rowdicts:

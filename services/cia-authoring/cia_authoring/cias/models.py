@@ -1,7 +1,8 @@
 """Tables of the CIAs feature (schema: migrations/versions).
 
 - ``cias``: one per operation; the row writers lock to serialise a CIA's changes;
-- ``cia_counts``: the number of CIAs, kept by triggers;
+- ``cia_counts``: the number of CIAs, kept by triggers; ``cia_status_counts``
+  the same per status of the latest version;
 - ``cia_versions``: numbered versions with content, status and a ``revision``
   counter that every write bumps (the ETag is derived from it);
 - ``audit_entries``: a hash chain per CIA.
@@ -23,7 +24,10 @@ from cia_authoring.operations.models import Operation
 class Cia(Base):
     __tablename__ = "cias"
     # The list's order, walked by keyset or offset (0011).
-    __table_args__ = (sa.Index("ix_cias_updated_at_id", sa.text("updated_at DESC"), "id"),)
+    __table_args__ = (sa.Index("ix_cias_updated_at_id", sa.text("updated_at DESC"), "id"),
+                      # The list filtered by status, in the same order (0019).
+                      sa.Index("ix_cias_status_updated_at_id", "status",
+                               sa.text("updated_at DESC"), "id"))
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     operation_id: Mapped[str] = mapped_column(sa.ForeignKey("operations.id"), unique=True)
@@ -36,6 +40,9 @@ class Cia(Base):
     # takes, so appending to the chain needs no query of its own.
     audit_seq: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     audit_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The latest version's status, kept by the database's triggers (0019) whoever
+    # writes: for the list's filter only. Never set it; read the version's.
+    status: Mapped[str | None] = mapped_column(sa.String(24))
 
     # ``Operation.cia`` is the other side: an operation knows nothing of CIAs until
     # the CIA feature is loaded, so the later feature declares both directions.
@@ -48,6 +55,16 @@ class CiaCount(Base):
     slots (16 on PostgreSQL, so concurrent creations add to different rows)."""
     __tablename__ = "cia_counts"
 
+    slot: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class CiaStatusCount(Base):
+    """CIAs per status of their latest version, kept by triggers on ``cias`` (0019):
+    the sum of a status's slots."""
+    __tablename__ = "cia_status_counts"
+
+    status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
     slot: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
     n: Mapped[int] = mapped_column(sa.BigInteger)
 

@@ -19,7 +19,7 @@ from cia_schemas.errors import to_json_pointers
 
 from cia_authoring import domain
 from cia_authoring.cias import audit
-from cia_authoring.cias.models import Cia, CiaCount, CiaVersion
+from cia_authoring.cias.models import Cia, CiaCount, CiaStatusCount, CiaVersion
 from cia_authoring.cias.models import Document
 from cia_authoring.operations import service as operations
 from cia_authoring.operations.models import Operation
@@ -138,21 +138,24 @@ def list_(session: Session, *, status: str | None = None, operation_id: str | No
     version. ``after`` (the ``list_position`` of the last CIA of the page before)
     pages by keyset, reading no row before the page; otherwise by ``page``.
 
-    The page's ids come from the ``cias`` index in list order (0011), joined to
-    what a filter needs only; the page's rows are then loaded by id. The total
-    counts the same filtered ids (no join at all without a filter)."""
+    The page's ids come from a ``cias`` index in list order (0011; with a status,
+    0019's, on the CIA's own copy of its latest status), joined to what a filter
+    needs only; the page's rows are then loaded by id. The total comes from the
+    counts the triggers keep (all CIAs, or per status) when that is the only
+    filter; otherwise it counts the same filtered ids."""
     ids = sa.select(Cia.id, Cia.updated_at)
     if status:
-        ids = ids.join(CiaVersion, sa.and_(CiaVersion.cia_id == Cia.id,
-                                           CiaVersion.number == Cia.latest_version)
-                       ).where(CiaVersion.status == status)
+        ids = ids.where(Cia.status == status)
     if operation_id:
         ids = ids.where(Cia.operation_id == operation_id)
     if borough:
         ids = ids.join(Operation, Operation.id == Cia.operation_id
                        ).where(sa.func.lower(Operation.borough) == borough.lower())
-    if status or operation_id or borough:
+    if operation_id or borough:
         total = session.execute(sa.select(sa.func.count()).select_from(ids.subquery())).scalar_one()
+    elif status:
+        total = int(session.execute(sa.select(sa.func.sum(CiaStatusCount.n))
+                                    .where(CiaStatusCount.status == status)).scalar_one() or 0)
     else:
         # Kept by triggers (0011): a sum of a few rows, not a scan of every CIA.
         total = int(session.execute(sa.select(sa.func.sum(CiaCount.n))).scalar_one() or 0)

@@ -1,9 +1,17 @@
-"""Censor rules (service layer): add, change, withdraw, list.
+"""Censor rules (service layer): add, change, withdraw, list; and the rules that
+apply to a copy, release terms included.
 
 Every change bumps the rule's revision, appends to its history (who, when,
 which fields) and emits ``disclosure.rules_changed`` in the same transaction;
 the authoring worker re-renders the affected disclosure copies from it. The
 request itself renders nothing.
+
+An FOI officer's release terms (``release_terms``) are rules of the pass too
+(``cia_redaction.rules.RELEASE``): ``applicable``, ``applicable_to_all`` and
+``fingerprints`` give them after the censor rules, so a copy's fingerprint names
+them and a copy rendered before a term changed is stale like one rendered before
+a rule changed. ``active`` (what a letter or the public log may quote) gives only
+the force-wide ones: a term one CIA's copy releases is that copy's judgement.
 """
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ from cia_authoring.cias.models import Cia
 from cia_authoring.cias.models import Document
 from cia_common.events import utcnow
 from cia_redaction import rules as censor
-from cia_authoring.disclosure.models import CensorRule
+from cia_authoring.disclosure.models import CensorRule, ReleaseTerm
 
 RULES_CHANGED = "disclosure.rules_changed"
 EDITABLE = ("kind", "pattern", "case_sensitive", "replacement", "exemption", "reason", "active")
@@ -31,29 +39,39 @@ def as_rule(row: CensorRule) -> censor.Rule:
                        case_sensitive=row.case_sensitive, revision=row.revision)
 
 
-def applicable(session: Session, cia_id: str) -> list[censor.Rule]:
-    """Active global rules and the CIA's own, oldest first (the order they apply in)."""
-    rows = session.execute(
-        sa.select(CensorRule)
-        .where(CensorRule.active.is_(True),
-               sa.or_(CensorRule.cia_id.is_(None), CensorRule.cia_id == cia_id))
-        .order_by(CensorRule.created_at, CensorRule.id)
-    ).scalars()
-    return [as_rule(r) for r in rows]
+def as_term(row: ReleaseTerm) -> censor.Rule:
+    """A release term as the pass takes it: a rule of kind ``release``."""
+    return censor.Rule(id=row.id, kind=censor.RELEASE, pattern=row.term, exemption="s40",
+                       reason=row.reason, revision=row.revision)
+
+
+def _owned(session: Session) -> list[tuple[str | None, censor.Rule]]:
+    """Every active censor rule, then every active release term, each oldest first
+    (the order they apply in), with the CIA it is scoped to (``None``: global)."""
+    rules = [(r.cia_id, as_rule(r)) for r in session.execute(
+        sa.select(CensorRule).where(CensorRule.active.is_(True))
+        .order_by(CensorRule.created_at, CensorRule.id)).scalars()]
+    terms = [(t.cia_id, as_term(t)) for t in session.execute(
+        sa.select(ReleaseTerm).where(ReleaseTerm.active.is_(True))
+        .order_by(ReleaseTerm.created_at, ReleaseTerm.id)).scalars()]
+    return rules + terms
+
+
+def applicable(session: Session, cia_id: str | None) -> list[censor.Rule]:
+    """Active global rules and terms and the CIA's own, in the order they apply in."""
+    return applicable_to_all(session)(cia_id)
 
 
 def active(session: Session) -> list[censor.Rule]:
-    """Every active rule, global or of any CIA, oldest first."""
-    return [as_rule(r) for r in session.execute(
-        sa.select(CensorRule).where(CensorRule.active.is_(True))
-        .order_by(CensorRule.created_at, CensorRule.id)).scalars()]
+    """Every active censor rule, global or of any CIA, oldest first, and the global
+    release terms."""
+    return [rule for owner, rule in _owned(session)
+            if rule.kind != censor.RELEASE or owner is None]
 
 
 def applicable_to_all(session: Session):
     """``applicable`` for every CIA from one query: a function of the CIA id."""
-    pairs = [(r.cia_id, as_rule(r)) for r in session.execute(
-        sa.select(CensorRule).where(CensorRule.active.is_(True))
-        .order_by(CensorRule.created_at, CensorRule.id)).scalars()]
+    pairs = _owned(session)
 
     def of(cia_id: str | None) -> list[censor.Rule]:
         return [rule for owner, rule in pairs if owner is None or owner == cia_id]
@@ -62,16 +80,12 @@ def applicable_to_all(session: Session):
 
 def fingerprints(session: Session, cia_ids: set[str] | None = None) -> dict[str | None, str]:
     """Fingerprint of the applicable rules per CIA (key ``None``: a CIA with no own rules)."""
-    rows = list(session.execute(
-        sa.select(CensorRule).where(CensorRule.active.is_(True))
-        .order_by(CensorRule.created_at, CensorRule.id)).scalars())
-    global_rules = [r for r in rows if r.cia_id is None]
-    out: dict[str | None, str] = {None: censor.fingerprint([as_rule(r) for r in global_rules])}
-    for cia_id in {r.cia_id for r in rows if r.cia_id is not None}:
+    pairs = _owned(session)
+    out: dict[str | None, str] = {None: censor.fingerprint([r for owner, r in pairs if owner is None])}
+    for cia_id in {owner for owner, _ in pairs if owner is not None}:
         if cia_ids is not None and cia_id not in cia_ids:
             continue
-        mine = [as_rule(r) for r in rows if r.cia_id is None or r.cia_id == cia_id]
-        out[cia_id] = censor.fingerprint(mine)
+        out[cia_id] = censor.fingerprint([r for owner, r in pairs if owner in (None, cia_id)])
     return out
 
 

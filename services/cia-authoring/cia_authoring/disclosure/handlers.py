@@ -1,8 +1,9 @@
 """The authoring worker's handlers for disclosure copies (``fn(uow, event, cfg)``).
 
-- ``disclosure.rules_changed`` (emitted when a censor rule is added or changed):
-  fans out one ``disclosure.rerender_requested`` per disclosure copy in the
-  rule's scope, so each copy is re-rendered in its own transaction;
+- ``disclosure.rules_changed`` (emitted when a censor rule is added or changed)
+  and ``disclosure.release_terms_changed`` (a release term added or withdrawn):
+  fan out one ``disclosure.rerender_requested`` per disclosure copy in the rule's
+  or term's scope, so each copy is re-rendered in its own transaction;
 - ``disclosure.rerender_requested``: re-renders one copy if its rules changed;
 - ``cia.approved``: a copy rendered at approval gets the rules that already apply.
 
@@ -34,10 +35,19 @@ def on_rules_changed(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
             "cause": event.id})
 
 
+def on_release_terms_changed(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
+    scope = event.data.get("cia_id")
+    cause = f"release term {event.data.get('term_id')} {event.data.get('action')}"
+    for cia_id, number in copies.disclosure_copies_in_scope(uow.session, scope):
+        uow.emit(RERENDER_REQUESTED, cia_id, {
+            "cia_id": cia_id, "version": number, "rule_id": None, "cause": cause})
+
+
 def on_rerender_requested(uow: UnitOfWork, event: CloudEvent, cfg: dict) -> None:
     force = bool(event.data.get("force"))
-    reason = (event.data.get("cause") if force
-              else f"censor rule {event.data.get('rule_id')} changed")
+    rule_id = event.data.get("rule_id")
+    reason = (event.data.get("cause") if force or not rule_id
+              else f"censor rule {rule_id} changed")
     copies.ensure_current(uow, str(event.data["cia_id"]), int(event.data["version"]), cfg,
                           reason=reason, force=force)
     propagate_register(uow)
@@ -66,6 +76,7 @@ def handlers(cfg: dict) -> dict:
     """Event type -> handler ``(uow, event)`` with the configuration bound."""
     out = {}
     for event_type, fn in (("disclosure.rules_changed", on_rules_changed),
+                           ("disclosure.release_terms_changed", on_release_terms_changed),
                            (RERENDER_REQUESTED, on_rerender_requested),
                            ("cia.approved", on_cia_approved)):
         bound = functools.partial(fn, cfg=cfg)

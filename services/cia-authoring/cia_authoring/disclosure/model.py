@@ -38,8 +38,11 @@ class CopyModel:
 
 def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
           register: Iterable[str] = ()) -> CopyModel:
+    # The operation's printed fields publish the deployment (its place and times): an
+    # s31 text's part they print stays open (documents.redaction).
     redacted, field_log, withheld = withhold_fields(
-        content, rank_cutoff=cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"))
+        content, rank_cutoff=cfg.get("DISCLOSURE_RANK_CUTOFF", "superintendent"),
+        published=[v for k, v in operation.items() if k != "use_case"])
     if register:
         # Only names that can occur here: the register holds the whole force's.
         haystack = set(_WORDS.findall(fold(" ".join(strings([content, operation])))))

@@ -1,7 +1,9 @@
-"""Tables of the disclosure feature (migrations 0002_foi, 0003_name_register and
-0013_published_snapshots).
+"""Tables of the disclosure feature (migrations 0002_foi, 0003_name_register,
+0013_published_snapshots and 0017_release_terms).
 
 - ``censor_rules``: the FOI team's censor rules, for one CIA or global;
+- ``release_terms``: terms the pass withheld as personal data that an FOI officer
+  released (a shop, a town taken for a person), for one CIA or global;
 - ``disclosure_copies``: per disclosure copy (CIA, version), its release state
   and which censor rules its stored files were rendered with. A copy without a
   row was rendered at approval without censor rules and is pending release;
@@ -51,6 +53,25 @@ class CensorRule(Base):
     updated_by_name: Mapped[str] = mapped_column(sa.String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # [{at, by: {sub, name}, action, changed: [field names]}]: who changed what, when.
+    history: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+class ReleaseTerm(Base):
+    __tablename__ = "release_terms"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
+    cia_id: Mapped[str | None] = mapped_column(sa.ForeignKey("cias.id"), index=True)  # None: global
+    term: Mapped[str] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    updated_by_name: Mapped[str] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # [{at, by: {sub, name}, action, revision}]: who released or withdrew it, when.
     history: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 

@@ -1,5 +1,5 @@
 """Request and response schemas of the disclosure endpoints: copies, their
-release, bundles and censor rules (they document the OpenAPI)."""
+release, bundles, censor rules and release terms (they document the OpenAPI)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -89,6 +89,57 @@ class RuleQuerySchema(Schema):
     scope = fields.String(validate=validate.OneOf(["global", "cia"]))
     include_inactive = fields.Boolean(load_default=False,
                                       metadata={"description": "Withdrawn rules too."})
+
+
+# --------------------------------------------------------------------------
+# Release terms
+# --------------------------------------------------------------------------
+
+
+class ReleaseTermCreateSchema(Schema):
+    cia_id = fields.String(load_default=None, allow_none=True,
+                           metadata={"description": "The CIA whose copies the term releases in; "
+                                                    "omit or null: every CIA (force-wide)."})
+    term = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "The term as the redaction log's review entry "
+                                                  "gives it (its `term`): a shop, a place, an "
+                                                  "operation the name model took for a person. "
+                                                  "Matched whole, after the one normalisation."})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=censor.MAX_REASON),
+                           metadata={"description": "Why it is not personal data; kept with "
+                                                    "the term and in its history."})
+
+
+class ReleaseTermHistorySchema(Schema):
+    at = fields.String()
+    by = fields.Nested(PersonSchema)
+    action = fields.String(metadata={"enum": ["created", "withdrawn"]})
+    revision = fields.Integer()
+
+
+class ReleaseTermSchema(Schema):
+    id = fields.String()
+    cia_id = fields.String(allow_none=True)
+    scope = fields.String(metadata={"enum": ["global", "cia"]})
+    term = fields.String()
+    reason = fields.String()
+    active = fields.Boolean()
+    revision = fields.Integer()
+    created_by = fields.Nested(PersonSchema)
+    created_at = fields.DateTime()
+    updated_by = fields.Nested(PersonSchema)
+    updated_at = fields.DateTime()
+    history = fields.List(fields.Nested(ReleaseTermHistorySchema))
+    copies_to_rerender = fields.Integer(
+        metadata={"description": "On a change: disclosure copies the worker will check and "
+                                 "render again where the term changes them."})
+
+
+class ReleaseTermQuerySchema(Schema):
+    cia_id = fields.String(metadata={"description": "Only the terms of this CIA."})
+    scope = fields.String(validate=validate.OneOf(["global", "cia"]))
+    include_inactive = fields.Boolean(load_default=False,
+                                      metadata={"description": "Withdrawn terms too."})
 
 
 # --------------------------------------------------------------------------
@@ -191,7 +242,8 @@ class RedactionSchema(Schema):
                                                                       "the free-text scan."})
     detector = fields.String(metadata={"description": (
         "What found it: disclosure_class (the field's class), censor_rule, withheld_value "
-        "(a value withheld elsewhere in the copy, or a name in the register), or a personal-data "
+        "(a value withheld elsewhere in the copy, or a name in the register), withheld_part (a "
+        "place, call sign, count or time of an s.31 value said in other words), or a personal-data "
         "detector: phone, email, postcode, vehicle_registration, ni_number, date_of_birth, "
         "ip_address, collar_number, name_after_rank, address, child, or the name model "
         "(person_model); for a legacy document also ocr:<kind> (found in the OCR reading of a "

@@ -1,5 +1,6 @@
 """/api/v1/disclosures — redacted disclosure copies for the FOI team: list, one
-copy, its DOCX or PDF, its redaction log (JSON or CSV), release, bundles."""
+copy, its DOCX or PDF, its redaction log (JSON or CSV), release, bundles; censor
+rules and release terms."""
 from __future__ import annotations
 
 import io
@@ -21,10 +22,13 @@ from cia_authoring.documents.pdfs import ConversionInProgress
 from cia_authoring.disclosure import copies
 from cia_authoring.disclosure import release, sight_checks
 from cia_authoring.disclosure import censor_rules as rules
+from cia_authoring.disclosure import release_terms
 from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRulePatchSchema,
                                               CensorRuleSchema, DisclosureSchema,
                                               DocumentQuerySchema, FormatQuerySchema,
-                                              RedactionSchema, ReleaseSchema, RuleQuerySchema)
+                                              RedactionSchema, ReleaseSchema,
+                                              ReleaseTermCreateSchema, ReleaseTermQuerySchema,
+                                              ReleaseTermSchema, RuleQuerySchema)
 from cia_common.web.kit import BINARY, CSV, REF, ok_doc
 from cia_authoring.roles import DISCLOSURE_READERS
 from cia_common.web import db
@@ -283,3 +287,74 @@ def withdraw_rule(rule_id):
         affected = rules.affected_copies(uow.session, rule.cia_id)
         uow.commit()
         return present_rule(rule, affected)
+
+
+# -- release terms: /api/v1/disclosures/release-terms ------------------------------
+
+terms_blp = Blueprint(
+    "release_terms", __name__, url_prefix="/api/v1/disclosures/release-terms",
+    description="Release terms: a term the redaction pass withheld as personal data that is not "
+                "(a shop, a town, an operation the name model took for a person; the redaction "
+                "log lists the findings it was unsure of with review: true and their term), "
+                "released by an FOI officer with a reason, for one CIA or force-wide. A term "
+                "never releases a value withheld by its field, the name register, a child or a "
+                "censor rule (422, withheld_by says which). The worker renders the copies in "
+                "its scope again. Role foi writes; foi and admin read.")
+
+
+def present_term(term, copies_to_rerender: int | None = None) -> dict:
+    out = {k: getattr(term, k) for k in (
+        "id", "cia_id", "term", "reason", "active", "revision", "created_at", "updated_at",
+        "history")}
+    out["scope"] = "cia" if term.cia_id else "global"
+    out["created_by"] = {"sub": term.created_by_sub, "name": term.created_by_name}
+    out["updated_by"] = {"sub": term.updated_by_sub, "name": term.updated_by_name}
+    if copies_to_rerender is not None:
+        out["copies_to_rerender"] = copies_to_rerender
+    return out
+
+
+@terms_blp.route("", methods=["POST"])
+@guarded(terms_blp, *FOI)
+@terms_blp.arguments(ReleaseTermCreateSchema)
+@terms_blp.response(201, ReleaseTermSchema)
+def create_term(data):
+    """Release a term the pass withheld; the worker renders the copies it changes again."""
+    with unit_of_work() as uow:
+        term = release_terms.create(uow, data, actor())
+        affected = rules.affected_copies(uow.session, term.cia_id)
+        uow.commit()
+        return (present_term(term, affected), 201,
+                {"Location": f"/api/v1/disclosures/release-terms/{term.id}"})
+
+
+@terms_blp.route("", methods=["GET"])
+@guarded(terms_blp, *FOI_READERS)
+@terms_blp.arguments(ReleaseTermQuerySchema, location="query")
+@terms_blp.response(200, ReleaseTermSchema(many=True))
+def list_terms(query):
+    """Release terms, oldest first."""
+    with unit_of_work() as uow:
+        return [present_term(t) for t in release_terms.list_(uow.session, **query)]
+
+
+@terms_blp.route("/<string:term_id>", methods=["GET"])
+@guarded(terms_blp, *FOI_READERS)
+@terms_blp.response(200, ReleaseTermSchema)
+def get_term(term_id):
+    """One release term, with its history (who released and withdrew it, when)."""
+    with unit_of_work() as uow:
+        return present_term(release_terms.get(uow.session, term_id))
+
+
+@terms_blp.route("/<string:term_id>", methods=["DELETE"])
+@guarded(terms_blp, *FOI)
+@terms_blp.response(200, ReleaseTermSchema)
+def withdraw_term(term_id):
+    """Withdraw a release term: kept with its history, no longer applied; the worker
+    renders the copies again, withholding the term as before."""
+    with unit_of_work() as uow:
+        term = release_terms.withdraw(uow, term_id, actor())
+        affected = rules.affected_copies(uow.session, term.cia_id)
+        uow.commit()
+        return present_term(term, affected)

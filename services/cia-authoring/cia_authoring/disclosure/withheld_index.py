@@ -7,8 +7,10 @@ withholds every written form any copy of the force withholds. Each form is store
 as ``WithheldSet.export`` gives it, and given back to ``WithheldSet.add_key``.
 
 Not indexed: the name register's entries (the register is read whole anyway), and
-numbers and dates standing alone: out of their sentence they are the letter's own
-dates and counts, while the sentences that hold them are indexed.
+numbers, dates and times standing alone (an s.31 value's clock times among its
+parts): out of their sentence they are the letter's own dates and counts, while the
+sentences that hold them are indexed. An s.31 value's other parts (a place, a call
+sign, a number with its unit) are.
 """
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_redaction import WithheldSet
+from cia_redaction.parts import TIME
+from cia_redaction.withheld import PART_KEY
 
 from cia_authoring.disclosure.models import WithheldValue
 
@@ -31,6 +35,8 @@ SKIPPED_SOURCES = ("register",)
 
 
 def indexable(key: str) -> bool:
+    if key.startswith(PART_KEY):
+        return not key.startswith(PART_KEY + TIME + ":")
     return not _ALONE.match(key.lstrip("^=")) or key.startswith("=")
 
 

@@ -10,7 +10,10 @@ fields here.
   when the sibling rank field is at or above ``rank_cutoff``.
 - Keys the schema does not describe are withheld (fail closed).
 - Every withheld value goes into a ``WithheldSet`` (names with their partial
-  forms), and the whole content then goes through the one redaction pass
+  forms; an ``s31`` text with its distinctive parts, unless a field that publishes
+  the deployment — ``x-published``, an open number or date, or the operation's
+  printed fields given as ``published`` — prints the same part), and the whole
+  content then goes through the one redaction pass
   (``cia_redaction.redactor``): values withheld here are withheld
   wherever else they appear, and the detectors scrub open free text.
 
@@ -21,7 +24,9 @@ RFC 6901 pointer into the content.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, fields, validate
 
@@ -33,6 +38,7 @@ from cia_schemas.disclosure import (
     MARKERS,
     OPEN,
     PERSON_NAME_KEY,
+    PUBLISHED_KEY,
     RANK_EXEMPT_KEY,
     REASON_KEY,
     S31,
@@ -56,8 +62,13 @@ def withhold_fields(
     schema: Schema | type[Schema] | None = None,
     rank_cutoff: str = "superintendent",
     withheld: WithheldSet | None = None,
+    published: Iterable[Any] = (),
 ) -> tuple[dict, Log, WithheldSet]:
-    """The field-level step: ``(copy with withheld fields marked, log, withheld values)``."""
+    """The field-level step: ``(copy with withheld fields marked, log, withheld values)``.
+
+    ``published``: what else the copy prints as the force's own statement of the
+    deployment (the operation's printed fields); with the content's published fields
+    it decides which parts of an s31 value stay open."""
     rank_level(rank_cutoff)  # unknown cut-off: configuration error, raise early
     if schema is None:
         schema = content_schema()
@@ -66,7 +77,9 @@ def withhold_fields(
     if not isinstance(content, dict):
         raise TypeError("content must be a dict")
     log: Log = []
-    ctx = _Ctx(rank_cutoff, log, withheld if withheld is not None else WithheldSet())
+    printed = [form for value in (*published_values(content, schema), *published)
+               for form in _printed_forms(value)]
+    ctx = _Ctx(rank_cutoff, log, withheld if withheld is not None else WithheldSet(), printed)
     redacted = ctx.object(copy.deepcopy(content), schema, "")
     return redacted, log, ctx.withheld
 
@@ -100,11 +113,62 @@ def as_entry(e: dict) -> dict:
             **{k: e[k] for k in OPTIONAL_KEYS if k in e}}
 
 
+def published_values(content: Any, schema: Schema) -> list[Any]:
+    """The values of ``content``'s fields that publish the deployment: open text
+    fields marked ``x-published``, and every open number, date or date-time."""
+    out: list[Any] = []
+
+    def walk(obj: Any, schema: Schema) -> None:
+        if not isinstance(obj, dict):
+            return
+        by_key = {(f.data_key or name): f for name, f in schema.fields.items()}
+        for key, value in obj.items():
+            f = by_key.get(key)
+            if f is None or value is None or f.metadata.get(DISCLOSURE_KEY, OPEN) != OPEN:
+                continue
+            if isinstance(f, fields.Nested):
+                for item in value if isinstance(value, list) else [value]:
+                    walk(item, f.schema)
+            elif isinstance(f, fields.List):
+                if isinstance(f.inner, fields.Nested) and isinstance(value, list):
+                    for item in value:
+                        walk(item, f.inner.schema)
+            elif f.metadata.get(PUBLISHED_KEY) or isinstance(
+                    f, (fields.Number, fields.Date, fields.DateTime)):
+                out.append(value)
+
+    walk(content, schema)
+    return out
+
+
+_LONDON = ZoneInfo("Europe/London")
+
+
+def _printed_forms(value: Any) -> list[str]:
+    """A published value as the copy may print it: a date-time as stored and as the
+    wall-clock time in London (an s31 "cameras live from 10:00" is the published start)."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and "T" in value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return [value]
+    if isinstance(value, datetime):
+        local = value.astimezone(_LONDON) if value.tzinfo else value
+        return [f"{value:%Y-%m-%d %H:%M}", f"{local:%Y-%m-%d %H:%M}"]
+    if isinstance(value, date):
+        return [value.isoformat()]
+    return [str(value)]
+
+
 class _Ctx:
-    def __init__(self, rank_cutoff: str, log: Log, withheld: WithheldSet):
+    def __init__(self, rank_cutoff: str, log: Log, withheld: WithheldSet,
+                 published: list[str] = ()):
         self.cutoff = rank_cutoff
         self.log = log
         self.withheld = withheld
+        self.published = list(published)
 
     # -- helpers ---------------------------------------------------------
     def withhold(self, pointer: str, disclosure: str, reason: str, value: Any = None,
@@ -114,6 +178,9 @@ class _Ctx:
             self.withheld.add_name(value, disclosure, reason, pointer)
         elif value is not None:
             self.withheld.add(value, disclosure, reason, pointer)
+            if disclosure == S31:
+                # s.31 said in other words: its places, call signs, counts and times.
+                self.withheld.add_parts(value, disclosure, reason, pointer, self.published)
         return MARKERS[disclosure]
 
     @staticmethod

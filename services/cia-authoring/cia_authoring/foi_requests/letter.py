@@ -18,7 +18,11 @@ withholds, the name register, every censor rule, the legacy documents' terms, th
 detectors and the requester in all their forms. The free texts an officer wrote
 (questions, answers, notes, reasons, titles) are redacted as the context is made,
 links through ``cia_redaction.links`` (cut to their host when they hold a withheld
-word), and the rendered file once more whole, as a disclosure copy is.
+word), and the rendered file once more whole, as a disclosure copy is. The
+template's fixed text (what no variable prints) is the force's approved wording:
+the personal-data detectors leave it, and the same words where a variable prints
+them, since the letter carries them anyway; a value withheld elsewhere (the index,
+the register, a rule, the requester) is withheld in it all the same.
 
 A letter is made the same, byte for byte, from the same answers, data and date
 (its parts are stamped with the letter's date), so the SHA-256 approved can be
@@ -38,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from cia_authoring.disclosure import redactors
 from cia_authoring.legacy import service as legacy
-from cia_redaction.docx import scrub_docx
+from cia_redaction.docx import fixed_wording, scrub_docx
 from cia_redaction.links import redact_url
 from cia_redaction.redactor import Redactor, strings
 from cia_authoring.documents import render as rendering
@@ -371,8 +375,13 @@ def make(session: Session, req: FoiRequest, res: Resolved, cfg: dict, letter_dat
     """The letter dated ``letter_date``, through the public redactor (its words, then the
     whole file), with the redactions made and the redacted form of each text changed."""
     clean = Clean(redactor_for(session, req, cfg))
+    template = template_bytes(session, cfg)
+    # The template's fixed text is the force's own wording, activated by an admin (the
+    # ICO's postal address is no one's personal data): the detectors leave it, while
+    # withheld values and censor rules still apply to it (Redactor.approve_wording).
+    clean.redactor.approve_wording(fixed_wording(template))
     ctx = context(req, res, cfg, letter_date, clean)
-    data = render(template_bytes(session, cfg), ctx, force_name=cfg.get("FORCE_NAME") or "",
+    data = render(template, ctx, force_name=cfg.get("FORCE_NAME") or "",
                   reference=req.reference, cfg=cfg, created=letter_date)
     # Whatever the template prints (its own text, a force's wording) passes too.
     data = scrub_docx(data, clean.redactor)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cia_common.events import isoformat
+from cia_schemas.operation import REFERENCE_PATTERN
 
 from cia_authoring import cells
 from cia_authoring.documents import service as rendering
@@ -61,7 +63,10 @@ INDEX_COLUMNS = ("reference", "borough", "planned_start", "planned_end", "versio
 
 
 # Copies read per short database session while the bundle streams.
-READ_BATCH = 16
+READ_BATCH = 32
+_REFERENCE = re.compile(REFERENCE_PATTERN)
+# Distinct redaction logs whose files are kept while a bundle streams.
+_LOGS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,10 @@ def released_copies(session: Session, start_from: datetime | None = None,
     """Released, current copies of operations planned to start in [from, to);
     and how many released copies were left out because they are being re-rendered."""
     query = (
-        sa.select(DisclosureCopy, Operation.reference, Operation.borough, Operation.planned_start,
-                  Operation.planned_end, CiaVersion.approved_at)
+        sa.select(DisclosureCopy.cia_id, DisclosureCopy.version, DisclosureCopy.rules_fingerprint,
+                  DisclosureCopy.released_at, DisclosureCopy.released_docx_sha256,
+                  DisclosureCopy.released_pdf_sha256, Operation.reference, Operation.borough,
+                  Operation.planned_start, Operation.planned_end, CiaVersion.approved_at)
         .join(Cia, Cia.id == DisclosureCopy.cia_id)
         .join(Operation, Operation.id == Cia.operation_id)
         .join(CiaVersion, sa.and_(CiaVersion.cia_id == DisclosureCopy.cia_id,
@@ -102,28 +109,33 @@ def released_copies(session: Session, start_from: datetime | None = None,
     if start_to:
         query = query.where(Operation.planned_start < start_to)
     rows = session.execute(query).all()
-    fingerprints = rules_service.fingerprints(session, {r.DisclosureCopy.cia_id for r in rows})
+    fingerprints = rules_service.fingerprints(session, {r.cia_id for r in rows})
     items, stale = [], 0
     rules_of = rules_service.applicable_to_all(session)
     withheld = redactors.withheld_names(register.names(session))
-    by_rules: dict[tuple, Redactor] = {}  # by the rules that apply: most CIAs share one
+    # A reference is an identifier (LFR-dddd-dddd, checked on every write): no name can
+    # be in it, so the name model, a few milliseconds a text, need not read it; the
+    # rules, withheld values and every pattern detector still do.
+    identifiers_cfg = {**(cfg or {}), "DISCLOSURE_NAME_MODEL": False}
+    by_rules: dict[tuple, tuple[Redactor, Redactor]] = {}  # by the rules that apply: most CIAs share one
     for r in rows:
-        c = r.DisclosureCopy
-        if copies.is_stale(c, fingerprints, c.cia_id):
+        if copies.is_stale(r, fingerprints, r.cia_id):
             stale += 1
             continue
         # The folder names and index.csv print operation fields: the same pass
         # as the copies (rules, detectors, the name register), so nothing the copy
         # withholds is there.
-        rules = rules_of(c.cia_id)
+        rules = rules_of(r.cia_id)
         key = tuple(map(id, rules))
         if key not in by_rules:
-            by_rules[key] = redactors.redactor_for(cfg or {}, withheld=withheld, rules=rules)
-        redactor = by_rules[key]
-        items.append(BundleItem(c.cia_id, c.version, _safe_name(redactor.text(r.reference)),
+            by_rules[key] = (redactors.redactor_for(cfg or {}, withheld=withheld, rules=rules),
+                             redactors.redactor_for(identifiers_cfg, withheld=withheld, rules=rules))
+        redactor, identifiers = by_rules[key]
+        reference = (identifiers if _REFERENCE.fullmatch(r.reference) else redactor).text(r.reference)
+        items.append(BundleItem(r.cia_id, r.version, _safe_name(reference),
                                 redactor.text(r.borough or ""), r.planned_start,
-                                r.planned_end, r.approved_at, c.released_at,
-                                c.released_docx_sha256, c.released_pdf_sha256))
+                                r.planned_end, r.approved_at, r.released_at,
+                                r.released_docx_sha256, r.released_pdf_sha256))
     return items, stale
 
 
@@ -189,23 +201,38 @@ def _iso(moment: datetime | None) -> str:
     return isoformat(moment) if moment else ""
 
 
-def _info(name: str, when: datetime, compress: int) -> zipfile.ZipInfo:
+def _date_time(when: datetime) -> tuple:
     stamp = max(when.astimezone(timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
-    info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+    return stamp.timetuple()[:6]
+
+
+def _info(name: str, when: datetime | tuple, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_date_time(when) if isinstance(when, datetime) else when)
     info.compress_type = compress
     info.external_attr = 0o644 << 16
     return info
 
 
-class _CleanWriter:
-    """The index's writer, every text cell through ``clean`` first."""
+class _Index:
+    """index.csv as CSV text: every text cell through ``clean`` (when given), then made a
+    cell by ``cells``; the cells a copy's files share are made once per copy (``shared``)."""
 
-    def __init__(self, writer, clean: Callable[[str], str]):
-        self._writer, self._clean = writer, clean
+    def __init__(self, clean: Callable[[str], str] | None = None):
+        self.buffer = io.StringIO()
+        self._writer = cells.DictWriter(self.buffer, fieldnames=list(INDEX_COLUMNS))
+        self._writer.writeheader()
+        self._clean = clean
 
-    def writerow(self, row: dict) -> None:
-        self._writer.writerow({k: self._clean(v) if isinstance(v, str) else v
-                               for k, v in row.items()})
+    def _cleaned(self, row: dict) -> dict:
+        if self._clean is None:
+            return row
+        return {k: self._clean(v) if isinstance(v, str) else v for k, v in row.items()}
+
+    def shared(self, row: dict) -> cells.Made:
+        return cells.made(self._cleaned(row))
+
+    def writerow(self, row: dict, shared: cells.Made | None = None) -> None:
+        self._writer.writerow(self._cleaned(row), shared)
 
 
 def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
@@ -220,11 +247,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
     pipe = _Pipe()
     now = now or datetime.now(timezone.utc)
     # The index grows as CSV text (a few hundred bytes a file), not as row objects.
-    index = io.StringIO()
-    index_writer = cells.DictWriter(index, fieldnames=list(INDEX_COLUMNS))
-    index_writer.writeheader()
-    if clean is not None:
-        index_writer = _CleanWriter(index_writer, clean)
+    index_writer = _Index(clean)
     with zipfile.ZipFile(pipe, "w", allowZip64=True) as zf:
         readme = (
             "FOI disclosure bundle: released disclosure copies of Community Impact Assessments\n"
@@ -240,6 +263,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
         )
         zf.writestr(_info("README.txt", now, zipfile.ZIP_DEFLATED), readme.encode("utf-8"))
         yield pipe.drain()
+        logs: dict = {}  # a redaction log's files by its stored text: most copies share a few
         for first in range(0, len(items), READ_BATCH):
             # One short read per few copies: no transaction stays open while the
             # client downloads (on SQLite that would hold the database's write lock).
@@ -247,7 +271,7 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
             with sessions() as session:
                 stored = _read_many(session, batch)
             for item in batch:
-                yield from _add_copy(zf, pipe, index_writer, item, stored, clean)
+                yield from _add_copy(zf, pipe, index_writer, item, stored, logs, clean)
                 if progress is not None:
                     progress(item)
         for item in legacy:
@@ -267,31 +291,35 @@ def stream(sessions: Callable[[], Session], items: list[BundleItem], *,
                 index_writer.writerow({**row, "file": f"{item.folder}/{name}", "format": fmt,
                                        "sha256": sha256, "bytes": len(data)})
                 yield pipe.drain()
-        zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED), index.getvalue().encode("utf-8"))
+        zf.writestr(_info("index.csv", now, zipfile.ZIP_DEFLATED),
+                    index_writer.buffer.getvalue().encode("utf-8"))
     yield pipe.drain()
 
 
 def _add_copy(zf: zipfile.ZipFile, pipe: _Pipe, index_writer, item: BundleItem,
-              stored: dict, clean: Callable[[str], str] | None = None) -> Iterator[bytes]:
-    files = _files(item, stored, clean)
+              stored: dict, logs: dict, clean: Callable[[str], str] | None = None) -> Iterator[bytes]:
+    files = _files(item, stored, logs, clean)
     if files is None:
         return  # re-rendered or withdrawn since the listing
+    shared = index_writer.shared({
+        "reference": item.reference, "borough": item.borough,
+        "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
+        "version": item.version, "approved_at": _iso(item.approved_at),
+        "released_at": _iso(item.released_at), "kind": "cia"})
+    date_time = _date_time(item.released_at)
     for fmt, name, data, compress, sha256 in files:
-        zf.writestr(_info(f"{item.folder}/{name}", item.released_at, compress), data)
-        index_writer.writerow({
-            "reference": item.reference, "borough": item.borough,
-            "planned_start": _iso(item.planned_start), "planned_end": _iso(item.planned_end),
-            "version": item.version, "approved_at": _iso(item.approved_at),
-            "released_at": _iso(item.released_at), "file": f"{item.folder}/{name}",
-            "format": fmt, "sha256": sha256, "bytes": len(data), "kind": "cia"})
+        zf.writestr(_info(f"{item.folder}/{name}", date_time, compress), data)
+        index_writer.writerow({"file": f"{item.folder}/{name}", "format": fmt, "sha256": sha256,
+                               "bytes": len(data)}, shared)
         yield pipe.drain()
 
 
 def _read_many(session: Session, items: list[BundleItem]) -> dict:
-    """The stored disclosure files of ``items``, {(cia_id, version, format): row}, in one query."""
-    rows = session.execute(
+    """The stored disclosure files of ``items``, {(cia_id, version, format): row}, in one
+    query: plain rows (no ORM objects), the redaction log as its stored JSON text."""
+    rows = session.connection().execute(
         sa.select(Document.cia_id, Document.version, Document.format, Document.data,
-                  Document.sha256, Document.redaction_log)
+                  Document.sha256, sa.cast(Document.redaction_log, sa.Text).label("log_json"))
         .where(Document.kind == rendering.DISCLOSURE,
                Document.format.in_((copies.DOCX, copies.PDF)),
                sa.tuple_(Document.cia_id, Document.version).in_(
@@ -299,7 +327,7 @@ def _read_many(session: Session, items: list[BundleItem]) -> dict:
     return {(r.cia_id, r.version, r.format): r for r in rows}
 
 
-def _files(item: BundleItem, stored: dict, clean: Callable[[str], str] | None = None):
+def _files(item: BundleItem, stored: dict, logs: dict, clean: Callable[[str], str] | None = None):
     """The copy's files as (format, name, data, compression, SHA-256), with the
     SHA-256 stored beside each document; None when the released DOCX is gone."""
     docx = stored.get((item.cia_id, item.version, copies.DOCX))
@@ -313,7 +341,13 @@ def _files(item: BundleItem, stored: dict, clean: Callable[[str], str] | None = 
     pdf = stored.get((item.cia_id, item.version, copies.PDF))
     if pdf is not None:
         files.append(("pdf", f"{base}.pdf", pdf.data, zipfile.ZIP_STORED, pdf.sha256))
-    return files + _log_files(docx.redaction_log, clean)
+    log_files = logs.get(docx.log_json)
+    if log_files is None:
+        if len(logs) >= _LOGS_KEPT:  # bounded: a bundle's memory stays about one copy
+            logs.clear()
+        log_files = logs[docx.log_json] = _log_files(
+            json.loads(docx.log_json) if docx.log_json is not None else None, clean)
+    return files + log_files
 
 
 def _log_files(redaction_log, clean: Callable[[str], str] | None = None) -> list[tuple]:

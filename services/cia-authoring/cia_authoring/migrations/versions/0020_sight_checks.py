@@ -1,14 +1,14 @@
 """The check by sight of FOI-facing files, and the OCR of page images by pixel hash.
 
-Revision ID: MIGRATION
-Revises: 0016_audit_head
+Revision ID: 0020_sight_checks
+Revises: 0019_status_list
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "MIGRATION"
-down_revision = "0016_audit_head"
+revision = "0020_sight_checks"
+down_revision = "0019_status_list"
 branch_labels = None
 depends_on = None
 
