@@ -11,12 +11,12 @@ finding can be reported (a 409, a log line) without repeating what it found.
 for a copy whose text layer is itself the OCR of its page images (a flattened
 copy), by that layer's words.
 
-The check before release (``page_keys``, ``read_pages``, ``check_words``) reads the
-pages of a born-digital file, a disclosure copy or a letter as LibreOffice renders it,
-cheaply: each page is rendered in grayscale at ``CHECK_DPI`` and known by the hash of
-its pixels, so a page read once (the boilerplate pages every copy of a template
-shares) is never read again (``PageCache``); the others are read side by side, one
-Tesseract per core. A detector judges text in its context, which OCR of a table or a
+The check before release (``check_rendered``, or ``cia_redaction.bands`` and
+``check_words`` where a service keeps what was read) reads the pages of a born-digital
+file, a disclosure copy or a letter as LibreOffice renders it, cheaply: each page is
+rendered in grayscale at ``CHECK_DPI`` and read in bands known by the hash of their
+pixels, so a line read once (the boilerplate every copy of a template shares) is never
+read again; the pages with new bands are read side by side, one Tesseract per core. A detector judges text in its context, which OCR of a table or a
 two-column page scrambles ("Inspector Sergeant Chief Superintendent" read across
 three cells is a name after a rank): a detector's hit on text the file's own text
 already says (``said``: what the pass read in context and let through) is therefore
@@ -28,19 +28,14 @@ excused where the file's text holds exactly the words read: a word of the letter
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Callable
 
 import pymupdf
 from rapidfuzz import fuzz
 
-from cia_redaction import ocr
+from cia_redaction import bands, ocr
 from cia_redaction.normalise import fold
 from cia_redaction.redactor import Redactor
 
@@ -155,86 +150,6 @@ def mark(png_page: pymupdf.Page, findings: list[Finding], dpi: int = 100) -> byt
 
 
 # -- the check before release ----------------------------------------------------------
-class PageCache:
-    """What OCR read of a page image, by the hash of its pixels (``page_key``): a
-    bounded, thread-safe LRU in memory, in front of an optional ``store`` (the
-    service's table) that outlives the process."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._items: OrderedDict[str, list[ocr.Word]] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: str) -> list[ocr.Word] | None:
-        with self._lock:
-            words = self._items.get(key)
-            if words is not None:
-                self._items.move_to_end(key)
-            return words
-
-    def put(self, key: str, words: list[ocr.Word]) -> None:
-        with self._lock:
-            self._items[key] = words
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def words_to_json(words: list[ocr.Word]) -> list:
-    return [[w.text, [round(v, 2) for v in w.box], list(w.line), round(w.conf, 1)] for w in words]
-
-
-def words_from_json(rows: list) -> list[ocr.Word]:
-    return [ocr.Word(t, tuple(b), tuple(line), float(c)) for t, b, line, c in rows]
-
-
-def _pixmap(page: pymupdf.Page, dpi: int) -> pymupdf.Pixmap:
-    # Grayscale: Tesseract reads gray as it reads colour, at a third of the bytes.
-    return page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
-
-
-def page_key(pix: pymupdf.Pixmap, dpi: int) -> str:
-    """A page image's identity: its resolution, size and pixels."""
-    digest = hashlib.sha256(f"{dpi}:{pix.width}x{pix.height}:".encode())
-    digest.update(pix.samples_mv)
-    return digest.hexdigest()
-
-
-def page_keys(data: bytes, dpi: int = CHECK_DPI) -> list[str]:
-    """The key of every page's image, in order (rendering is cheap; reading is not)."""
-    doc = pymupdf.open(stream=data, filetype="pdf")
-    try:
-        return [page_key(_pixmap(page, dpi), dpi) for page in doc]
-    finally:
-        doc.close()
-
-
-def workers() -> int:
-    """Pages read at once: one single-threaded Tesseract per core."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
-
-
-def read_pages(data: bytes, pages: list[int], dpi: int = CHECK_DPI, threads: int | None = None
-               ) -> dict[int, tuple[str, list[ocr.Word]]]:
-    """OCR of the given pages (0-based), side by side: ``{index: (key, words)}``."""
-    doc = pymupdf.open(stream=data, filetype="pdf")
-    try:
-        images = {}
-        for index in pages:
-            pix = _pixmap(doc[index], dpi)
-            images[index] = (page_key(pix, dpi), pix.tobytes("pnm"))
-    finally:
-        doc.close()
-    with ThreadPoolExecutor(max_workers=max(1, min(len(images), threads or workers()))) as pool:
-        read = dict(zip(images, pool.map(lambda item: ocr.read_image(item[1], dpi).words,
-                                         images.values())))
-    return {index: (images[index][0], read[index]) for index in images}
-
-
 _SAID_TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -276,22 +191,17 @@ def check_words(redactor: Redactor, pages: list[list[ocr.Word]], said: str | Non
 
 
 def check_rendered(data: bytes, redactor: Redactor, *, said: str | None = None,
-                   dpi: int = CHECK_DPI, cache: PageCache | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> SightCheck:
-    """Every page of a PDF rendered, read back by OCR (known pages from ``cache``)
-    and read by the pass: the check before release, in one call."""
-    keys = page_keys(data, dpi)
-    cache = cache if cache is not None else PageCache()
-    pages: list[list[ocr.Word] | None] = [cache.get(k) for k in keys]
-    todo = [i for i, words in enumerate(pages) if words is None]
-    step = workers()
-    for start in range(0, len(todo), step):
-        for index, (key, words) in read_pages(data, todo[start:start + step], dpi).items():
-            cache.put(key, words)
-            pages[index] = words
-        if progress is not None:
-            progress(len(keys) - len(todo) + min(len(todo), start + step), len(keys))
-    return check_words(redactor, pages, said)
+                   dpi: int = CHECK_DPI, cache: bands.BandCache | None = None) -> SightCheck:
+    """Every page of a PDF rendered, read back by OCR band by band (known bands from
+    ``cache``) and read by the pass: the check before release, in one call."""
+    pages = bands.page_bands(data, dpi)
+    cache = cache if cache is not None else bands.BandCache()
+    known = {b.key: w for page in pages for b in page if (w := cache.get(b.key)) is not None}
+    wanted = {i: [b for b in page if b.key not in known] for i, page in enumerate(pages)}
+    for key, words in bands.read_bands(data, {i: w for i, w in wanted.items() if w}, dpi).items():
+        cache.put(key, words)
+        known[key] = words
+    return check_words(redactor, [bands.page_words(page, known, dpi) for page in pages], said)
 
 
 def marked_page(data: bytes, number: int, findings: list[Finding], dpi: int = 100) -> bytes:

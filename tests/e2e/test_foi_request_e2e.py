@@ -61,7 +61,8 @@ def approved_and_released(system, reference: str, content: dict, **operation) ->
     ok(decide(system, wait_review(system, cia_["id"])["id"], "approve"), 200, 201)
     wait_status(system, cia_["id"], "approved")
     release = f"{base}/api/v1/disclosures/{cia_['id']}/versions/1/release"
-    wait_for(lambda: requests.post(release, headers=FOI_OFFICER, timeout=10,
+    # A release waits up to CIA_SIGHT_WAIT_SECONDS (10) for the check by sight.
+    wait_for(lambda: requests.post(release, headers=FOI_OFFICER, timeout=30,
                                    json={"note": REFERENCE}).status_code == 200, 240,
              message=f"the release of {reference} (after the worker's check by sight)")
     return cia_["id"]

@@ -165,10 +165,10 @@ class SightCheck(Base):
         return [p for p in self.hit_pages if confirmed.get(str(p)) != self.sha256]
 
 
-class SightPage(Base):
-    """What OCR read of one page image, by the hash of its pixels: a page read once
-    is never read again (``cia_redaction.sight.PageCache`` in front of it)."""
-    __tablename__ = "sight_pages"
+class SightBand(Base):
+    """What OCR read of one band of a page image (``cia_redaction.bands``), by the hash
+    of its pixels: a line read once is never read again (``BandCache`` in front of it)."""
+    __tablename__ = "sight_bands"
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     words: Mapped[list] = mapped_column(sa.JSON)

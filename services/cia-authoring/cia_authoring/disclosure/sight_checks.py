@@ -12,12 +12,12 @@ and confirms it as they confirm a scanned page.
 
 The reading runs in the worker (``CheckCopies`` here; the letters' and legacy
 documents' jobs call ``check_file`` too), never in a request: it takes seconds a page.
-It is kept cheap: pages are rendered in grayscale at ``SIGHT_DPI``; a page image is
-known by the hash of its pixels, and what OCR read of it is kept (``SightPage``, with
-the process's own ``PageCache`` in front), so a page read once (the boilerplate that
-every copy of a template repeats, a copy rendered again with one change) is never read
-again; the pages not yet read are read side by side, one Tesseract per core, each step
-in a child process bounded in time and memory.
+It is kept cheap: pages are rendered in grayscale at ``SIGHT_DPI`` and read in bands
+(``cia_redaction.bands``) known by the hash of their pixels; what OCR read of a band is
+kept (``SightBand``, with the process's own ``BandCache`` in front), so a line read
+once (the boilerplate every copy of a template repeats, a paragraph unchanged by an
+amendment) is never read again; the pages with new bands are read side by side, one
+Tesseract per core, each step in a child process bounded in time and memory.
 
 A check is stored by the SHA-256 of the file it read, with the fingerprint of what its
 redactor was made from (``inputs``: the censor rules and the resolution), so a release
@@ -41,7 +41,7 @@ from cia_common.events import utcnow
 from cia_common.limits import Limits, run_limited
 from cia_redaction import docx as docx_pass
 from cia_redaction import rules as censor
-from cia_redaction import sight
+from cia_redaction import bands, sight
 from cia_redaction.redactor import Redactor
 
 from cia_authoring import uploads
@@ -50,7 +50,7 @@ from cia_authoring.cias.models import Document
 from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.disclosure import redactors, register, withheld_index
 from cia_authoring.disclosure.models import (CHECKING, CLEAN, FAILED, HITS, DisclosureCopy,
-                                             SightCheck, SightPage)
+                                             SightCheck, SightBand)
 from cia_authoring.documents import pdfs
 from cia_authoring.documents import service as rendering
 from cia_authoring.documents.libreoffice import PdfConversionError
@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 
 CIA_COPY, LETTER, LEGACY = "cia_copy", "letter", "legacy"
 # One per process: what OCR read of the page images this process has met.
-CACHE = sight.PageCache(size=2048)
+CACHE = bands.BandCache()
 
 
 def dpi(cfg: dict) -> int:
@@ -181,9 +181,9 @@ def _cached(db: Database, keys: list[str]) -> dict[str, list]:
     missing = [k for k in dict.fromkeys(keys) if k not in found]
     if missing:
         with db.sessions() as session:
-            for row in session.execute(sa.select(SightPage).where(SightPage.key.in_(missing))
+            for row in session.execute(sa.select(SightBand).where(SightBand.key.in_(missing))
                                        ).scalars():
-                words = sight.words_from_json(row.words)
+                words = bands.words_from_json(row.words)
                 CACHE.put(row.key, words)
                 found[row.key] = words
     return found
@@ -193,37 +193,38 @@ def _keep(db: Database, read: dict[str, list]) -> None:
     for key, words in read.items():
         CACHE.put(key, words)
     with db.sessions() as session:
-        known = set(session.scalars(sa.select(SightPage.key).where(SightPage.key.in_(list(read)))))
+        known = set(session.scalars(sa.select(SightBand.key).where(SightBand.key.in_(list(read)))))
         for key, words in read.items():
             if key not in known:
-                session.add(SightPage(key=key, words=sight.words_to_json(words), created_at=utcnow()))
+                session.add(SightBand(key=key, words=bands.words_to_json(words), created_at=utcnow()))
         try:
             session.commit()
-        except sa.exc.IntegrityError:  # another worker kept the same page meanwhile
+        except sa.exc.IntegrityError:  # another worker kept the same band meanwhile
             session.rollback()
 
 
 def read_pages(db: Database, cfg: dict, pdf: bytes,
                progress: Callable[[int, int], None] | None = None) -> list[list]:
-    """The OCR words of every page of ``pdf``: known pages from the cache, the others
-    read, as many at once as there are cores, each step in a limited child."""
+    """The OCR words of every page of ``pdf``: its known bands from the cache, the
+    others read, a page's new bands as one image, as many pages at once as there are
+    cores, each step in a limited child."""
     at = dpi(cfg)
-    keys = run_limited(sight.page_keys, pdf, at, limits=limits(cfg))
-    known = _cached(db, keys)
-    todo = [i for i, k in enumerate(keys) if k not in known]
-    done = len(keys) - len(todo)
+    pages = run_limited(bands.page_bands, pdf, at, limits=limits(cfg))
+    known = _cached(db, [b.key for page in pages for b in page])
+    todo = [i for i, page in enumerate(pages) if any(b.key not in known for b in page)]
+    done = len(pages) - len(todo)
     if progress is not None:
-        progress(done, len(keys))
-    step = sight.workers()
+        progress(done, len(pages))
+    step = bands.workers()
     for start in range(0, len(todo), step):
-        chunk = todo[start:start + step]
-        read = run_limited(sight.read_pages, pdf, chunk, at, limits=limits(cfg))
-        _keep(db, {key: words for key, words in read.values()})
-        known.update({key: words for key, words in read.values()})
-        done += len(chunk)
+        wanted = {i: [b for b in pages[i] if b.key not in known] for i in todo[start:start + step]}
+        read = run_limited(bands.read_bands, pdf, wanted, at, limits=limits(cfg))
+        _keep(db, read)
+        known.update(read)
+        done += len(wanted)
         if progress is not None:
-            progress(done, len(keys))
-    return [known[k] for k in keys]
+            progress(done, len(pages))
+    return [bands.page_words(page, known, at) for page in pages]
 
 
 @dataclass(frozen=True)

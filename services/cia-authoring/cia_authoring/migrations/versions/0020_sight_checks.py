@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
-        "sight_pages",
+        "sight_bands",
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("words", sa.JSON, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -40,5 +40,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("sight_pages")
+    op.drop_table("sight_bands")
     op.drop_table("sight_checks")
