@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytesseract
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from cia_redaction.normalise import fold
@@ -167,6 +168,10 @@ def fuzzy_hits(words: OcrWords, terms: list[str]) -> list[tuple[str, list[int]]]
     five characters are left to the exact pass."""
     tokens = [(i, re.sub(r"[\W_]+", "", fold(w.text))) for i, w in enumerate(words.words)]
     tokens = [(i, t) for i, t in tokens if t]
+    # Each window of consecutive words is joined once per size; every term is then
+    # compared with all the windows of a size in one call (rapidfuzz, in C): a page
+    # meets the register's hundreds of names.
+    windows: dict[int, tuple[list[str], list[list[int]]]] = {}
     out = []
     for term in dict.fromkeys(terms):
         target = re.sub(r"[\W_]+", "", fold(term))
@@ -175,12 +180,13 @@ def fuzzy_hits(words: OcrWords, terms: list[str]) -> list[tuple[str, list[int]]]
             continue
         n = max(1, len(_WORD.findall(fold(term))))
         # The term's number of words, and one fewer or more: OCR splits and joins words.
-        for size in {max(1, n - 1), n, n + 1}:
-            for k in range(len(tokens) - size + 1):
-                window = tokens[k:k + size]
-                candidate = "".join(t for _, t in window)
-                if abs(len(candidate) - len(target)) > limit:
-                    continue
-                if Levenshtein.distance(candidate, target, score_cutoff=limit) <= limit:
-                    out.append((term, [i for i, _ in window]))
+        for size in sorted({max(1, n - 1), n, n + 1}):
+            if size not in windows:
+                spans = [tokens[k:k + size] for k in range(len(tokens) - size + 1)]
+                windows[size] = (["".join(t for _, t in w) for w in spans],
+                                 [[i for i, _ in w] for w in spans])
+            candidates, indexes = windows[size]
+            found = process.extract(target, candidates, scorer=Levenshtein.distance,
+                                    score_cutoff=limit, limit=None)
+            out += [(term, indexes[k]) for k in sorted(k for _, _, k in found)]
     return out

@@ -69,9 +69,14 @@ def test_censor_rule_release_and_bundle_through_the_running_system(make_system, 
         assert found("& <the ward team> attended the market walkabout", text)
         assert "&" in text and "<the ward team>" in text
 
-    released = ok(requests.post(copy_url + "/release", headers=FOI, timeout=10,
-                                json={"note": "FOI request 01.FOI.22.024139"}))
-    assert released["state"] == "released"
+    # The worker reads the copy by sight before it can be released (409 checking).
+    answers = []
+    wait_for(lambda: answers.append(requests.post(
+        copy_url + "/release", headers=FOI, timeout=30,
+        json={"note": "FOI request 01.FOI.22.024139"})) or answers[-1].status_code != 409, 240,
+        message="the check by sight of the copy")
+    released = ok(answers[-1])
+    assert released["state"] == "released" and released["sight_check"]["state"] == "clean"
     listing = ok(requests.get(base + "/api/v1/disclosures", headers=FOI, timeout=10,
                               params={"state": "released"}))
     assert [(d["cia_id"], d["version"]) for d in listing] == [(cia["id"], 1)]

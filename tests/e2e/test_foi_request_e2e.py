@@ -61,9 +61,10 @@ def approved_and_released(system, reference: str, content: dict, **operation) ->
     ok(decide(system, wait_review(system, cia_["id"])["id"], "approve"), 200, 201)
     wait_status(system, cia_["id"], "approved")
     release = f"{base}/api/v1/disclosures/{cia_['id']}/versions/1/release"
-    wait_for(lambda: requests.post(release, headers=FOI_OFFICER, timeout=10,
-                                   json={"note": REFERENCE}).status_code == 200, 60,
-             message=f"the release of {reference}")
+    # A release waits up to CIA_SIGHT_WAIT_SECONDS (10) for the check by sight.
+    wait_for(lambda: requests.post(release, headers=FOI_OFFICER, timeout=30,
+                                   json={"note": REFERENCE}).status_code == 200, 240,
+             message=f"the release of {reference} (after the worker's check by sight)")
     return cia_["id"]
 
 
@@ -162,7 +163,12 @@ def test_foi_request_from_receipt_to_the_disclosure_log(make_system, databases, 
                                                       "/answers/3/text", "/answers/4/url"}
     assert requests.post(f"{url}/approve", headers=FOI, timeout=10).status_code == 403
     ok(requests.post(f"{url}/approve", headers=APPROVER, timeout=60))
-    sent = ok(requests.post(f"{url}/send", headers=APPROVER, json={}, timeout=60))
+    # The worker reads the approved letter by sight first (409 checking until then).
+    answers = []
+    wait_for(lambda: answers.append(requests.post(f"{url}/send", headers=APPROVER, json={},
+                                                  timeout=60)) or answers[-1].status_code != 409,
+             240, message="the check by sight of the letter")
+    sent = ok(answers[-1])
     assert sent["state"] == "sent" and sent["within_deadline"] is True
 
     # The notifier delivers every foi.request.* event the subscription asked for, once.

@@ -21,7 +21,7 @@ from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, conte
                                                       make_app, outbox_events,
                                                       ok, problem, review_completed)
 from tests.integration.test_foi_statistics import SAMPLE, run_import
-from tests.integration.test_foi_support import FOI_OFFICER, approve, drain
+from tests.integration.test_foi_support import FOI_OFFICER, approve, checked, drain
 from tests.leaks import docx_texts, found, pdf_text, readable
 
 pytestmark = pytest.mark.integration
@@ -105,6 +105,7 @@ def test_a_name_entering_the_register_is_withheld_in_copies_rendered_before(patt
     drain(app)
     assert leaks(["Vasquez-Brannigan"], copy_parts(client, first["id"]))  # nobody withheld it yet
     url = f"/api/v1/disclosures/{first['id']}/versions/1"
+    checked(app)  # the worker reads the copy by sight before it can be released
     ok(client.post(f"{url}/release", json={}, headers=FOI_OFFICER))
 
     later = content_for("LFR-2026-0045")
@@ -120,6 +121,7 @@ def test_a_name_entering_the_register_is_withheld_in_copies_rendered_before(patt
                if e["data"]["cia_id"] == first["id"]]
     assert len(flagged) == 1
     assert drain(app) == []  # nothing more to do: the register change was propagated once
+    checked(app)
     ok(client.post(f"{url}/release", json={}, headers=FOI_OFFICER))  # a person releases it again
 
 
@@ -239,6 +241,7 @@ def test_a_superseded_copy_is_released_only_on_purpose(app, client):
               for d in ok(client.get("/api/v1/disclosures", headers=ADMIN))}
     assert listed == {(1, "superseded"), (2, "approved")}
     url = f"/api/v1/disclosures/{cia['id']}/versions/1/release"
+    checked(app)
     refused = problem(client.post(url, json={}, headers=FOI_OFFICER), 409)
     assert "superseded" in refused["detail"]
     released = ok(client.post(url, json={"confirm_superseded": True}, headers=FOI_OFFICER))
@@ -254,6 +257,7 @@ def test_copies_rendered_by_an_earlier_pass_are_rendered_again(app, client):
     _op, first = approve(app, client)
     _op2, second = approve(app, client, reference="LFR-2026-0046")
     drain(app)
+    checked(app)
     url = f"/api/v1/disclosures/{first['id']}/versions/1"
     ok(client.post(f"{url}/release", json={}, headers=FOI_OFFICER))
     with db(app).sessions() as s:

@@ -31,7 +31,7 @@ from tests.integration.test_authoring_support import (FOI, PLANNER, app, authori
                                                       make_app, ok, problem, review_completed,
                                                       submit)
 from tests.integration.test_foi_requests import BASE, REQUESTER, new_request
-from tests.integration.test_foi_support import FOI_OFFICER, drain
+from tests.integration.test_foi_support import FOI_OFFICER, checked, drain
 from tests.integration.test_grid_import import run_import
 from tests.integration.test_legacy_documents import upload
 from tests.support import is_ci
@@ -100,6 +100,7 @@ def seed_operation(app, client) -> tuple[dict, str, str]:
     submit(client, cia["id"])
     assert deliver(app, review_completed(cia["id"], 2, "approved"))
     drain(app)  # the worker renders what the censor rule changes
+    checked(app)  # and reads the copy by sight
     ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/2/release", headers=FOI_OFFICER))
     doc = ok(upload(client, op["id"], planted_docx(), title=LEGACY_TITLE), 201)
     ok(client.post(f"/api/v1/documents/{doc['id']}/redactions", headers=FOI,

@@ -13,7 +13,7 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import make_app, ok
 from tests.integration.test_foi_statistics import SAMPLE, run_import
-from tests.integration.test_foi_support import (CENSOR_NAME, FOI_OFFICER, approve, drain,
+from tests.integration.test_foi_support import (CENSOR_NAME, FOI_OFFICER, approve, checked, drain,
                                                 planted_content, readable_text)
 from tests.leaks import found, readable
 
@@ -56,6 +56,7 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
         term = ok(client.post("/api/v1/disclosures/release-terms", headers=FOI_OFFICER, json={
             "term": "Greggs", "reason": "A bakery, not a person."}), 201)
         drain(app)
+        checked(app)
         ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release",
                        headers=FOI_OFFICER))
         assert run_import(app.config["DATABASE_URL"], SAMPLE).exit_code == 0
@@ -72,7 +73,7 @@ def test_an_foi_token_never_reaches_full_documents_or_unredacted_content(databas
                   "rule_id": rule["id"], "term_id": term["id"], "filename": "app.js",
                   "request_id": case["id"],
                   "reference": case["reference"], "document_id": "no-such-document",
-                  "kind": "cia"}
+                  "kind": "cia", "page": 1}
 
         routes = sorted(((r.rule, m) for r in app.url_map.iter_rules()
                          for m in r.methods - {"HEAD", "OPTIONS"}),

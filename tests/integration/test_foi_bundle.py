@@ -22,7 +22,7 @@ from cia_common.web import db
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, authorise, client,
                                                       content_for, create_operation, deliver,
                                                       libreoffice, ok, problem, review_completed)
-from tests.integration.test_foi_support import (CENSOR_BADGE, FOI_OFFICER, drain, leaked,
+from tests.integration.test_foi_support import (CENSOR_BADGE, FOI_OFFICER, checked, drain, leaked,
                                                 missing, planted_content)
 from tests.leaks import docx_texts, found, pdf_text, readable
 
@@ -57,6 +57,7 @@ def seed(app, client, soffice: str) -> tuple[dict, dict, bytes]:
                        format="pdf", sha256=hashlib.sha256(pdf).hexdigest(),
                        size=len(pdf), data=pdf, redaction_log=[]))
         s.commit()
+    checked(app)
     for ref in ("LFR-2026-0042", "LFR-2026-0043"):
         ok(client.post(f"/api/v1/disclosures/{copies[ref]}/versions/1/release",
                        headers=FOI_OFFICER))
@@ -144,6 +145,7 @@ def test_bundle_streams_the_released_current_copies_of_the_range(app, client, li
     resp = client.get("/api/v1/disclosures/bundle?from=2026-06-01", headers=ADMIN)
     assert resp.headers["X-Bundle-Copies"] == "0" and resp.headers["X-Bundle-Left-Out"] == "0"
     assert [n for n in members(resp.data) if "/" in n] == []
+    checked(app)
     ok(client.post(f"/api/v1/disclosures/{copies['LFR-2026-0043']}/versions/1/release",
                    headers=FOI_OFFICER))
     files = members(client.get("/api/v1/disclosures/bundle?from=2026-06-01", headers=FOI).data)

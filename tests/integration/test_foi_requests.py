@@ -26,9 +26,8 @@ from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, 
                                                       client, content_for, create_operation,
                                                       deliver, make_app, ok, outbox_events,
                                                       problem, review_completed)
-from tests.integration.test_foi_support import (FOI_OFFICER, approve, at, drain, leaked,
-                                                planted_content,
-                                                public_log, readable_text)
+from tests.integration.test_foi_support import (FOI_OFFICER, approve, at, checked, drain, leaked,
+                                                planted_content, public_log, readable_text)
 from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
@@ -87,6 +86,7 @@ def seed(app, client, tmp_path) -> dict:
                           headers=PLANNER), 201)
     ok(client.post(f"/api/v1/cias/{june['id']}/submit", json={}, headers=PLANNER))
     assert deliver(app, review_completed(june["id"], 1, "approved"))
+    checked(app)
     for cia_id in (may["id"], june["id"]):
         ok(client.post(f"/api/v1/disclosures/{cia_id}/versions/1/release", headers=FOI_OFFICER))
     # A legacy CIA of the May operation written before the system (its title names a
@@ -232,6 +232,7 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path, monke
     assert approved["approved_letter_sha256"] == seen["letter_sha256"]
     assert approved["approved_attachments_sha256"] == seen["attachments_sha256"]
     at(monkeypatch, "2026-10-28T09:00:00")
+    checked(app)  # the worker reads the approved letter by sight before it can be sent
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-10-28"}))
     assert sent["state"] == "sent" and sent["within_deadline"] is True
     problem(client.put(f"{url}/questions/2/answer", headers=FOI,
@@ -310,6 +311,7 @@ def test_roles_validation_and_nothing_half_stored(app, client, monkeypatch):
     ok(client.put(f"{url}/questions/1/answer", headers=FOI, json={"kind": "text", "text": "No."}))
     ok(client.post(f"{url}/submit-for-approval", headers=FOI))
     ok(client.post(f"{url}/approve", headers=FOI2))
+    checked(app)
     problem(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-01"}), 422)
     late = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-12-02"}))
     assert late["within_deadline"] is False and late["within_statutory_period"] is False
@@ -495,6 +497,7 @@ def test_the_record_stays_true(app, client, monkeypatch):
 
     # Sent on or after the day of approval, and not after today.
     at(monkeypatch, "2026-11-23T10:00:00")
+    checked(app)
     for day in ("2026-11-19", "2026-11-24"):
         refused(client.post(f"{url}/send", headers=FOI2, json={"sent_on": day}), "/sent_on")
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-20"}))
@@ -505,6 +508,7 @@ def test_the_record_stays_true(app, client, monkeypatch):
 def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client, monkeypatch):
     at(monkeypatch, "2026-11-20T10:00:00")
     _op, cia = approve(app, client)
+    checked(app)
     ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release", headers=FOI_OFFICER))
     req = new_request(client, reference="01.FOI.26.000010", received_on="2026-11-02")
     url = f"{BASE}/{req['id']}"
@@ -532,6 +536,7 @@ def test_a_letter_or_attachments_changed_since_approval_are_not_sent(app, client
                for e in seen["letter"])
     again = ok(client.post(f"{url}/approve", headers=FOI2))
     assert again["approved_letter_sha256"] == seen["letter_sha256"]
+    checked(app)
     sent = ok(client.post(f"{url}/send", headers=FOI2, json={}))
     assert sent["state"] == "sent"
     assert client.get(f"{url}/response", headers=FOI).data != letter_before

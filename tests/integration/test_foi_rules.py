@@ -15,7 +15,7 @@ from cia_common.web import db
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, REVIEWER, client,
                                                       content_for, make_app, ok, outbox_events,
                                                       problem)
-from tests.integration.test_foi_support import FOI_OFFICER, approve, drain
+from tests.integration.test_foi_support import FOI_OFFICER, approve, checked, drain
 from tests.leaks import found, readable
 
 pytestmark = pytest.mark.integration
@@ -131,6 +131,7 @@ def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
 
     # Release, then change the rule: the copy is re-rendered, listed for review
     # (never changed silently) and must be released again by a person.
+    checked(app)
     released = ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release",
                               json={"note": "FOI 01.FOI.22.024139"}, headers=FOI_OFFICER))
     assert released["state"] == "released" and released["released_by"]["sub"] == "foi-7"
@@ -162,6 +163,7 @@ def test_rules_are_recorded_and_re_render_the_copies_they_change(app, client):
 
 def test_a_global_rule_that_changes_nothing_leaves_released_copies_alone(app, client):
     _op, cia = approve(app, client)
+    checked(app)
     ok(client.post(f"/api/v1/disclosures/{cia['id']}/versions/1/release", headers=FOI_OFFICER))
     before = stored(app, cia["id"])
     rule = ok(client.post(RULES, headers=FOI_OFFICER, json={
@@ -190,6 +192,7 @@ def test_a_global_rule_that_changes_nothing_leaves_released_copies_alone(app, cl
 def test_release_gate_and_listing_filters(app, client):
     _op, first = approve(app, client)
     _op2, second = approve(app, client, reference="LFR-2026-0043")
+    checked(app)
     url = f"/api/v1/disclosures/{first['id']}/versions/1/release"
     released = ok(client.post(url, json={"note": "FOI 01.FOI.22.024139"}, headers=FOI_OFFICER))
     assert released["state"] == "released" and released["release_note"] == "FOI 01.FOI.22.024139"

@@ -212,6 +212,24 @@ def drain(app) -> list[str]:
             handled.append(event.type)
 
 
+def checked(app) -> int:
+    """Run the worker's checks by sight over every disclosure copy and approved letter
+    not yet read (what the worker does after an approval): each rendered by
+    LibreOffice, its pages read back by OCR. Returns the number of files read."""
+    from cia_authoring.disclosure.sight_checks import CheckCopies, unchecked_copies
+    from cia_authoring.foi_requests.letter_checks import CheckLetters, unchecked
+
+    n, cfg = 0, dict(app.config)
+    for job, due in ((CheckCopies(), unchecked_copies), (CheckLetters(), unchecked)):
+        while n < 50:
+            with db(app).sessions() as session:
+                if not [s for s in due(session, cfg) if s.sha256 not in job.failed]:
+                    break
+            job(db(app), cfg)
+            n += 1
+    return n
+
+
 def readable_text(data: bytes) -> str:
     """What a reader of a response can see, normalised: ``tests.leaks.readable``
     (every part of a zip or DOCX, nested ones too; a PDF's text, metadata and
@@ -232,7 +250,7 @@ def missing(tokens: dict[str, list[str]], text: str) -> list[str]:
 
 FOI_OFFICER = bearer("foi-7", "Frances FOI", "foi")
 
-__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve",
+__all__ = ["CENSOR_BADGE", "CENSOR_NAME", "FOI_OFFICER", "PNG_SIGNATURE", "approve", "checked",
            "drain", "leaked", "missing", "planted_content", "readable_text", "secret_pointers"]
 
 

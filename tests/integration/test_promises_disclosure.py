@@ -25,7 +25,7 @@ from cia_schemas.disclosure import MARKERS
 from tests.integration.test_authoring_support import (FOI, PLANNER, authorise, content_for,
                                                       create_cia, create_operation, deliver,
                                                       make_app, ok, review_completed, submit)
-from tests.integration.test_foi_support import FOI_OFFICER, approve, drain
+from tests.integration.test_foi_support import FOI_OFFICER, approve, checked, drain
 from tests.integration.test_legacy_documents import made, upload
 from tests.leaks import docx_texts, found, norm, pdf_text
 from tests.unit.test_legacy_support import raw_streams
@@ -221,6 +221,7 @@ def test_bundle_folder_names_and_index_cells_go_through_the_pass(client, app):
         "cia_id": b, "kind": "literal", "pattern": "LFR-2026-0062", "exemption": "s31",
         "reason": "The reference ties the operation to a tactic."}), 201)
     drain(app)  # the worker renders B's copy again with the rule
+    checked(app)
     for cia_id in (a, b):
         ok(client.post(f"/api/v1/disclosures/{cia_id}/versions/1/release", headers=FOI_OFFICER))
 

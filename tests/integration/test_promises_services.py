@@ -31,6 +31,7 @@ from cia_review.reviews.service import send_due_notifications
 from tests.integration.test_authoring_support import (FOI, PLANNER, bearer, content_for,
                                                       example, make_app, ok, outbox_events,
                                                       problem)
+from tests.integration.test_foi_support import checked
 from tests.integration.test_jwks import AUDIENCE, ISSUER, JwksServer, new_key, public_jwk, rs256
 from tests.integration.test_review_document_links import document_links, path_of, serving
 from tests.integration.test_review_reminders import emitted, open_review
@@ -176,6 +177,7 @@ def test_the_requester_is_in_no_log_record_span_metric_or_event(pg_databases, ca
         ok(client.post(f"{url}/submit-for-approval", headers=FOI))
         ok(client.get(f"{url}/redactions", headers=FOI2))
         ok(client.post(f"{url}/approve", headers=FOI2))
+        checked(app)  # the worker reads the letter by sight before it is sent
         problem(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-02"}), 422)
         ok(client.post(f"{url}/send", headers=FOI2, json={"sent_on": "2026-11-03"}))
         metrics = client.get("/metrics").get_data(as_text=True)

@@ -16,7 +16,7 @@ from cia_common.web import db
 
 from tests.integration.test_authoring_support import FOI, make_app, ok
 from tests.integration.test_foi_requests import BASE, FOI2, new_request
-from tests.integration.test_foi_support import at, public_log
+from tests.integration.test_foi_support import at, checked, public_log
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +31,7 @@ def sent(client) -> None:
                       json={"kind": "not_held", "reason": "Not recorded."}))
     ok(client.post(f"{url}/submit-for-approval", headers=FOI))
     ok(client.post(f"{url}/approve", headers=FOI2))
+    checked(client.application)  # the worker reads the letter by sight before it is sent
     ok(client.post(f"{url}/send", headers=FOI2, json={}))
 
 

@@ -7,7 +7,7 @@ import io
 import zipfile
 
 import docx
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from cia_redaction import Detectors, Redactor, WithheldSet
 from cia_redaction.docx import scrub_docx
@@ -49,6 +49,8 @@ def _stored(zf: zipfile.ZipFile, data: bytes) -> dict[str, tuple]:
                                max_size=40), max_size=4),
        in_header=st.booleans())
 def test_only_the_changed_part_is_rewritten(before, in_header):
+    # The other paragraphs hold nothing the pass withholds ("0AA" reads as a collar number).
+    assume(not any(_redactor().findings(text) for text in before))
     planted = f"Call {NAME} on Tuesday."
     body = [*before, "Nothing withheld here." if in_header else planted]
     source = _docx(body, planted if in_header else "Community Impact Assessment")

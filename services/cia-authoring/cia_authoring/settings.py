@@ -52,6 +52,17 @@ or 422 for time) naming the limit, and the web process keeps its memory.
 ``LEGACY_PAGE_SECONDS`` (env ``CIA_LEGACY_PAGE_SECONDS``, default 120)
     Wall-clock budget of one page's flattening and OCR in the worker.
 
+``SIGHT_DPI`` (env ``CIA_SIGHT_DPI``, default 150)
+    Resolution at which the check by sight renders each page of an FOI-facing file
+    (a disclosure copy as LibreOffice renders it, a letter) before OCR: the lowest at
+    which Tesseract read every planted value of 8 and 9 pt text (``docs/legacy-documents.md``).
+``SIGHT_SECONDS`` (env ``CIA_SIGHT_SECONDS``, default 300)
+    Wall-clock budget of one step of a check (the page images' keys, or the OCR of
+    as many pages as there are cores) in a limited child process.
+``SIGHT_WAIT_SECONDS`` (env ``CIA_SIGHT_WAIT_SECONDS``, default 10)
+    How long a release or a send waits for the worker's check of its file before it
+    answers 409 ``checking`` with the check's progress.
+
 ``STATS_SUPPRESSION_THRESHOLD`` (env ``CIA_STATS_SUPPRESSION_THRESHOLD``, default 4)
     Statistics counts from 1 to this value are shown as suppressed (read in
     ``statistics/service.py``).
@@ -94,6 +105,9 @@ def authoring_defaults() -> dict:
         "TEMPLATE_RENDER_SECONDS": float(env.get("CIA_TEMPLATE_RENDER_SECONDS") or 20),
         "LEGACY_FLATTEN_DPI": int(env.get("CIA_LEGACY_FLATTEN_DPI") or 200),
         "LEGACY_PAGE_SECONDS": float(env.get("CIA_LEGACY_PAGE_SECONDS") or 120),
+        "SIGHT_DPI": int(env.get("CIA_SIGHT_DPI") or 150),
+        "SIGHT_SECONDS": float(env.get("CIA_SIGHT_SECONDS") or 300),
+        "SIGHT_WAIT_SECONDS": float(env.get("CIA_SIGHT_WAIT_SECONDS") or 10),
     }
 
 

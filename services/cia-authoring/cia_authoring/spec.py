@@ -16,7 +16,9 @@ from cia_authoring.documents.libreoffice import kill_running, sweep_orphans
 from cia_authoring.approvals.decisions import on_review_completed
 from cia_authoring.disclosure.handlers import handlers as foi_handlers
 from cia_authoring.disclosure.refresh import RefreshStaleCopies
+from cia_authoring.disclosure.sight_checks import CheckCopies
 from cia_authoring.foi_requests.jobs import FoiRequestNotices
+from cia_authoring.foi_requests.letter_checks import CheckLetters
 from cia_authoring.foi_requests.publishing import PublishLetters
 from cia_authoring.documents.pdfs import RenderAhead
 from cia_authoring.legacy.jobs import MakeLegacyCopies
@@ -34,8 +36,8 @@ def worker_spec(cfg: dict) -> WorkerSpec:
         handlers={"review.completed": handler, **foi_handlers(cfg)},
         # Its own topic too: disclosure copies are re-rendered from authoring events.
         subscribe_to=[EVENT_TOPICS["review"], EVENT_TOPICS["authoring"]],
-        periodic=[RenderAhead(), RefreshStaleCopies(), MakeLegacyCopies(), FoiRequestNotices(),
-                  PublishLetters()],
+        periodic=[RenderAhead(), RefreshStaleCopies(), CheckCopies(), MakeLegacyCopies(),
+                  FoiRequestNotices(), CheckLetters(), PublishLetters()],
         on_start=[sweep_orphans],
         on_stop=[kill_running],
         recorder=audit.record,

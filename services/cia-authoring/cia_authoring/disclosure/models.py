@@ -121,3 +121,55 @@ class WithheldValue(Base):
     exemption: Mapped[str] = mapped_column(sa.String(8))
     reason: Mapped[str] = mapped_column(sa.Text)
     source: Mapped[str] = mapped_column(sa.String(64))
+
+
+# The check by sight of an FOI-facing file (``disclosure.sight``).
+CHECKING = "checking"
+CLEAN = "clean"
+HITS = "hits"
+FAILED = "failed"
+SIGHT_STATES = (CHECKING, CLEAN, HITS, FAILED)
+
+
+class SightCheck(Base):
+    """One FOI-facing file read back by OCR as its reader sees it, keyed by the
+    SHA-256 of the file checked (a disclosure copy's DOCX, a letter's DOCX, a legacy
+    document's rebuilt copy), with the fingerprint of what its redactor was made
+    from: a check under other inputs is made again."""
+    __tablename__ = "sight_checks"
+
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(sa.String(16))  # cia_copy | letter | legacy
+    subject_id: Mapped[str] = mapped_column(sa.String(80), index=True)
+    inputs_sha256: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16), default=CHECKING)
+    pages: Mapped[int | None] = mapped_column(sa.Integer)
+    pages_done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    pdf_sha256: Mapped[str | None] = mapped_column(sa.String(64))  # the rendering read
+    # [{page, kind, exemption, rects}]: kinds and boxes, never the value.
+    findings: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # {page: sha256 of the file}: looked at (preview) and confirmed by an FOI officer.
+    previewed_pages: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    confirmed_pages: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def hit_pages(self) -> list[int]:
+        return sorted({int(f["page"]) for f in self.findings or []})
+
+    @property
+    def needs_manual_review(self) -> list[int]:
+        confirmed = self.confirmed_pages or {}
+        return [p for p in self.hit_pages if confirmed.get(str(p)) != self.sha256]
+
+
+class SightBand(Base):
+    """What OCR read of one band of a page image (``cia_redaction.bands``), by the hash
+    of its pixels: a line read once is never read again (``BandCache`` in front of it)."""
+    __tablename__ = "sight_bands"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    words: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,6 +6,10 @@ A copy still waiting for the worker to apply changed censor rules cannot be
 released (409); nor can one already released; a superseded version's copy is
 released only with ``confirm_superseded``. A copy in ``needs_review`` (released,
 then rendered again because it now redacts more) is released again by a person.
+A copy is released only once the worker has read it by sight
+(``disclosure.sight_checks``): not yet read, 409 ``checking`` with the progress;
+read and found holding what the redaction withholds, 409 naming the pages and the
+kinds of hit until an FOI officer has confirmed each page after its preview.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.domain import SUPERSEDED
 from cia_authoring.cias.models import CiaVersion
 from cia_common.events import utcnow
-from cia_authoring.disclosure import copies
+from cia_authoring.disclosure import copies, sight_checks
 from cia_redaction import rules as censor
 from cia_authoring.disclosure import censor_rules as rules_service
 from cia_authoring.disclosure.models import PENDING_RELEASE, RELEASED, DisclosureCopy
@@ -28,7 +32,7 @@ RELEASED_ACTION = "disclosure.released"
 
 
 def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None = None,
-            confirm_superseded: bool = False) -> None:
+            confirm_superseded: bool = False, *, cfg: dict) -> None:
     session = uow.session
     cia = audit.lock_cia(session, cia_id)
     docx = rendering.stored(session, cia_id, number, rendering.DISCLOSURE, copies.DOCX) \
@@ -50,6 +54,9 @@ def release(uow: UnitOfWork, cia_id: str, number: int, actor, note: str | None =
     if version.status == SUPERSEDED and not confirm_superseded:
         raise Conflict(f"Version {number} of CIA {cia_id} was superseded by an amendment; release it "
                        "only on purpose, with confirm_superseded: true.", version_status=SUPERSEDED)
+    sight_checks.gate(session, docx.sha256, sight_checks.copy_inputs(session, cia_id, cfg),
+                      f"The disclosure copy of version {number}",
+                      sight_checks.copy_preview_url(cia_id, number))
     now = utcnow()
     if copy is None:
         # context_sha256 "": still the file rendered at approval (see copies.ensure_current).

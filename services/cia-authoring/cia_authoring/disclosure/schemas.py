@@ -154,6 +154,35 @@ class DisclosureQuerySchema(Schema):
     borough = fields.String(metadata={"description": "Borough (case-insensitive)."})
 
 
+class SightProgressSchema(Schema):
+    done = fields.Integer(metadata={"description": "Pages read so far."})
+    pages = fields.Integer(allow_none=True, metadata={"description": "Pages of the rendering."})
+
+
+class SightFindingSchema(Schema):
+    page = fields.Integer()
+    kind = fields.String(metadata={"description": "What found it: a detector (phone, email, "
+                                                  "person_model, …), withheld_value, censor_rule "
+                                                  "or ocr_tolerance. Never the value."})
+    exemption = fields.String(metadata={"enum": ["s40", "s31"]})
+
+
+class SightCheckSchema(Schema):
+    state = fields.String(metadata={
+        "enum": ["checking", "clean", "hits", "failed"],
+        "description": "checking: the worker has not finished reading the file by sight (its "
+                       "pages rendered, as LibreOffice renders the DOCX, and read back by OCR); "
+                       "clean: the redaction found nothing in that reading; hits: it found what "
+                       "it withholds, on the pages listed in needs_manual_review until an FOI "
+                       "officer confirms each after looking at its preview; failed: the worker "
+                       "tries again."})
+    progress = fields.Nested(SightProgressSchema)
+    needs_manual_review = fields.List(fields.Integer(), metadata={
+        "description": "Pages with a hit not yet confirmed: the copy cannot be released."})
+    findings = fields.List(fields.Nested(SightFindingSchema))
+    checked_at = fields.DateTime(allow_none=True)
+
+
 class DisclosureSchema(Schema):
     cia_id = fields.String()
     version = fields.Integer()
@@ -177,6 +206,8 @@ class DisclosureSchema(Schema):
     released_at = fields.DateTime(allow_none=True)
     released_by = fields.Nested(PersonSchema, allow_none=True)
     release_note = fields.String(allow_none=True)
+    sight_check = fields.Nested(SightCheckSchema, metadata={
+        "description": "The check by sight before release (one copy's reading; not in lists)."})
 
 
 class ReleaseSchema(Schema):

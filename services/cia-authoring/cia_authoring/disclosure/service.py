@@ -16,6 +16,7 @@ from cia_common.errors import NotFound
 from cia_authoring.documents import service as rendering
 from cia_authoring.disclosure import copies as foi_copies
 from cia_authoring.disclosure import censor_rules as foi_rules
+from cia_authoring.disclosure import sight_checks
 from cia_authoring.disclosure.models import PENDING_RELEASE, RELEASED, DisclosureCopy
 from cia_authoring.cias.models import Cia, CiaVersion
 from cia_authoring.cias.models import Document
@@ -69,13 +70,18 @@ def item(r, fingerprints: dict) -> dict:
     }
 
 
-def get(session: Session, cia_id: str, number: int) -> dict:
+def get(session: Session, cia_id: str, number: int, cfg: dict | None = None) -> dict:
+    """One copy; with ``cfg``, with its check by sight (``sight_checks``)."""
     select, _ = query()
     row = session.execute(select.where(Document.cia_id == cia_id,
                                       Document.version == number)).first()
     if row is None:
         raise NotFound(f"A disclosure copy of version {number} of CIA {cia_id}")
-    return item(row, foi_rules.fingerprints(session, {cia_id}))
+    out = item(row, foi_rules.fingerprints(session, {cia_id}))
+    if cfg is not None:
+        out["sight_check"] = sight_checks.present(
+            sight_checks.copy_check(session, cia_id, number, cfg))
+    return out
 
 
 def document(session: Session, cia_id: str, number: int) -> tuple[Document, Operation]:

@@ -9,6 +9,7 @@ import logging
 from flask import Response
 from flask_smorest import Blueprint
 
+from cia_common.errors import Conflict
 from cia_common.web.problems import Problem
 from cia_schemas.disclosure import EXEMPTIONS, MARKERS
 
@@ -19,7 +20,7 @@ from cia_authoring.documents import service as rendering
 from cia_authoring.documents.libreoffice import PdfConversionError
 from cia_authoring.documents.pdfs import ConversionInProgress
 from cia_authoring.disclosure import copies
-from cia_authoring.disclosure import release
+from cia_authoring.disclosure import release, sight_checks
 from cia_authoring.disclosure import censor_rules as rules
 from cia_authoring.disclosure import release_terms
 from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRulePatchSchema,
@@ -30,6 +31,7 @@ from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRule
                                               ReleaseTermSchema, RuleQuerySchema)
 from cia_common.web.kit import BINARY, CSV, REF, ok_doc
 from cia_authoring.roles import DISCLOSURE_READERS
+from cia_common.web import db
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
 from cia_schemas.errors import ProblemSchema
@@ -37,6 +39,7 @@ from cia_schemas.errors import ProblemSchema
 log = logging.getLogger(__name__)
 
 PDF = rendering.PDF
+PNG = "image/png"
 ZIP = "application/zip"
 RELEASERS = ("foi",)
 
@@ -53,7 +56,7 @@ blp = Blueprint("disclosures", __name__, url_prefix="/api/v1/disclosures",
 def get_disclosure(cia_id, number):
     """One disclosure copy: its files, state and release."""
     with unit_of_work() as uow:
-        return disclosures.get(uow.session, cia_id, number)
+        return disclosures.get(uow.session, cia_id, number, cfg())
 
 
 @blp.route("/<string:cia_id>/versions/<int:number>/document", methods=["GET"])
@@ -145,16 +148,61 @@ def get_redaction_log(query, cia_id, number):
 @blp.arguments(ReleaseSchema, required=False)
 @blp.response(200, DisclosureSchema)
 @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                  description="Already released, or being re-rendered after a censor-rule change.")
+                  description="Already released; being re-rendered after a censor-rule change; "
+                              "not yet checked by sight (state checking, with progress); or its "
+                              "reading by sight found what the redaction withholds (state "
+                              "needs_manual_review, naming each page and the kinds of hit, never "
+                              "the value) on pages not yet confirmed.")
 def release_disclosure(data, cia_id, number):
     """Release a disclosure copy (pending_release → released), recorded in the CIA's audit
-    trail with the SHA-256 of the files released."""
+    trail with the SHA-256 of the files released. The worker must have read the copy by
+    sight first; a release asked for meanwhile waits a few seconds for it."""
+    def attempt():
+        with unit_of_work() as uow:
+            release.release(uow, cia_id, number, actor(), (data or {}).get("note"),
+                            bool((data or {}).get("confirm_superseded")), cfg=cfg())
+            uow.commit()
+
+    try:
+        attempt()
+    except Conflict as exc:
+        if exc.extra.get("state") != sight_checks.CHECKING:
+            raise
+        # Released right after the copy was made: the worker is reading it now.
+        if not sight_checks.wait_for_copy(db().sessions, cia_id, number, cfg()):
+            raise
+        attempt()
     with unit_of_work() as uow:
-        release.release(uow, cia_id, number, actor(), (data or {}).get("note"),
-                        bool((data or {}).get("confirm_superseded")))
+        return disclosures.get(uow.session, cia_id, number, cfg())
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/pages/<int:page>.png", methods=["GET"])
+@guarded(blp, *DISCLOSURE_READERS)
+@blp.doc(**ok_doc("Page n (1-based) of the copy as LibreOffice renders it (its PDF), as a PNG, "
+                  "with what its reading by sight found boxed in red.", {PNG: BINARY}))
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The copy's PDF is not made yet.")
+def get_copy_page(cia_id, number, page):
+    """A preview of one page of the disclosure copy, its hits boxed (looking at it lets an
+    FOI officer confirm the page)."""
+    png = sight_checks.copy_preview(unit_of_work, cia_id, number, page, cfg())
+    return Response(png, mimetype=PNG, headers={
+        "Content-Disposition": f'inline; filename="{cia_id[:8]}-v{number}-page-{page}.png"'})
+
+
+@blp.route("/<string:cia_id>/versions/<int:number>/pages/<int:page>/confirm", methods=["POST"])
+@guarded(blp, *RELEASERS)
+@blp.response(200, DisclosureSchema)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="Not a page with a hit, still being checked, or its preview was "
+                              "not looked at.")
+def confirm_copy_page(cia_id, number, page):
+    """Confirm a page whose reading by sight found a hit, after looking at its preview."""
+    with unit_of_work() as uow:
+        sight_checks.confirm_copy_page(uow.session, cia_id, number, page, cfg())
         uow.commit()
     with unit_of_work() as uow:
-        return disclosures.get(uow.session, cia_id, number)
+        return disclosures.get(uow.session, cia_id, number, cfg())
 
 
 # -- censor rules: /api/v1/disclosures/rules ---------------------------------------

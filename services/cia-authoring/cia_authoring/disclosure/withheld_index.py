@@ -56,11 +56,15 @@ def replace(session: Session, cia_id: str, version: int, withheld: WithheldSet) 
     return len(rows)
 
 
-def load(session: Session, into: WithheldSet | None = None) -> WithheldSet:
-    """Every form the force's copies withhold, in ``into`` (or a new set)."""
+def load(session: Session, into: WithheldSet | None = None,
+         copy: tuple[str, int] | None = None) -> WithheldSet:
+    """Every form the force's copies withhold (or, with ``copy``, one copy's), in
+    ``into`` (or a new set)."""
     into = into if into is not None else WithheldSet()
-    for key, exemption, reason, source in session.execute(
-            sa.select(WithheldValue.key, WithheldValue.exemption, WithheldValue.reason,
-                      WithheldValue.source).distinct().order_by(WithheldValue.key)):
+    query = sa.select(WithheldValue.key, WithheldValue.exemption, WithheldValue.reason,
+                      WithheldValue.source).distinct().order_by(WithheldValue.key)
+    if copy is not None:
+        query = query.where(WithheldValue.cia_id == copy[0], WithheldValue.version == copy[1])
+    for key, exemption, reason, source in session.execute(query):
         into.add_key(key, exemption, reason, source)
     return into

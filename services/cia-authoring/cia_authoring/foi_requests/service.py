@@ -14,7 +14,10 @@ The record stays true:
   submitted or approved draft back to ``open``: it is approved again;
 - approving records the SHA-256 of the letter (dated the day of approval) and of
   the attachments' manifest; ``send`` makes both again and refuses (409) if either
-  differs — a copy re-rendered, a name registered — until it is approved again.
+  differs — a copy re-rendered, a name registered — until it is approved again;
+- ``send`` also refuses (409) a letter the worker has not yet read by sight, or whose
+  reading found what the redaction withholds on a page no FOI officer confirmed
+  (``letter_checks``).
 
 At ``send`` the public entry, the letter and the attachments are stored as
 published snapshots (``cia_authoring.published``), all through the public redactor:
@@ -38,7 +41,7 @@ from cia_common.errors import Conflict, Forbidden, InvalidContent, NotFound, Una
 
 from cia_common.events import utcnow
 from cia_authoring.foi_requests import answers as kinds
-from cia_authoring.foi_requests import clock, disclosure_log, letter
+from cia_authoring.foi_requests import clock, disclosure_log, letter, letter_checks
 from cia_authoring.foi_requests.models import (APPROVED, AWAITING_APPROVAL, AWAITING_CLARIFICATION, OPEN, SENT, FoiAnswer,
                      FoiRequest, FoiRequestDocument)
 
@@ -336,6 +339,9 @@ def send(uow: UnitOfWork, request_id: str, actor, cfg: dict, sent_on: date | Non
         raise Conflict(f"The {' and the '.join(changed)} changed since the approval (a copy "
                        "rendered again, a name or rule added): look at the redactions and "
                        "approve again.", changed=changed)
+    # Read by sight (the worker's letter_checks.CheckLetters) and found clean, or its
+    # pages with a hit confirmed; the attached copies passed their own check.
+    letter_checks.gate(session, req, resolved, cfg)
     session.merge(FoiRequestDocument(request_id=req.id, format="docx", data=docx, size=len(docx),
                                      sha256=hashlib.sha256(docx).hexdigest(), created_at=utcnow()))
     req.sent_attachments = attachment_manifest(resolved)

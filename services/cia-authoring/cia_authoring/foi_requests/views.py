@@ -15,8 +15,10 @@ from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_wor
 from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.releases import bundle
 from cia_common.web.kit import BINARY, ok_doc
+from cia_common.web.problems import PROBLEM_JSON
+from cia_schemas.errors import ProblemSchema
 from cia_authoring.documents.service import PDF
-from cia_authoring.foi_requests import letter, service, timeliness
+from cia_authoring.foi_requests import letter, letter_checks, service, timeliness
 from cia_authoring.foi_requests.schemas import (AnswerSchema, ClarificationRequestSchema, ClarificationSchema,
                       DocumentQuerySchema, ExtensionSchema, FoiRequestCreateSchema,
                       FoiRequestQuerySchema, FoiRequestSchema, RedactionsSchema, SendSchema,
@@ -166,6 +168,32 @@ def send(data, request_id):
     of approval): the letter is stored as sent and published with the attachments and
     the public entry. 409 if the letter or the attachments changed since the approval."""
     return _transition(service.send, request_id, actor(), cfg(), data.get("sent_on"))
+
+
+@blp.route("/<string:request_id>/response/pages/<int:page>.png", methods=["GET"])
+@guarded(blp, *READERS)
+@blp.doc(**ok_doc("Page n (1-based) of the approved letter as LibreOffice renders it, as a PNG, "
+                  "with what its reading by sight found boxed in red.", {"image/png": BINARY}))
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="The response is not approved, or changed since.")
+def get_letter_page(request_id, page):
+    """A preview of one page of the approved letter, its hits boxed (looking at it lets an
+    FOI officer confirm the page)."""
+    png = letter_checks.preview(unit_of_work, request_id, page, cfg())
+    return Response(png, mimetype="image/png", headers={
+        "Content-Disposition": f'inline; filename="response-page-{page}.png"'})
+
+
+@blp.route("/<string:request_id>/response/pages/<int:page>/confirm", methods=["POST"])
+@guarded(blp, *OFFICERS)
+@blp.response(200, FoiRequestSchema)
+@blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                  description="Not a page with a hit, still being checked, or its preview was "
+                              "not looked at.")
+def confirm_letter_page(request_id, page):
+    """Confirm a page of the approved letter whose reading by sight found a hit, after
+    looking at its preview."""
+    return _transition(letter_checks.confirm, request_id, page, cfg())
 
 
 def _pdf(docx: bytes) -> bytes:
