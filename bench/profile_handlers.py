@@ -65,20 +65,8 @@ def classify(stack) -> str:
 class HandlerSampler(Sampler):
     """profile_writes' sampler with the handlers' buckets."""
 
-    def _run(self) -> None:
-        while not self.stopping.is_set():
-            if not self.active.wait(0.05):
-                continue
-            frame = sys._current_frames().get(self.thread_id)
-            stack = []
-            while frame is not None:
-                stack.append((frame.f_globals.get("__name__", ""), frame.f_code.co_name))
-                frame = frame.f_back
-            if self.active.is_set():
-                self.counts[classify(stack)] += 1
-                self.layers[classify_layer(stack)] += 1
-                self.samples += 1
-            time.sleep(self.interval)
+    def bucket(self, stack: list) -> str:
+        return classify(stack)
 
 
 def _submitted_events(n: int) -> list:

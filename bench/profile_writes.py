@@ -161,10 +161,13 @@ class Sampler:
                 stack.append((frame.f_globals.get("__name__", ""), frame.f_code.co_name))
                 frame = frame.f_back
             if self.active.is_set():
-                self.counts[classify(stack)] += 1
+                self.counts[self.bucket(stack)] += 1
                 self.layers[classify_layer(stack)] += 1
                 self.samples += 1
             time.sleep(self.interval)
+
+    def bucket(self, stack: list) -> str:
+        return classify(stack)
 
     def __enter__(self) -> "Sampler":
         self.thread.start()

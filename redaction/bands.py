@@ -4,7 +4,7 @@ A page image (grayscale, ``dpi``) is cut into bands where at least ``gap(dpi)`` 
 are pure white: a band holds every row with a pixel of ink, so nothing a reader can
 see falls between two bands. A band is known by the hash of its pixels and its width
 (``Band.key``); what OCR read of it is kept with coordinates relative to the band
-(``BandCache``, and a service's own table behind it). Copies made from one template
+(a service keeps them: ``cia_authoring.disclosure.sight_checks``). Copies made from one template
 share most of their lines — headings, guidance, a paragraph unchanged since the last
 version — so a copy met after others is read only where its pixels are new.
 
@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from threading import Lock
 
 import pymupdf
 
@@ -161,33 +159,6 @@ def page_words(bands: list[Band], known: dict[str, list[ocr.Word]], dpi: int) ->
             out.append(ocr.Word(w.text, (x0, y0 + dy, x1, y1 + dy),
                                 (n * 10_000 + w.line[0], w.line[1], w.line[2]), w.conf))
     return out
-
-
-class BandCache:
-    """What OCR read of a band, by its key: a bounded, thread-safe LRU in memory, in
-    front of a service's table that outlives the process."""
-
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._items: OrderedDict[str, list[ocr.Word]] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: str) -> list[ocr.Word] | None:
-        with self._lock:
-            words = self._items.get(key)
-            if words is not None:
-                self._items.move_to_end(key)
-            return words
-
-    def put(self, key: str, words: list[ocr.Word]) -> None:
-        with self._lock:
-            self._items[key] = words
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def words_to_json(words: list[ocr.Word]) -> list:

@@ -191,16 +191,12 @@ def check_words(redactor: Redactor, pages: list[list[ocr.Word]], said: str | Non
 
 
 def check_rendered(data: bytes, redactor: Redactor, *, said: str | None = None,
-                   dpi: int = CHECK_DPI, cache: bands.BandCache | None = None) -> SightCheck:
-    """Every page of a PDF rendered, read back by OCR band by band (known bands from
-    ``cache``) and read by the pass: the check before release, in one call."""
+                   dpi: int = CHECK_DPI) -> SightCheck:
+    """Every page of a PDF rendered, read back by OCR band by band and read by the
+    pass: the check before release, in one call (a service that keeps what it read
+    uses ``bands`` and ``check_words`` itself)."""
     pages = bands.page_bands(data, dpi)
-    cache = cache if cache is not None else bands.BandCache()
-    known = {b.key: w for page in pages for b in page if (w := cache.get(b.key)) is not None}
-    wanted = {i: [b for b in page if b.key not in known] for i, page in enumerate(pages)}
-    for key, words in bands.read_bands(data, {i: w for i, w in wanted.items() if w}, dpi).items():
-        cache.put(key, words)
-        known[key] = words
+    known = bands.read_bands(data, dict(enumerate(pages)), dpi)
     return check_words(redactor, [bands.page_words(page, known, dpi) for page in pages], said)
 
 

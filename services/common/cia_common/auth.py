@@ -7,10 +7,11 @@ import math
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import jwt
+
+from .lru import LRU
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def principal_from_claims(claims: dict) -> Principal:
     return Principal(sub=sub, name=name or sub, roles=tuple(r for r in roles if r in ROLES))
 
 
-class VerifiedTokens:
+class VerifiedTokens(LRU[tuple, tuple[Principal, float]]):
     """Tokens already verified, by SHA-256, each until its ``exp``: a bearer sends the
     same token with every request, and checking its signature and claims again is
     most of what a cached read costs. Bounded (least recently used go first); keyed
@@ -121,32 +122,20 @@ class VerifiedTokens:
     verifies afresh."""
 
     def __init__(self, size: int = 4096):
-        self.size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, tuple[Principal, float]] = OrderedDict()
+        super().__init__(size)
 
-    def get(self, key: tuple) -> Principal | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            principal, expires = entry
-            if time.time() >= expires:
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return principal
+    def get(self, key: tuple) -> Principal | None:  # type: ignore[override]
+        entry = super().get(key)
+        if entry is None:
+            return None
+        principal, expires = entry
+        if time.time() >= expires:
+            self.pop(key)
+            return None
+        return principal
 
-    def put(self, key: tuple, principal: Principal, expires: float) -> None:
-        with self._lock:
-            self._entries[key] = (principal, expires)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+    def put(self, key: tuple, principal: Principal, expires: float) -> None:  # type: ignore[override]
+        super().put(key, (principal, expires))
 
 
 VERIFIED = VerifiedTokens()

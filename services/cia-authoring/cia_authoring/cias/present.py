@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 
 import orjson
+
+from cia_common.lru import LRU
 
 from cia_authoring.cias.service import CiaView
 from cia_authoring.domain import APPROVED_STATUSES
@@ -95,7 +95,7 @@ def audit_entry(e: AuditEntry) -> dict:
 # --------------------------------------------------------------------------
 
 
-class Representations:
+class Representations(LRU[tuple, bytes]):
     """The JSON bytes of ``GET /api/v1/cias/{id}`` as served, by ``cias.read_key``
     (least recently used dropped past ``size``). An entry never goes stale: any
     change to what it shows changes the key it is asked for with, so a write
@@ -104,27 +104,7 @@ class Representations:
     representation, so the role is not part of the key."""
 
     def __init__(self, size: int = 1024):
-        self.size = size
-        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> bytes | None:
-        with self._lock:
-            body = self._entries.get(key)
-            if body is not None:
-                self._entries.move_to_end(key)
-            return body
-
-    def put(self, key: tuple, body: bytes) -> None:
-        with self._lock:
-            self._entries[key] = body
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        super().__init__(size)
 
 
 def representations(app) -> Representations:

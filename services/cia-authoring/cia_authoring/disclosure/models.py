@@ -33,7 +33,20 @@ NEEDS_REVIEW = "needs_review"
 STATES = (PENDING_RELEASE, RELEASED, NEEDS_REVIEW)
 
 
-class CensorRule(Base):
+class _Revised:
+    """The columns a censor rule and a release term share: withdrawn rather than
+    deleted, revised, and who made and last changed it, when."""
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
+    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
+    updated_by_name: Mapped[str] = mapped_column(sa.String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CensorRule(_Revised, Base):
     __tablename__ = "censor_rules"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
@@ -44,33 +57,17 @@ class CensorRule(Base):
     replacement: Mapped[str | None] = mapped_column(sa.Text)
     exemption: Mapped[str] = mapped_column(sa.String(8))  # s40 | s31
     reason: Mapped[str] = mapped_column(sa.Text)
-    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
-    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
-    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
-    created_by_name: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
-    updated_by_name: Mapped[str] = mapped_column(sa.String(200))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # [{at, by: {sub, name}, action, changed: [field names]}]: who changed what, when.
     history: Mapped[list] = mapped_column(sa.JSON, default=list)
 
 
-class ReleaseTerm(Base):
+class ReleaseTerm(_Revised, Base):
     __tablename__ = "release_terms"
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=new_id)
     cia_id: Mapped[str | None] = mapped_column(sa.ForeignKey("cias.id"), index=True)  # None: global
     term: Mapped[str] = mapped_column(sa.String(200))
     reason: Mapped[str] = mapped_column(sa.Text)
-    active: Mapped[bool] = mapped_column(sa.Boolean, default=True, index=True)
-    revision: Mapped[int] = mapped_column(sa.Integer, default=1)
-    created_by_sub: Mapped[str] = mapped_column(sa.String(200))
-    created_by_name: Mapped[str] = mapped_column(sa.String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_by_sub: Mapped[str] = mapped_column(sa.String(200))
-    updated_by_name: Mapped[str] = mapped_column(sa.String(200))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # [{at, by: {sub, name}, action, revision}]: who released or withdrew it, when.
     history: Mapped[list] = mapped_column(sa.JSON, default=list)
 
@@ -167,7 +164,7 @@ class SightCheck(Base):
 
 class SightBand(Base):
     """What OCR read of one band of a page image (``cia_redaction.bands``), by the hash
-    of its pixels: a line read once is never read again (``BandCache`` in front of it)."""
+    of its pixels: a line read once is never read again (each process's cache in front of it)."""
     __tablename__ = "sight_bands"
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

@@ -60,10 +60,20 @@ class RuleHistorySchema(Schema):
     changed = fields.List(fields.String())
 
 
-class CensorRuleSchema(Schema):
+class _RevisedSchema(Schema):
+    """What a censor rule and a release term show alike (``views._scoped``)."""
     id = fields.String()
     cia_id = fields.String(allow_none=True)
     scope = fields.String(metadata={"enum": ["global", "cia"]})
+    active = fields.Boolean()
+    revision = fields.Integer()
+    created_by = fields.Nested(PersonSchema)
+    created_at = fields.DateTime()
+    updated_by = fields.Nested(PersonSchema)
+    updated_at = fields.DateTime()
+
+
+class CensorRuleSchema(_RevisedSchema):
     kind = fields.String(metadata={"enum": list(censor.KINDS)})
     pattern = fields.String()
     case_sensitive = fields.Boolean()
@@ -72,12 +82,6 @@ class CensorRuleSchema(Schema):
     exemption = fields.String(metadata={"enum": list(EXEMPTIONS)})
     exemption_cited = fields.String(metadata={"description": "s.40(2) or s.31(1)(a)(b)."})
     reason = fields.String()
-    active = fields.Boolean()
-    revision = fields.Integer()
-    created_by = fields.Nested(PersonSchema)
-    created_at = fields.DateTime()
-    updated_by = fields.Nested(PersonSchema)
-    updated_at = fields.DateTime()
     history = fields.List(fields.Nested(RuleHistorySchema))
     copies_to_rerender = fields.Integer(
         metadata={"description": "On a change: disclosure copies the worker will check and "
@@ -117,18 +121,9 @@ class ReleaseTermHistorySchema(Schema):
     revision = fields.Integer()
 
 
-class ReleaseTermSchema(Schema):
-    id = fields.String()
-    cia_id = fields.String(allow_none=True)
-    scope = fields.String(metadata={"enum": ["global", "cia"]})
+class ReleaseTermSchema(_RevisedSchema):
     term = fields.String()
     reason = fields.String()
-    active = fields.Boolean()
-    revision = fields.Integer()
-    created_by = fields.Nested(PersonSchema)
-    created_at = fields.DateTime()
-    updated_by = fields.Nested(PersonSchema)
-    updated_at = fields.DateTime()
     history = fields.List(fields.Nested(ReleaseTermHistorySchema))
     copies_to_rerender = fields.Integer(
         metadata={"description": "On a change: disclosure copies the worker will check and "

@@ -14,7 +14,7 @@ The reading runs in the worker (``CheckCopies`` here; the letters' and legacy
 documents' jobs call ``check_file`` too), never in a request: it takes seconds a page.
 It is kept cheap: pages are rendered in grayscale at ``SIGHT_DPI`` and read in bands
 (``cia_redaction.bands``) known by the hash of their pixels; what OCR read of a band is
-kept (``SightBand``, with the process's own ``BandCache`` in front), so a line read
+kept (``SightBand``, with a bounded cache in each process in front), so a line read
 once (the boilerplate every copy of a template repeats, a paragraph unchanged by an
 amendment) is never read again; the pages with new bands are read side by side, one
 Tesseract per core, each step in a child process bounded in time and memory.
@@ -39,6 +39,7 @@ from cia_common.db import Database
 from cia_common.errors import Conflict, NotFound
 from cia_common.events import utcnow
 from cia_common.limits import Limits, run_limited
+from cia_common.lru import LRU
 from cia_redaction import docx as docx_pass
 from cia_redaction import rules as censor
 from cia_redaction import bands, sight
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 
 CIA_COPY, LETTER, LEGACY = "cia_copy", "letter", "legacy"
 # One per process: what OCR read of the page images this process has met.
-CACHE = bands.BandCache()
+CACHE: LRU[str, list] = LRU(8192)
 
 
 def dpi(cfg: dict) -> int:

@@ -29,7 +29,7 @@ from cia_authoring.disclosure.schemas import (CensorRuleCreateSchema, CensorRule
                                               RedactionSchema, ReleaseSchema,
                                               ReleaseTermCreateSchema, ReleaseTermQuerySchema,
                                               ReleaseTermSchema, RuleQuerySchema)
-from cia_common.web.kit import BINARY, CSV, REF, ok_doc
+from cia_common.web.kit import BINARY, CSV, REF, inline_png, ok_doc
 from cia_authoring.roles import DISCLOSURE_READERS
 from cia_common.web import db
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
@@ -186,8 +186,7 @@ def get_copy_page(cia_id, number, page):
     """A preview of one page of the disclosure copy, its hits boxed (looking at it lets an
     FOI officer confirm the page)."""
     png = sight_checks.copy_preview(unit_of_work, cia_id, number, page, cfg())
-    return Response(png, mimetype=PNG, headers={
-        "Content-Disposition": f'inline; filename="{cia_id[:8]}-v{number}-page-{page}.png"'})
+    return inline_png(png, f"{cia_id[:8]}-v{number}-page-{page}.png")
 
 
 @blp.route("/<string:cia_id>/versions/<int:number>/pages/<int:page>/confirm", methods=["POST"])
@@ -221,11 +220,17 @@ def present_rule(rule, copies_to_rerender: int | None = None) -> dict:
     out = {k: getattr(rule, k) for k in (
         "id", "cia_id", "kind", "pattern", "case_sensitive", "replacement", "exemption", "reason",
         "active", "revision", "created_at", "updated_at", "history")}
-    out["scope"] = "cia" if rule.cia_id else "global"
     out["shown_as"] = rule.replacement or MARKERS[rule.exemption]
     out["exemption_cited"] = EXEMPTIONS[rule.exemption]
-    out["created_by"] = {"sub": rule.created_by_sub, "name": rule.created_by_name}
-    out["updated_by"] = {"sub": rule.updated_by_sub, "name": rule.updated_by_name}
+    return _scoped(rule, out, copies_to_rerender)
+
+
+def _scoped(row, out: dict, copies_to_rerender: int | None) -> dict:
+    """What a censor rule and a release term show alike: their scope, who made and
+    changed them, and the copies a change renders again."""
+    out["scope"] = "cia" if row.cia_id else "global"
+    out["created_by"] = {"sub": row.created_by_sub, "name": row.created_by_name}
+    out["updated_by"] = {"sub": row.updated_by_sub, "name": row.updated_by_name}
     if copies_to_rerender is not None:
         out["copies_to_rerender"] = copies_to_rerender
     return out
@@ -306,12 +311,7 @@ def present_term(term, copies_to_rerender: int | None = None) -> dict:
     out = {k: getattr(term, k) for k in (
         "id", "cia_id", "term", "reason", "active", "revision", "created_at", "updated_at",
         "history")}
-    out["scope"] = "cia" if term.cia_id else "global"
-    out["created_by"] = {"sub": term.created_by_sub, "name": term.created_by_name}
-    out["updated_by"] = {"sub": term.updated_by_sub, "name": term.updated_by_name}
-    if copies_to_rerender is not None:
-        out["copies_to_rerender"] = copies_to_rerender
-    return out
+    return _scoped(term, out, copies_to_rerender)
 
 
 @terms_blp.route("", methods=["POST"])

@@ -14,7 +14,7 @@ from cia_common.web import db
 from cia_common.web.kit import DOCX, actor, cfg, guarded, negotiate, unit_of_work
 from cia_authoring.documents.libreoffice import PdfConversionError, docx_to_pdf
 from cia_authoring.releases import bundle
-from cia_common.web.kit import BINARY, ok_doc
+from cia_common.web.kit import BINARY, inline_png, ok_doc
 from cia_common.web.problems import PROBLEM_JSON
 from cia_schemas.errors import ProblemSchema
 from cia_authoring.documents.service import PDF
@@ -180,8 +180,7 @@ def get_letter_page(request_id, page):
     """A preview of one page of the approved letter, its hits boxed (looking at it lets an
     FOI officer confirm the page)."""
     png = letter_checks.preview(unit_of_work, request_id, page, cfg())
-    return Response(png, mimetype="image/png", headers={
-        "Content-Disposition": f'inline; filename="response-page-{page}.png"'})
+    return inline_png(png, f"response-page-{page}.png")
 
 
 @blp.route("/<string:request_id>/response/pages/<int:page>/confirm", methods=["POST"])

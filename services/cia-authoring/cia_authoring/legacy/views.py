@@ -16,7 +16,7 @@ from cia_schemas.errors import ProblemSchema
 from cia_authoring import cells
 from cia_authoring.disclosure.copies import LOG_COLUMNS, log_rows
 from cia_authoring.disclosure.schemas import DocumentQuerySchema, FormatQuerySchema, RedactionSchema
-from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
+from cia_common.web.kit import BINARY, CSV, PNG, REF, inline_png, ok_doc
 from cia_authoring.legacy import service
 from cia_authoring.legacy.schemas import (DocumentListQuerySchema, LegacyDocumentSchema, LegacyRedactionCreateSchema,
                       LegacyRedactionSchema, LegacyReleaseSchema, RedactionAddedSchema)
@@ -174,8 +174,7 @@ def get_disclosure(query, document_id):
 def get_preview(document_id, number):
     """A preview image of one page of the redacted copy (a DOCX through its PDF)."""
     png = service.preview(unit_of_work, db().sessions, document_id, number, cfg())
-    return Response(png, mimetype=PNG, headers={
-        "Content-Disposition": f'inline; filename="legacy-{document_id[:8]}-page-{number}.png"'})
+    return inline_png(png, f"legacy-{document_id[:8]}-page-{number}.png")
 
 
 @blp.route("/documents/<string:document_id>/pages/<int:number>/confirm", methods=["POST"])

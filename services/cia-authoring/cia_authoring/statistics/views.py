@@ -7,7 +7,7 @@ from flask_smorest import Api, Blueprint
 
 from cia_common.web.kit import guarded, negotiate, unit_of_work
 from cia_common.web.problems import PROBLEM_JSON
-from cia_common.web.kit import BINARY, CSV, PNG, REF, ok_doc
+from cia_common.web.kit import BINARY, CSV, PNG, REF, inline_png, ok_doc
 from cia_schemas.errors import ProblemSchema
 from cia_authoring.statistics import service as statistics
 from cia_authoring.statistics.schemas import (AlertsQuerySchema, AlertStatisticsSchema,
@@ -59,8 +59,7 @@ def alert_statistics(query):
         return Response(statistics.alerts_csv(result), mimetype=CSV, headers={
             "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if media == PNG:
-        return Response(statistics.alerts_png(result), mimetype=PNG, headers={
-            "Content-Disposition": f'inline; filename="{name}.png"'})
+        return inline_png(statistics.alerts_png(result), f"{name}.png")
     return result
 
 

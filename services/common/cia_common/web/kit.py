@@ -3,7 +3,7 @@ guards documented in OpenAPI, content negotiation, the parsed ``If-Match``
 header and the OpenAPI description of binary answers."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, request
 
 from cia_schemas.errors import ProblemSchema
 
@@ -89,6 +89,12 @@ CSV = "text/csv"
 PNG = "image/png"
 REF = "#/components/schemas/"
 BINARY = {"type": "string", "format": "binary"}
+
+
+def inline_png(png: bytes, filename: str) -> Response:
+    """A picture the browser shows rather than saves (a page preview, a chart)."""
+    return Response(png, mimetype=PNG,
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 def ok_doc(description: str, content: dict, headers: dict | None = None) -> dict:
