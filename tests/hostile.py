@@ -35,6 +35,7 @@ import random
 import re
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from typing import Callable
 from xml.sax.saxutils import escape, quoteattr
 
@@ -347,6 +348,45 @@ def ordinary_pdf(pages: int = 20) -> bytes:
     data = doc.tobytes()
     doc.close()
     return data
+
+
+# ---------------------------------------------------------------- a scan
+
+@dataclass
+class Scan:
+    """A PDF whose one page is only a picture of ``lines`` (no text layer), and where
+    each word of them is drawn on the page, in points from its top left."""
+    data: bytes
+    words: list[tuple[str, tuple[float, float, float, float]]]
+
+    def boxes(self, word: str) -> list[tuple[float, float, float, float]]:
+        return [box for w, box in self.words if w.strip(".,;:") == word]
+
+
+def scanned_pdf(lines: list[str], dpi: int = 150, size: tuple[float, float] = (595, 842)) -> Scan:
+    """An A4 page scanned at ``dpi`` (greyscale, JPEG, as a scanner writes it)."""
+    scale = dpi / 72
+    image = Image.new("L", (round(size[0] * scale), round(size[1] * scale)), 250)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=round(12 * scale))
+    words = []
+    y = 110 * scale
+    for line in lines:
+        x = 72 * scale
+        for word in line.split(" "):
+            left, top, right, bottom = draw.textbbox((x, y), word, font=font)
+            draw.text((x, y), word, fill=20, font=font)
+            words.append((word, (left / scale, top / scale, right / scale, bottom / scale)))
+            x = draw.textbbox((x, y), word + " ", font=font)[2]
+        y += 28 * scale
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", quality=85, dpi=(dpi, dpi))
+    doc = pymupdf.open()
+    page = doc.new_page(width=size[0], height=size[1])
+    page.insert_image(page.rect, stream=jpeg.getvalue())
+    data = doc.tobytes()
+    doc.close()
+    return Scan(data, words)
 
 
 # ---------------------------------------------------------------- DOCX
