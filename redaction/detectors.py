@@ -57,15 +57,19 @@ _WORD_DOT = r"(?:\s?[(\[{<]\s?dot\s?[)\]}>]\s?|\sdot\s)"
 _WORD_AT = r"(?:\s?[(\[{<]\s?at\s?[)\]}>]\s?|\sat\s)"
 
 
-def _email_re(at: str, dot: str) -> re.Pattern:
-    local = rf"[a-z0-9_%+'-]+(?:{dot}[a-z0-9_%+'-]+)*"
+def _email_re(at: str, dot: str, local_dot: str | None = None) -> re.Pattern:
+    local = rf"[a-z0-9_%+'-]+(?:{local_dot or dot}[a-z0-9_%+'-]+)*"
     return re.compile(rf"(?<![\w.+-]){local}{at}{_LABEL}(?:{dot}{_LABEL})*{dot}[a-z]{{2,24}}(?![\w-])",
                       re.IGNORECASE)
 
 
+# A dot before the @: bare, or with a space before it ("jo . bloggs", "jo .bloggs"),
+# never with a space after it alone: "the team. jo@met.police.uk" is a sentence's end
+# before an address, not part of it.
+_LOCAL_DOT = r"(?:\.(?!\s)|\s\.\s?)"
 EMAIL_RES = (
     # name@met.police.uk, with spaces around the @ or the dots, or dots written out.
-    _email_re(r"\s?@\s?", rf"(?:\s?\.\s?|{_WORD_DOT})"),
+    _email_re(r"\s?@\s?", rf"(?:\s?\.\s?|{_WORD_DOT})", rf"(?:{_LOCAL_DOT}|{_WORD_DOT})"),
     # name at met dot police dot uk, name(at)met.police.uk, name [at] met [dot] police [dot] uk.
     _email_re(_WORD_AT, rf"(?:\.|{_WORD_DOT})"),
 )

@@ -162,6 +162,15 @@ def test_rank_cut_off_is_configurable():
     assert Redactor(Detectors("inspector")).text("Insp Jane Doe", "/") == "Insp Jane Doe"
 
 
+def test_a_sentence_end_before_an_address_is_no_part_of_it():
+    r = Redactor(Detectors("superintendent", people=False))
+    assert r.text("Ask the FOI team. jo.bloggs@met.police.uk answers.") == (
+        f"Ask the FOI team. {S40} answers.")
+    # Spaced dots inside an address still join it.
+    assert r.text("Write to jo . bloggs @ met . police . uk now.") == f"Write to {S40} now."
+    assert r.text("Write to jo .bloggs@met. police.uk now.") == f"Write to {S40} now."
+
+
 def test_a_box_label_beside_a_name_is_no_part_of_the_name():
     # The name model takes "Ottoline Redacted" for a person: the person is Ottoline.
     people = Detectors("superintendent")
