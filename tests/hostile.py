@@ -484,8 +484,9 @@ class DocxBuild:
             types = types.replace('PartName="/word/document.xml"', f'PartName="/{main}"')
             parts[f"{folder}/_rels/{name}.rels"] = rels.encode()
             parts[main] = body.encode()
-            parts["word/document.xml"] = (f'<?xml version="1.0"?><w:document xmlns:w="{W}"><w:body><w:p>'
-                                          '<w:r><w:t>A decoy.</w:t></w:r></w:p></w:body></w:document>').encode()
+            parts["word/document.xml"] = (f'<?xml version="1.0"?><w:document xmlns:w="{W}"><w:body>'
+                                          '<w:p><w:r><w:t>A decoy.</w:t></w:r></w:p></w:body>'
+                                          '</w:document>').encode()
         else:
             parts["word/_rels/document.xml.rels"] = rels.encode()
             parts["word/document.xml"] = body.encode()
@@ -666,8 +667,9 @@ def docx_numbering(b: DocxBuild, text: str, label: str | None = None) -> None:
     b.parts["word/numbering.xml"] = (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:numbering xmlns:w="{W}">'
         f'<w:abstractNum w:abstractNumId="3"><w:name w:val={quoteattr(text + " list")}/><w:lvl w:ilvl="0">'
-        f'<w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val={quoteattr((label or text) + " %1.")}/>'
-        '</w:lvl></w:abstractNum><w:num w:numId="7"><w:abstractNumId w:val="3"/></w:num></w:numbering>'
+        '<w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+        f'<w:lvlText w:val={quoteattr((label or text) + " %1.")}/></w:lvl></w:abstractNum>'
+        '<w:num w:numId="7"><w:abstractNumId w:val="3"/></w:num></w:numbering>'
     ).encode()
 
 
