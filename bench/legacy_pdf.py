@@ -60,7 +60,8 @@ def make_copy(data: bytes, term: Term) -> tuple[bytes, int]:
     limited child per page, then the pages joined."""
     first = run_limited(redact, "pdf", data, "Legacy CIA", CFG, terms=[term], limits=PAGE_LIMITS)
     redactor = redactor_for(CFG, [], [term], first.withheld_names)
-    pages = [run_limited(flatten_page, first.data, i, redactor, DPI, limits=PAGE_LIMITS).data
+    pages = [run_limited(flatten_page, first.data, i, redactor, DPI, first.boxes.get(i + 1, []),
+                         limits=PAGE_LIMITS).data
              for i in range(first.pages)]
     return flatten.assemble(pages), len(first.log)
 

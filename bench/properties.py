@@ -1,6 +1,7 @@
 """The property and fuzz tests with Hypothesis's "thorough" profile: ten times the
-examples the suite runs (2,000 planted disclosure copies, 200 PDF conversions, ten
-times the fuzzing per operation and role). Too slow for every landing, worth a
+examples the suite runs (2,000 planted disclosure copies, 200 PDF conversions, 100
+hostile legacy Word files and 20 hostile legacy PDFs flattened and read back by OCR,
+ten times the fuzzing per operation and role). Too slow for every landing, worth a
 run before a release or after a change to the redaction or the APIs.
 
     CIA_BENCH_MODULE=bench.properties ./infra/bench.sh   # on the test stack
@@ -21,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 PROPERTY_TESTS = [
     "tests/unit/test_disclosure_property.py",
     "tests/integration/test_disclosure_property_pdf.py",
+    "tests/unit/test_legacy_property.py",
     "tests/integration/test_fuzz_apis.py",
 ]
 

@@ -22,7 +22,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 
 from cia_redaction import addresses, children
 from cia_redaction.names import PersonRecogniser
-from cia_redaction.vocabulary import S40
+from cia_redaction.vocabulary import MARKER_WORDS, S40
 from cia_redaction.ranks import RANK_LABELS, rank_level
 
 PERSONAL = "personal information (FOIA s.40(2)&(3))."
@@ -57,15 +57,19 @@ _WORD_DOT = r"(?:\s?[(\[{<]\s?dot\s?[)\]}>]\s?|\sdot\s)"
 _WORD_AT = r"(?:\s?[(\[{<]\s?at\s?[)\]}>]\s?|\sat\s)"
 
 
-def _email_re(at: str, dot: str) -> re.Pattern:
-    local = rf"[a-z0-9_%+'-]+(?:{dot}[a-z0-9_%+'-]+)*"
+def _email_re(at: str, dot: str, local_dot: str | None = None) -> re.Pattern:
+    local = rf"[a-z0-9_%+'-]+(?:{local_dot or dot}[a-z0-9_%+'-]+)*"
     return re.compile(rf"(?<![\w.+-]){local}{at}{_LABEL}(?:{dot}{_LABEL})*{dot}[a-z]{{2,24}}(?![\w-])",
                       re.IGNORECASE)
 
 
+# A dot before the @: bare, or with a space before it ("jo . bloggs", "jo .bloggs"),
+# never with a space after it alone: "the team. jo@met.police.uk" is a sentence's end
+# before an address, not part of it.
+_LOCAL_DOT = r"(?:\.(?!\s)|\s\.\s?)"
 EMAIL_RES = (
     # name@met.police.uk, with spaces around the @ or the dots, or dots written out.
-    _email_re(r"\s?@\s?", rf"(?:\s?\.\s?|{_WORD_DOT})"),
+    _email_re(r"\s?@\s?", rf"(?:\s?\.\s?|{_WORD_DOT})", rf"(?:{_LOCAL_DOT}|{_WORD_DOT})"),
     # name at met dot police dot uk, name(at)met.police.uk, name [at] met [dot] police [dot] uk.
     _email_re(_WORD_AT, rf"(?:\.|{_WORD_DOT})"),
 )
@@ -149,7 +153,7 @@ Council Community Command Commands Operation Operations Department Dept Rank Ran
 Response Patrol Patrols Local Neighbourhood Neighbourhoods Safer Event Events Duty Duties
 Will Would Should Must May Can Could Shall All Any Each Every Other Others This That These
 Those Who Whom Whose Which Where When What Why How On-Call Gold Silver Bronze Note Notes
-""".split())
+""".split()) | MARKER_WORDS
 # Words that make a span the model took for a person a place or a body instead.
 NOT_PERSON_WORDS = NOT_NAMES | frozenset(addresses.STREET_WORDS) | frozenset("""
 Centre Center Station Library School Academy College University Hospital Church Mosque Temple
@@ -266,6 +270,7 @@ class Detectors:
             lead = RANK_AT_START_RE.match(text, start, end)
             if lead is not None:
                 start = lead.end()  # "Superintendent Ann Jones": the rank is not the name
+            start, end = _without_marker_words(text, start, end)
             words = text[start:end].replace(".", " ").split()
             if (not words or any(w.strip("'") in NOT_PERSON_WORDS for w in words)
                     or _DIGIT.search(text, start, end) or not words[0][:1].isupper()
@@ -369,6 +374,21 @@ class Detectors:
                       reason=(f"Name of a person below the rank of {self.cutoff_label} or outside "
                               f"the police: {PERSONAL}"),
                       name=text[m.start("name"):end])
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _without_marker_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without a redaction's label read at either end of it (OCR of a page
+    reads a box's label as words: "Ann Redacted s.40(2)" names Ann, not "Redacted")."""
+    tokens = [m.span() for m in _TOKEN.finditer(text, start, end)]
+    bare = lambda span: text[span[0]:span[1]].strip(".,;:()[]")  # noqa: E731
+    while tokens and bare(tokens[0]) in MARKER_WORDS:
+        tokens.pop(0)
+    while tokens and bare(tokens[-1]) in MARKER_WORDS:
+        tokens.pop()
+    return (tokens[0][0], tokens[-1][1]) if tokens else (start, start)
 
 
 def _hits(rx: re.Pattern, text: str, detector: str, reason: str) -> Iterator[Hit]:

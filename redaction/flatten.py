@@ -8,15 +8,21 @@ ways one by one always misses the next; so the disclosure copy of a PDF keeps
 nothing of the source but pixels:
 
 1. the text layer is redacted for real first (``pdf.redact_pdf``: the words
-   under each redaction leave the content stream);
+   under each redaction leave the content stream, their places left blank);
 2. each page is rendered (PyMuPDF, ``dpi``, as a viewer shows it: crop box,
    rotation, the layers that are on) and read back by OCR (``ocr``); what the
    pass withholds in that reading (``sight.page_findings``, with OCR's tolerance)
-   is boxed out of the page like any redaction, and the page rendered and read
-   again, until the reading is clean;
-3. a new PDF is made of those images, each on a page of the source page's size
-   and orientation, in the same order, with Tesseract's invisible text of the
-   same image over it: searchable, selectable and read aloud, and holding only
+   is removed from the page like any redaction, and the page rendered and read
+   again, until the reading is clean. The reading never meets a box of the
+   pass's own: removed places are blank while the page is read (a black box with
+   a white label is reverse video, which OCR's page layout takes for a picture,
+   losing the lines beside it, and its label, read as words, runs into what
+   stands beside it: "PC Redacted", "s.40(2) 020 7946 0321");
+3. the labelled black boxes are drawn over the removed places and the page
+   rendered once more; a new PDF is made of those images, each on a page of the
+   source page's size and orientation, in the same order, with Tesseract's
+   invisible text of the clean reading over it and each box's label as
+   invisible text too: searchable, selectable and read aloud, and holding only
    what the picture shows.
 
 No font, object, layer, annotation, metadata, outline, label or name of the
@@ -57,12 +63,16 @@ class FlatResult:
     log: list[dict]
 
 
-def flatten_page(redacted: bytes, index: int, redactor: Redactor, dpi: int = DEFAULT_DPI) -> FlatPage:
-    """Page ``index`` (0-based) of an already redacted PDF as a flattened one-page PDF."""
+def flatten_page(redacted: bytes, index: int, redactor: Redactor, dpi: int = DEFAULT_DPI,
+                 boxes: list[pdf.Box] = ()) -> FlatPage:
+    """Page ``index`` (0-based) of an already redacted PDF (``pdf.redact_pdf``) as a
+    flattened one-page PDF; ``boxes``: those the redaction of its text layer left to
+    draw on it (``PdfResult.boxes`` of the page)."""
     doc = pdf.open_pdf(redacted)
     try:
         page = doc[index]
         had_text = bool(page.get_text("text", clip=pymupdf.INFINITE_RECT()).strip())
+        drawn = [(pymupdf.Rect(rect), marker) for rect, marker in boxes]
         findings: list[sight.Finding] = []
         for round_ in range(MAX_ROUNDS + 1):
             pix = page.get_pixmap(dpi=dpi, alpha=False)
@@ -76,17 +86,23 @@ def flatten_page(redacted: bytes, index: int, redactor: Redactor, dpi: int = DEF
                 for rect in ([tuple(page.rect)] if whole else f.rects):
                     area = pymupdf.Rect(rect) & page.rect
                     if not area.is_empty:
-                        pdf.box(page, area, MARKERS[f.exemption])
+                        drawn.append((area, MARKERS[f.exemption]))
+                        pdf.remove(page, area, MARKERS[f.exemption])
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS,
                                   graphics=pymupdf.PDF_REDACT_LINE_ART_REMOVE_IF_COVERED,
                                   text=pymupdf.PDF_REDACT_TEXT_REMOVE)
-        return FlatPage(_page_pdf(page.rect, pix, reading.text_pdf), findings, len(reading.words),
-                        had_text)
+        # What the reader sees: the boxes over the places removed.
+        for rect, marker in drawn:
+            pdf.draw_box(page, rect, marker)
+        shown = page.get_pixmap(dpi=dpi, alpha=False) if drawn else pix
+        return FlatPage(_page_pdf(page.rect, shown, reading.text_pdf, drawn), findings,
+                        len(reading.words), had_text)
     finally:
         doc.close()
 
 
-def _page_pdf(rect: pymupdf.Rect, pix: pymupdf.Pixmap, text_pdf: bytes | None) -> bytes:
+def _page_pdf(rect: pymupdf.Rect, pix: pymupdf.Pixmap, text_pdf: bytes | None,
+              drawn: list[tuple[pymupdf.Rect, str]] = ()) -> bytes:
     out = pymupdf.open()
     try:
         # The page as the reader saw it: its size and orientation, drawn upright.
@@ -98,6 +114,9 @@ def _page_pdf(rect: pymupdf.Rect, pix: pymupdf.Pixmap, text_pdf: bytes | None) -
                 page.show_pdf_page(page.rect, layer, 0, keep_proportion=False, overlay=True)
             finally:
                 layer.close()
+        # Each box's label in the text layer, where the box is drawn.
+        for box_rect, marker in drawn:
+            pdf.draw_box(page, box_rect - (rect.x0, rect.y0, rect.x0, rect.y0), marker, invisible=True)
         return out.tobytes(garbage=4, deflate=True)
     finally:
         out.close()
@@ -140,7 +159,7 @@ def flatten_pdf(data: bytes, redactor: Redactor, *, areas: list[pdf.Area] = (), 
     redacted = pdf.redact_pdf(data, redactor, list(areas))
     pages, findings, review = [], [], set(redacted.scan_pages)
     for index in range(redacted.pages):
-        flat = flatten_page(redacted.data, index, redactor, dpi)
+        flat = flatten_page(redacted.data, index, redactor, dpi, redacted.boxes.get(index + 1, []))
         pages.append(flat.data)
         findings += flat.findings
         if flat.findings:

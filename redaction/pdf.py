@@ -5,8 +5,13 @@ value wrapped over two lines, or written in several runs, reads as written) and
 go through the same ``Redactor`` as every other FOI output; each redacted span
 becomes redaction annotations over the words it touches, and
 ``apply_redactions`` removes those characters from the page's content stream
-and blanks the image pixels below (an area on a scanned page). Each area is a
-labelled box, and every redaction is logged. Then everything outside the page
+and blanks the image pixels below (an area on a scanned page), leaving the place
+blank; every redaction is logged. The labelled black box a reader sees there is
+not drawn here but listed (``PdfResult.boxes``) and drawn on the flattened copy
+after its page was read back by OCR (``flatten``): a reading of the page never
+meets the pass's own boxes and labels (reverse video that OCR's page layout takes
+for a picture, swallowing the lines beside it; a label read as text beside a
+rank or a number). Then everything outside the page
 content that can carry text is dropped: document info, XMP metadata, outline,
 annotations, links, form fields, attached and embedded files, JavaScript and
 hidden text; the file is rewritten with garbage collection and clean streams,
@@ -48,12 +53,18 @@ class Area:
     id: str | None = None
 
 
+# A box to draw where something was removed: its rect (points, the page's top left)
+# and the marker it stands for.
+Box = tuple[tuple[float, float, float, float], str]
+
+
 @dataclass
 class PdfResult:
     data: bytes
     pages: int
     scan_pages: list[int] = field(default_factory=list)  # 1-based, no text layer
     log: list[dict] = field(default_factory=list)
+    boxes: dict[int, list[Box]] = field(default_factory=dict)  # 1-based page → its boxes
 
 
 def open_pdf(data: bytes) -> pymupdf.Document:
@@ -92,6 +103,7 @@ def redact_pdf(data: bytes, redactor: Redactor, areas: list[Area] = ()) -> PdfRe
         redactor.collect(texts)
         scan_pages = []
         area_log = []
+        boxes: dict[int, list[Box]] = {}
         for index, page in enumerate(doc):
             number = index + 1
             text, words = texts[index], words_of[index]
@@ -99,12 +111,12 @@ def redact_pdf(data: bytes, redactor: Redactor, areas: list[Area] = ()) -> PdfRe
                 scan_pages.append(number)
             for start, end, marker in redactor.spans(text, f"/page/{number}"):
                 for rect in _rects(words, start, end):
-                    box(page, rect, marker)
+                    boxes.setdefault(number, []).append(remove(page, rect, marker))
             for area in (a for a in areas if a.page == number):
                 rect = pymupdf.Rect(area.rect) & page.rect
                 if rect.is_empty:
                     continue
-                box(page, rect, MARKERS[area.exemption])
+                boxes.setdefault(number, []).append(remove(page, rect, MARKERS[area.exemption]))
                 area_log.append({"pointer": f"/page/{number}/area", "exemption": EXEMPTIONS[area.exemption],
                                  "reason": area.reason, "rule_id": area.id, "detector": "area"})
             page.apply_redactions(images=pymupdf.PDF_REDACT_IMAGE_PIXELS,
@@ -120,7 +132,7 @@ def redact_pdf(data: bytes, redactor: Redactor, areas: list[Area] = ()) -> PdfRe
         scan_pages.sort()
         _scrub(doc)
         out = doc.tobytes(garbage=4, deflate=True, clean=True, no_new_id=True)
-        return PdfResult(out, doc.page_count, scan_pages, [*redactor.log, *area_log])
+        return PdfResult(out, doc.page_count, scan_pages, [*redactor.log, *area_log], boxes)
     finally:
         doc.close()
 
@@ -163,11 +175,30 @@ def _rects(words, start: int, end: int) -> list[pymupdf.Rect]:
     return lines
 
 
-def box(page: pymupdf.Page, rect: pymupdf.Rect, marker: str) -> None:
-    label = _LABELS.get(marker, marker)
+def remove(page: pymupdf.Page, rect: pymupdf.Rect, marker: str) -> Box:
+    """Mark ``rect`` for removal (``apply_redactions``: the text, image pixels and line
+    art under it leave the page, the place left blank); the box to draw there."""
+    page.add_redact_annot(rect, fill=_WHITE, cross_out=False)
+    return (tuple(rect), marker)
+
+
+def label(marker: str) -> str:
+    """What a box says: ``Redacted s.40(2)``."""
+    return _LABELS.get(marker, marker)
+
+
+def draw_box(page: pymupdf.Page, rect: pymupdf.Rect, marker: str, *, invisible: bool = False) -> None:
+    """The black box a reader sees where something was withheld, labelled in white
+    (``invisible``: the label alone, as text a reader can search and hear but not see)."""
+    rect = pymupdf.Rect(rect)
+    if not invisible:
+        page.draw_rect(rect, color=None, fill=_BLACK, overlay=True)
     size = max(4.0, min(8.0, rect.height * 0.7))
-    page.add_redact_annot(rect, text=label, fontname="helv", fontsize=size, align=pymupdf.TEXT_ALIGN_CENTER,
-                          fill=_BLACK, text_color=_WHITE, cross_out=False)
+    # The label on one line if it fits, else as the box allows (nothing if it cannot).
+    while size >= 3.0 and page.insert_textbox(rect, label(marker), fontname="helv", fontsize=size,
+                                             color=_WHITE, align=pymupdf.TEXT_ALIGN_CENTER,
+                                             render_mode=3 if invisible else 0) < 0:
+        size -= 1.0
 
 
 def _drop_annotations(doc: pymupdf.Document) -> None:

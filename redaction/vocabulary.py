@@ -14,6 +14,10 @@ MARKERS = {
     S40: "[Redacted — s.40(2)]",
     S31: "[Redacted — s.31(1)(a)(b)]",
 }
+#: The word every marker and every box's label on a page begins with: what a reader,
+#: or OCR, still reads of a redaction whose brackets and dash are lost ("PC Redacted
+#: s.40(2)"). Never a name.
+MARKER_WORDS = frozenset({"Redacted", "REDACTED"})
 #: The exemption cited in the redaction log.
 EXEMPTIONS = {
     S40: "s.40(2)",

@@ -162,6 +162,8 @@ class WithheldSet:
         i = first[0]
         for last in dict.fromkeys((surname.lower().replace("-", ""), surname.lower().split("-")[0],
                                    surname.lower())):
+            if not last:
+                continue
             for form in (f"{first}{last}", f"{first}.{last}", f"{first}_{last}", f"{i}{last}",
                          f"{i}.{last}", f"{i}_{last}", f"{last}{i}", f"{last}.{i}", f"{last}{first}",
                          f"{last}.{first}", f"{first}{last[0]}", f"{first}.{last[0]}"):
@@ -298,7 +300,10 @@ def _name_words(name: str) -> list[str]:
     text = normalise(name).text.strip()
     text = _TITLE_WORDS.sub("", text, count=1)
     text = _COLLAR.sub(" ", text)
-    return [w for w in re.split(r"[\s.,]+", text) if any(c.isalpha() for c in w)]
+    # A hyphen or apostrophe at a word's edge joins nothing ("Mbeki- -Harte", a name
+    # broken over a line at its own hyphen): the word is what is between.
+    words = (w.strip("-'") for w in re.split(r"[\s.,]+", text))
+    return [w for w in words if any(c.isalpha() for c in w)]
 
 
 def _strings(value: Any) -> Iterable[str]:

@@ -1,9 +1,10 @@
 """Legacy CIA documents through the API, the CLI and the bundles, on SQLite and
 PostgreSQL: a value planted in every part of a DOCX, and in a PDF made from it
-by LibreOffice, is absent from the disclosure copy; scanned pages block release
-until confirmed after their preview; bad files are refused with nothing stored;
-released documents join the disclosures listing and the bundles (a document
-published elsewhere as an s.21 link)."""
+by LibreOffice, is absent from the disclosure copy; scanned pages are read by
+OCR, what the pass withholds there is boxed out and proposed, and they block
+release until confirmed after their preview; bad files are refused with nothing
+stored; released documents join the disclosures listing and the bundles (a
+document published elsewhere as an s.21 link)."""
 from __future__ import annotations
 
 import csv
@@ -24,7 +25,8 @@ from cia_schemas.disclosure import MARKERS
 from tests.integration.test_authoring_support import (ADMIN, FOI, PLANNER, app, client,
                                                       create_operation, libreoffice, make_app, ok,
                                                       problem)
-from tests.leaks import docx_texts, found, norm, pdf_text
+from tests.hostile import NAME, PHONE, SURNAME, scanned_pdf
+from tests.leaks import docx_texts, found, norm, pdf_raw, pdf_text, raw_found, seen
 from tests.unit.test_legacy_support import (LEAKS, PLANTED, SCAN_AREA, encrypted_pdf, macro_docx,
                                             planted_docx, planted_pdf, raw_contains, raw_streams)
 
@@ -167,6 +169,67 @@ def test_a_scanned_page_blocks_release_until_confirmed_after_its_preview(app, cl
     assert released["state"] == "released" and released["released_sha256"] == released["redacted_sha256"]
     problem(client.post(f"{base}/release", json={}, headers=FOI), 409)
     problem(client.post(f"{base}/redactions", json=TERM, headers=FOI), 409)
+
+
+def _covered(area: list[float], box: tuple[float, ...]) -> float:
+    """The share of ``box`` that ``area`` covers (both [x0, y0, x1, y1] in points)."""
+    overlap = pymupdf.Rect(area) & pymupdf.Rect(box)
+    return 0.0 if overlap.is_empty else overlap.get_area() / pymupdf.Rect(box).get_area()
+
+
+def test_a_scan_is_read_by_ocr_and_what_the_pass_withholds_is_boxed_out_for_the_officer(app, client):
+    scan = scanned_pdf(["Incident note from the ward panel meeting.",
+                        f"Statement taken by Sergeant {NAME} on {PHONE}.",
+                        "The panel discussed signage and the public notices."])
+    planted = [NAME, SURNAME, "Ottoline", PHONE]
+    # The source: no text layer holds the values, but a reader sees them on the image.
+    assert [v for v in planted if found(v, pdf_text(scan.data))] == []
+    assert [v for v in planted if not found(v, seen(scan.data))] == []
+    op = create_operation(client, reference="LFR-2019-0016")
+    doc = ok(upload(client, op["id"], scan.data, name="scan.pdf"), 201)
+    assert doc["state"] == "processing"
+    doc = made(app, client, doc["id"])
+    base = f"/api/v1/documents/{doc['id']}"
+    assert doc["state"] == "pending_release" and doc["pages"] == 1
+    assert doc["scan_pages"] == [1] and doc["review_pages"] == [1] and doc["needs_manual_review"] == [1]
+
+    # The words the pass withholds are proposed as areas of the page, where the image shows them.
+    areas = [a for a in doc["proposed_areas"] if a["page"] == 1]
+    assert {"name_after_rank", "phone"} <= {a["kind"] for a in areas}
+    assert {a["exemption"] for a in areas} == {"s40"}
+    for word in ("Ottoline", "Quillfeather", "020", "7946", "0321"):
+        boxes = scan.boxes(word)
+        assert boxes and all(max(_covered(a["rect"], box) for a in areas) >= 0.9 for box in boxes), word
+    for word in ("Incident", "Statement", "signage"):  # and nothing else
+        assert all(max(_covered(a["rect"], box) for a in areas) == 0 for box in scan.boxes(word)), word
+    log = ok(client.get(f"{base}/redaction-log", headers=ADMIN))
+    assert {("/page/1/ocr", "ocr:phone"), ("/page/1/ocr", "ocr:name_after_rank")} <= {
+        (e["pointer"], e["detector"]) for e in log}
+
+    # The copy has them boxed out: not on the page, in its text layer or anywhere in the file.
+    resp = client.get(f"{base}/disclosure", headers=FOI)
+    assert resp.status_code == 200 and resp.headers["X-Content-SHA256"] == doc["redacted_sha256"]
+    copy = resp.data
+    assert [v for v in planted if found(v, seen(copy))] == []
+    assert [v for v in planted if found(v, pdf_text(copy))] == []
+    raw = pdf_raw(copy)
+    assert [v for v in planted if raw_found(raw, v)] == []
+    # What is not withheld is still read on the page and searchable in the copy's text layer.
+    layer = norm(pymupdf.open(stream=copy, filetype="pdf")[0].get_text())
+    assert found("signage and the public notices", layer) and found("Sergeant", layer)
+
+    # Proposed, boxed out, but released only once an officer has looked at the page.
+    body = problem(client.post(f"{base}/release", json={}, headers=FOI), 409)
+    assert body["needs_manual_review"] == [1]
+    problem(client.post(f"{base}/pages/1/confirm", headers=FOI), 409)  # not looked at yet
+    png = client.get(f"{base}/disclosure/pages/1.png", headers=FOI)
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    confirmed = ok(client.post(f"{base}/pages/1/confirm", headers=FOI))
+    assert confirmed["needs_manual_review"] == [] and confirmed["proposed_areas"] == doc["proposed_areas"]
+    released = ok(client.post(f"{base}/release", json={}, headers=FOI))
+    assert released["state"] == "released" and released["released_sha256"] == doc["redacted_sha256"]
+    after = client.get(f"{base}/disclosure", headers=FOI)
+    assert after.headers["X-Content-SHA256"] == released["released_sha256"] and after.data == copy
 
 
 def test_bad_redactions_name_the_field(app, client):

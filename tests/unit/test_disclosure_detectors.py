@@ -118,6 +118,9 @@ LOOK_ALIKES = [
     "Section s.40(2) and s.31(1)(a)(b) of the Act.",
     "Call 999 in an emergency or 101 otherwise.",
     "Use case: crime hotspot; PSO at the event.",
+    # A box's label as OCR reads it off a page: no name after a rank.
+    "Statement by PC Redacted s.40(2) on the day.",
+    "Seen by DS REDACTED s.40(2) and Redacted s.31(1)(a)(b).",
 ]
 
 
@@ -157,3 +160,19 @@ def test_each_redaction_is_logged_with_its_detector():
 def test_rank_cut_off_is_configurable():
     assert "Jane Doe" not in Redactor(Detectors("chief_superintendent")).text("Supt Jane Doe", "/")
     assert Redactor(Detectors("inspector")).text("Insp Jane Doe", "/") == "Insp Jane Doe"
+
+
+def test_a_sentence_end_before_an_address_is_no_part_of_it():
+    r = Redactor(Detectors("superintendent", people=False))
+    assert r.text("Ask the FOI team. jo.bloggs@met.police.uk answers.") == (
+        f"Ask the FOI team. {S40} answers.")
+    # Spaced dots inside an address still join it.
+    assert r.text("Write to jo . bloggs @ met . police . uk now.") == f"Write to {S40} now."
+    assert r.text("Write to jo .bloggs@met. police.uk now.") == f"Write to {S40} now."
+
+
+def test_a_box_label_beside_a_name_is_no_part_of_the_name():
+    # The name model takes "Ottoline Redacted" for a person: the person is Ottoline.
+    people = Detectors("superintendent")
+    text = "Minutes by Ottoline Redacted s.40(2) and the panel."
+    assert [text[h.start:h.end] for h in people.persons(text)] == ["Ottoline"]

@@ -109,7 +109,8 @@ def test_a_rebuilt_docx_holds_none_of_them_and_names_what_it_left_behind(docx_ca
     names = zipfile.ZipFile(io.BytesIO(out.data)).namelist()
     assert "word/document.xml" in names and not any("thumbnail" in n or "embeddings" in n for n in names)
     assert {n for n in names if n.startswith("word/media/")} == {"word/media/image1.png",
-                                                                 "word/media/image2.jpeg"}
+                                                                 "word/media/image2.jpeg",
+                                                                 "word/media/image3.png"}
     assert zipfile.ZipFile(io.BytesIO(out.data)).comment == b""
     body = parts["word/document.xml"]
     assert body.count(norm(MARKERS["s40"])) >= 5 and found(OPEN, body)

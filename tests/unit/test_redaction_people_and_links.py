@@ -42,6 +42,15 @@ def test_look_alikes_stay(text):
     assert requester().text(text) == text
 
 
+def test_a_name_broken_at_its_own_hyphen_is_withheld_as_its_words():
+    # A name hyphenated over a line break at its hyphen reads "Mbeki- -Harte".
+    withheld = WithheldSet()
+    withheld.add_name("Perpetua Mbeki- -Harte", S40, "A member of the public.", "person_model")
+    assert withheld.names == ["Perpetua Mbeki Harte"]
+    redactor = Redactor(Detectors("superintendent", people=False), withheld, [])
+    assert redactor.text("Perpetua Mbeki-Harte and Mbeki wrote.") == f"{MARK} and {MARK} wrote."
+
+
 def test_what_one_output_withholds_another_withholds_by_its_keys():
     source = requester().withheld
     source.add("The bracket above Boots at 14 North End covers the approach.", S31,

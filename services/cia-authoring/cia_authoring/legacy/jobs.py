@@ -9,10 +9,10 @@ outside any transaction:
 1. a Word file disclosed as PDF only is rendered by LibreOffice first;
 2. the text layer is redacted for real (``redact.redact``), in a child process
    bounded in time and memory (``cia_common.limits.run_limited``);
-3. each page is rendered, read back by OCR, boxed where the reading holds what
-   the pass withholds and rebuilt from its image with the OCR text layer
-   (``redact.flatten_page``), one limited child per page, the progress
-   (``progress_done`` of ``pages``) stored after each;
+3. each page is rendered, read back by OCR, cleared where the reading holds what
+   the pass withholds, boxed (those places and the text layer's) and rebuilt from
+   its image with the OCR text layer (``redact.flatten_page``), one limited child
+   per page, the progress (``progress_done`` of ``pages``) stored after each;
 4. the pages are joined and the copy stored, with its log, the pages a person must
    look at and the areas boxed, unless the document's inputs changed meanwhile
    (``revision``): then it is made again from the new ones.
@@ -155,7 +155,8 @@ class MakeLegacyCopies:
         pages, findings, review = [], [], set()
         for index in range(first.pages or 0):
             flat = service._limited(cfg, redaction.flatten_page, first.data, index, redactor,
-                                    inputs["dpi"], document_id=claimed.id, limits=page_limits(cfg))
+                                    inputs["dpi"], first.boxes.get(index + 1, []),
+                                    document_id=claimed.id, limits=page_limits(cfg))
             pages.append(flat.data)
             findings += flat.findings
             if flat.findings:

@@ -44,6 +44,8 @@ class Redacted:
     scan_pages: list[int] = field(default_factory=list)
     withheld_names: list[str] = field(default_factory=list)
     pdf_only: str | None = None  # why a DOCX is disclosed as a flattened PDF only
+    # A PDF: the boxes its text layer's redaction left to draw, by page (1-based).
+    boxes: dict[int, list[pdf_pass.Box]] = field(default_factory=dict)
 
 
 def term_rule(term: Term) -> Rule:
@@ -73,7 +75,8 @@ def redact(fmt: str, data: bytes, title: str, cfg: dict, *, rules: list[Rule] = 
                                              "redaction withholds")
         return Redacted(out.data, [*redactor.log, *log], withheld_names=_names(redactor))
     result = pdf_pass.redact_pdf(data, redactor, list(areas))
-    return Redacted(result.data, result.log, result.pages, result.scan_pages, _names(redactor))
+    return Redacted(result.data, result.log, result.pages, result.scan_pages, _names(redactor),
+                    boxes=result.boxes)
 
 
 def _pdf_only(data: bytes, redactor: Redactor, why: str) -> Redacted:
@@ -83,9 +86,11 @@ def _pdf_only(data: bytes, redactor: Redactor, why: str) -> Redacted:
     return Redacted(b"", [entry], withheld_names=_names(redactor), pdf_only=note)
 
 
-def flatten_page(redacted: bytes, index: int, redactor: Redactor, dpi: int) -> flatten.FlatPage:
-    """One page of a redacted PDF as a flattened page (in a limited child, per page)."""
-    return flatten.flatten_page(redacted, index, redactor, dpi)
+def flatten_page(redacted: bytes, index: int, redactor: Redactor, dpi: int,
+                 boxes: list[pdf_pass.Box] = ()) -> flatten.FlatPage:
+    """One page of a redacted PDF as a flattened page (in a limited child, per page),
+    with the ``boxes`` its text layer's redaction left to draw on it."""
+    return flatten.flatten_page(redacted, index, redactor, dpi, list(boxes))
 
 
 def _names(redactor: Redactor) -> list[str]:

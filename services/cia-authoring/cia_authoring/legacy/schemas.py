@@ -27,8 +27,9 @@ class LegacyDocumentSchema(Schema):
     state = fields.String(metadata={"enum": list(STATES)})
     pages = fields.Integer(allow_none=True, metadata={"description": "PDF: its pages."})
     scan_pages = fields.List(fields.Integer(), metadata={
-        "description": "PDF pages without a text layer (scans): redact areas on them if needed "
-                       "and confirm each after looking at its preview."})
+        "description": "PDF pages without a text layer (scans): OCR'd and read by the same pass, "
+                       "what it withholds boxed out (proposed_areas); add areas for what OCR "
+                       "missed and confirm each page after looking at its preview."})
     needs_manual_review = fields.List(fields.Integer(), metadata={
         "description": "Scanned pages and review_pages not yet confirmed against the current redacted copy; the "
                        "document cannot be released while any are left."})
@@ -38,8 +39,10 @@ class LegacyDocumentSchema(Schema):
         "description": "Pages where OCR of the page image found what the pass withholds and the "
                        "text layer did not: boxed out (proposed_areas), to be confirmed like scans."})
     proposed_areas = fields.List(fields.Dict(), metadata={
-        "description": "Areas boxed out of pages because their OCR reading held what the pass "
-                       "withholds (page, rect in points, kind of hit, exemption); never the value."})
+        "description": "Areas boxed out of pages (scans, review_pages) because their OCR reading "
+                       "held what the pass withholds (page, rect in points from the top left, kind "
+                       "of hit, exemption); never the value. In the copy from the start; the page "
+                       "is confirmed by an FOI officer before release."})
     disclosure_formats = fields.List(fields.String(), metadata={
         "description": "The formats the disclosure copy is served in: a PDF, or a Word file that "
                        "cannot be made clean, as the flattened PDF only."})
