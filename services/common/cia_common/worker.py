@@ -131,7 +131,12 @@ class Worker:
                 if (stall_s > 0 and consumer is not None
                         and time.monotonic() - created > stall_s):
                     age = consumer.heartbeat_age()
-                    if age is not None and age > stall_s:
+                    # A member that never heartbeated is still joining: a first join
+                    # while every core is busy (a fresh broker creating its offsets
+                    # topic) may outlast a heartbeat gap, so it gets three.
+                    allowed = stall_s if age != float("inf") else 3 * stall_s
+                    if (age is not None and age > allowed
+                            and time.monotonic() - created > allowed):
                         # A member that has not heartbeated its group for this long
                         # is not consuming. With kafka-python's default 30 s reconnect
                         # backoff it sat with its coordinator unknown for up to a
