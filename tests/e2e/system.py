@@ -78,6 +78,9 @@ class System:
             # LibreOffice takes seconds of CPU per approval: only the tests that read the
             # worker's PDFs turn the render-ahead on (a PDF asked for is made on request).
             "CIA_PDF_RENDER_AHEAD": "false",
+            # Likewise the check by sight (a conversion and OCR per copy): a copy is read
+            # when its release is asked for; test_foi_disclosure reads them ahead.
+            "CIA_SIGHT_AHEAD": "false",
             "PYTHONUNBUFFERED": "1",
             "GUNICORN_ACCESSLOG": "-",
         })

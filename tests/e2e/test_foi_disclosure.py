@@ -18,7 +18,7 @@ from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 # The worker makes the PDFs of approved versions ahead of any request: what is tested here.
-RENDER_AHEAD = {"CIA_PDF_RENDER_AHEAD": "true"}
+RENDER_AHEAD = {"CIA_PDF_RENDER_AHEAD": "true", "CIA_SIGHT_AHEAD": "true"}
 
 NAME = "Inspector Barnaby Thistlewood"
 

@@ -93,6 +93,21 @@ def test_an_ordinary_copy_is_read_clean_and_released(app, client):
     assert released["state"] == "released" and released["pdf_sha256"]
 
 
+def test_with_sight_ahead_off_a_copy_is_read_once_its_release_is_asked_for(app, client):
+    """CIA_SIGHT_AHEAD=false: the worker reads no copy of its own accord, but the one
+    whose release was asked for (409 checking), which is then released; the check is
+    never skipped."""
+    app.config["SIGHT_AHEAD"] = False
+    _op, cia = approve(app, client, reference="LFR-2026-0043")
+    _op, other = approve(app, client, reference="LFR-2026-0044")
+    assert checked(app) == 0  # nothing asked for: nothing read
+    url = f"/api/v1/disclosures/{cia['id']}/versions/1/release"
+    assert problem(client.post(url, headers=FOI_OFFICER), 409)["state"] == "checking"
+    assert checked(app) == 1  # the copy asked for, not the other
+    assert copy_of(client, other["id"])["sight_check"]["state"] == "checking"
+    assert ok(client.post(url, headers=FOI_OFFICER))["state"] == "released"
+
+
 def test_a_name_drawn_by_the_template_blocks_the_release_until_confirmed(app, client):
     upload_template(client, template_drawing(f"Prepared by {WITHHELD_NAME}, {WITHHELD_PHONE}"))
     _op, cia = approve(app, client, content_for("LFR-2026-0042"))

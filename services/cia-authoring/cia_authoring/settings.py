@@ -59,6 +59,10 @@ or 422 for time) naming the limit, and the web process keeps its memory.
 ``SIGHT_SECONDS`` (env ``CIA_SIGHT_SECONDS``, default 300)
     Wall-clock budget of one step of a check (the page images' keys, or the OCR of
     as many pages as there are cores) in a limited child process.
+``SIGHT_AHEAD`` (env ``CIA_SIGHT_AHEAD``, default true)
+    The worker reads every disclosure copy by sight as soon as it is made, so that
+    it is ready to release; false: only a copy whose release was asked for (the
+    release answers 409 ``checking`` until it is read). Never skips the check.
 ``SIGHT_WAIT_SECONDS`` (env ``CIA_SIGHT_WAIT_SECONDS``, default 10)
     How long a release or a send waits for the worker's check of its file before it
     answers 409 ``checking`` with the check's progress.
@@ -108,6 +112,8 @@ def authoring_defaults() -> dict:
         "SIGHT_DPI": int(env.get("CIA_SIGHT_DPI") or 150),
         "SIGHT_SECONDS": float(env.get("CIA_SIGHT_SECONDS") or 300),
         "SIGHT_WAIT_SECONDS": float(env.get("CIA_SIGHT_WAIT_SECONDS") or 10),
+        "SIGHT_AHEAD": env.get("CIA_SIGHT_AHEAD", "true").strip().lower()
+                       not in ("0", "false", "no", "off"),
     }
 
 

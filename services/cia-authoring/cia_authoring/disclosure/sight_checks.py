@@ -130,6 +130,24 @@ def gate(session: Session, sha256: str, inputs_sha256: str, what: str, preview: 
                        needs_manual_review=pending)
 
 
+def want(sessions, cia_id: str, number: int) -> None:
+    """Ask the worker to read a copy whose release was asked for (with ``SIGHT_AHEAD``
+    off it reads only those): a check under way, under no inputs yet."""
+    with sessions() as session:
+        docx = rendering.stored(session, cia_id, number, rendering.DISCLOSURE,
+                                rendering.DOCX_FORMAT)
+        if docx is None or session.get(SightCheck, docx.sha256) is not None:
+            return
+        session.add(SightCheck(sha256=docx.sha256, subject=CIA_COPY,
+                               subject_id=f"{cia_id}/{number}", inputs_sha256="",
+                               state=CHECKING, findings=[], previewed_pages={},
+                               confirmed_pages={}, updated_at=utcnow()))
+        try:
+            session.commit()
+        except sa.exc.IntegrityError:  # asked for twice at once
+            session.rollback()
+
+
 def wait_for_copy(sessions, cia_id: str, number: int, cfg: dict) -> bool:
     """Wait up to ``SIGHT_WAIT_SECONDS`` for the worker to finish reading a copy (a
     release asked for right after the copy was made); whether it did."""
@@ -323,16 +341,22 @@ def copy_preview_url(cia_id: str, number: int) -> str:
 
 def unchecked_copies(session: Session, cfg: dict, limit: int = 20) -> list[Subject]:
     """Disclosure copies whose DOCX has no check under the rules that apply now (a
-    copy waiting to be rendered again under new rules is checked once it is)."""
+    copy waiting to be rendered again under new rules is checked once it is); with
+    ``SIGHT_AHEAD`` off, only those whose release was asked for (``want``) or that
+    were read before."""
+    ahead = cfg.get("SIGHT_AHEAD", True)
     wanted: dict[str, tuple[str, str]] = {}  # cia id -> (rules fingerprint, check inputs)
-    rows = session.execute(
+    query = (
         sa.select(Document.cia_id, Document.version, Document.sha256,
                   SightCheck.inputs_sha256, SightCheck.state, DisclosureCopy.rules_fingerprint)
         .outerjoin(SightCheck, SightCheck.sha256 == Document.sha256)
         .outerjoin(DisclosureCopy, sa.and_(DisclosureCopy.cia_id == Document.cia_id,
                                            DisclosureCopy.version == Document.version))
         .where(Document.kind == rendering.DISCLOSURE, Document.format == rendering.DOCX_FORMAT)
-        .order_by(Document.created_at)).all()
+        .order_by(Document.created_at))
+    if not ahead:
+        query = query.where(SightCheck.sha256.is_not(None))
+    rows = session.execute(query).all()
     out = []
     for r in rows:
         if r.cia_id not in wanted:

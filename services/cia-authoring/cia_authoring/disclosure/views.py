@@ -168,7 +168,9 @@ def release_disclosure(data, cia_id, number):
     except Conflict as exc:
         if exc.extra.get("state") != sight_checks.CHECKING:
             raise
-        # Released right after the copy was made: the worker is reading it now.
+        # Released right after the copy was made: the worker is reading it now (or,
+        # with SIGHT_AHEAD off, from now on).
+        sight_checks.want(db().sessions, cia_id, number)
         if not sight_checks.wait_for_copy(db().sessions, cia_id, number, cfg()):
             raise
         attempt()
