@@ -11,14 +11,14 @@ finding can be reported (a 409, a log line) without repeating what it found.
 for a copy whose text layer is itself the OCR of its page images (a flattened
 copy), by that layer's words.
 
-The check before release (``check_rendered``, or ``cia_redaction.bands`` and
-``check_words`` where a service keeps what was read) reads the pages of a born-digital
-file, a disclosure copy or a letter as LibreOffice renders it, cheaply: each page is
-rendered in grayscale at ``CHECK_DPI`` and read in bands known by the hash of their
-pixels, so a line read once (the boilerplate every copy of a template shares) is never
-read again; the pages with new bands are read side by side, one Tesseract per core. A detector judges text in its context, which OCR of a table or a
-two-column page scrambles ("Inspector Sergeant Chief Superintendent" read across
-three cells is a name after a rank): a detector's hit on text the file's own text
+The check before release reads the pages of a born-digital file, a disclosure copy or
+a letter as LibreOffice renders it, cheaply (``cia_redaction.bands``, the service
+keeping what was read), then runs ``check_words`` over them: each page is rendered in
+grayscale at ``CHECK_DPI`` and read in bands known by the hash of their pixels, so a
+line read once (the boilerplate every copy of a template shares) is never read again.
+A detector judges text in its context, which OCR of a table or a two-column page
+scrambles ("Inspector Sergeant Chief Superintendent" read across three cells is a
+name after a rank): a detector's hit on text the file's own text
 already says (``said``: what the pass read in context and let through) is therefore
 excused, while a withheld value or a censor rule's match never is — those the pass
 removed wherever it read them, so the picture can only hold them where the text does
@@ -35,7 +35,7 @@ from typing import Callable
 import pymupdf
 from rapidfuzz import fuzz
 
-from cia_redaction import bands, ocr
+from cia_redaction import ocr
 from cia_redaction.normalise import fold
 from cia_redaction.redactor import Redactor
 
@@ -188,16 +188,6 @@ def check_words(redactor: Redactor, pages: list[list[ocr.Word]], said: str | Non
     for index, words in enumerate(pages):
         check.findings += page_findings(redactor, words, index + 1, excused)
     return check
-
-
-def check_rendered(data: bytes, redactor: Redactor, *, said: str | None = None,
-                   dpi: int = CHECK_DPI) -> SightCheck:
-    """Every page of a PDF rendered, read back by OCR band by band and read by the
-    pass: the check before release, in one call (a service that keeps what it read
-    uses ``bands`` and ``check_words`` itself)."""
-    pages = bands.page_bands(data, dpi)
-    known = bands.read_bands(data, dict(enumerate(pages)), dpi)
-    return check_words(redactor, [bands.page_words(page, known, dpi) for page in pages], said)
 
 
 def marked_page(data: bytes, number: int, findings: list[Finding], dpi: int = 100) -> bytes:
