@@ -90,12 +90,21 @@ class Finding:
     explanation: str
 
 
-@lru_cache(maxsize=4)
 def load(model: str = MODEL):
     """The spaCy pipeline ``model``, loaded once per process."""
+    # Keyed by the name alone: ``load()`` and ``load(MODEL)`` are one entry, so a
+    # process that loads the model ahead of time is not made to load it again.
+    return _load(model)
+
+
+@lru_cache(maxsize=4)
+def _load(model: str):
     import spacy  # imported on first use: most processes never redact
 
     return spacy.load(model, exclude=list(_EXCLUDE))
+
+
+load.cache_info = _load.cache_info
 
 
 class PersonRecogniser:

@@ -177,7 +177,8 @@ class _Pipe:
         self._parts: list[bytes] = []
 
     def write(self, data) -> int:
-        self._parts.append(bytes(data))
+        # zipfile hands over the stored files' own bytes: kept, not copied.
+        self._parts.append(data if isinstance(data, bytes) else bytes(data))
         return len(data)
 
     def flush(self) -> None:
@@ -318,13 +319,18 @@ def _read_many(session: Session, items: list[BundleItem]) -> dict:
     """The stored disclosure files of ``items``, {(cia_id, version, format): row}, in one
     query: plain rows (no ORM objects), the redaction log as its stored JSON text."""
     rows = session.connection().execute(
-        sa.select(Document.cia_id, Document.version, Document.format, Document.data,
-                  Document.sha256, sa.cast(Document.redaction_log, sa.Text).label("log_json"))
-        .where(Document.kind == rendering.DISCLOSURE,
-               Document.format.in_((copies.DOCX, copies.PDF)),
-               sa.tuple_(Document.cia_id, Document.version).in_(
-                   [(i.cia_id, i.version) for i in items])))
+        _READ_MANY, {"keys": [(i.cia_id, i.version) for i in items]})
     return {(r.cia_id, r.version, r.format): r for r in rows}
+
+
+# Built once with an expanding parameter: a statement with its keys inlined as
+# literals costs more to key for SQLAlchemy's compiled cache than to run.
+_READ_MANY = (
+    sa.select(Document.cia_id, Document.version, Document.format, Document.data,
+              Document.sha256, sa.cast(Document.redaction_log, sa.Text).label("log_json"))
+    .where(Document.kind == rendering.DISCLOSURE,
+           Document.format.in_((copies.DOCX, copies.PDF)),
+           sa.tuple_(Document.cia_id, Document.version).in_(sa.bindparam("keys", expanding=True))))
 
 
 def _files(item: BundleItem, stored: dict, logs: dict, clean: Callable[[str], str] | None = None):
