@@ -119,14 +119,26 @@ def made(row: dict) -> Made:
 class DictWriter(csv.DictWriter):
     """A drop-in for ``csv.DictWriter`` that writes every cell (the header too) as data."""
 
+    def __init__(self, f, fieldnames, *args, **kwargs) -> None:
+        super().__init__(f, fieldnames, *args, **kwargs)
+        self._fields = frozenset(self.fieldnames)
+
     def writerow(self, rowdict: dict, shared: Made | None = None):
         """``shared``: cells of this row made before (``made``), for many rows alike."""
-        row = {k: cell(v) for k, v in rowdict.items()}
-        if shared:
-            if not isinstance(shared, Made):
-                raise TypeError("shared cells must come from cells.made")
-            row = {**shared, **row}
-        return super().writerow(row)
+        if shared is not None and not isinstance(shared, Made):
+            raise TypeError("shared cells must come from cells.made")
+        if self.extrasaction == "raise":
+            extra = rowdict.keys() - self._fields - (shared.keys() if shared else set())
+            if extra:
+                raise ValueError("dict contains fields not in fieldnames: "
+                                 + ", ".join(repr(x) for x in extra))
+        # The row's list built here in one pass (csv.DictWriter checks and copies
+        # every row again): a bundle's index has a row per file.
+        restval = cell(self.restval)
+        shared = shared or {}
+        return self.writer.writerow([
+            cell(rowdict[k]) if k in rowdict else shared.get(k, restval)
+            for k in self.fieldnames])
 
     def writerows(self, rowdicts: Iterable[dict]) -> None:
         for rowdict in rowdicts:
