@@ -190,3 +190,33 @@ def test_a_letter_whose_template_draws_the_requester_is_not_sent_until_confirmed
     assert png.status_code == 200 and _red_pixels(png.data) > 100
     ok(client.post(f"{url}/response/pages/{hit['page']}/confirm", headers=FOI2))
     assert ok(client.post(f"{url}/send", headers=FOI2, json={}))["state"] == "sent"
+
+
+def test_the_sweep_lists_only_copies_that_need_a_check(app, client):
+    """The worker's sweep: a copy checked clean under the inputs that apply now is not
+    listed, one never checked is; a change of inputs (here the resolution read at)
+    lists the checked one again."""
+    from cia_common.events import utcnow
+
+    from cia_authoring.disclosure import censor_rules, sight_checks
+    from cia_authoring.disclosure.models import CLEAN, SightCheck
+
+    _op, done = approve(app, client, reference="LFR-2026-0045")
+    _op, waiting = approve(app, client, reference="LFR-2026-0046")
+    cfg = dict(app.config)
+    with db(app).sessions() as session:
+        due = {s.subject_id: s for s in sight_checks.unchecked_copies(session, cfg)}
+        assert set(due) == {f"{done['id']}/1", f"{waiting['id']}/1"}  # positive control
+        subject = due[f"{done['id']}/1"]
+        inputs = sight_checks.fingerprint(censor_rules.applicable(session, done["id"]), cfg)
+        assert subject.inputs_sha256 == inputs
+        session.add(SightCheck(sha256=subject.sha256, subject=sight_checks.CIA_COPY,
+                               subject_id=subject.subject_id, inputs_sha256=inputs, state=CLEAN,
+                               pages=1, pages_done=1, findings=[], previewed_pages={},
+                               confirmed_pages={}, checked_at=utcnow()))
+        session.commit()
+        assert [s.subject_id for s in sight_checks.unchecked_copies(session, cfg)] == [
+            f"{waiting['id']}/1"]
+        finer = {**cfg, "SIGHT_DPI": sight_checks.dpi(cfg) + 50}
+        assert {s.subject_id for s in sight_checks.unchecked_copies(session, finer)} == {
+            f"{done['id']}/1", f"{waiting['id']}/1"}

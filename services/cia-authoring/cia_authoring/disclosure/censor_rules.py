@@ -69,13 +69,20 @@ def active(session: Session) -> list[censor.Rule]:
             if rule.kind != censor.RELEASE or owner is None]
 
 
-def applicable_to_all(session: Session):
-    """``applicable`` for every CIA from one query: a function of the CIA id."""
-    pairs = _owned(session)
+class RuleSets:
+    """``applicable`` for every CIA from one query: call it with the CIA id."""
 
-    def of(cia_id: str | None) -> list[censor.Rule]:
-        return [rule for owner, rule in pairs if owner is None or owner == cia_id]
-    return of
+    def __init__(self, pairs: list[tuple[str | None, censor.Rule]]) -> None:
+        self._pairs = pairs
+        # The CIAs with rules or terms of their own: every other CIA has the global set.
+        self.owners = frozenset(owner for owner, _ in pairs if owner is not None)
+
+    def __call__(self, cia_id: str | None) -> list[censor.Rule]:
+        return [rule for owner, rule in self._pairs if owner is None or owner == cia_id]
+
+
+def applicable_to_all(session: Session) -> RuleSets:
+    return RuleSets(_owned(session))
 
 
 def fingerprints(session: Session, cia_ids: set[str] | None = None) -> dict[str | None, str]:
