@@ -569,3 +569,28 @@ def test_copies_rendered_before_the_index_are_indexed_by_the_worker(app, client,
         assert session.scalar(sa.select(sa.func.count()).select_from(WithheldValue)
                               .where(WithheldValue.cia_id == cia_["id"])) > 0
     assert not found(S31_SENTENCE, letter_text())
+
+
+def test_letters_checked_and_waiting_to_be_sent_never_hide_one_due(app, client, monkeypatch):
+    """The worker's sweep of approved letters lists the ones due a check however many
+    checked ones wait before them to be sent (here one, with room for one)."""
+    from cia_authoring.foi_requests.letter_checks import unchecked
+
+    ids = []
+    for n, received in ((11, "2026-11-02"), (12, "2026-11-03")):
+        at(monkeypatch, f"2026-11-20T{n - 1}:00:00")  # approved in this order
+        req = new_request(client, reference=f"01.FOI.26.0000{n}", received_on=received)
+        url = f"{BASE}/{req['id']}"
+        for q in (1, 2, 3):
+            ok(client.put(f"{url}/questions/{q}/answer", headers=FOI,
+                          json={"kind": "text", "text": "Not held."}))
+        ok(client.post(f"{url}/submit-for-approval", headers=FOI))
+        ok(client.post(f"{url}/approve", headers=FOI2))
+        ids.append(req["id"])
+        if n == 11:
+            assert checked(app) == 1  # the first letter read clean; it is not sent
+    with db(app).sessions() as session:
+        assert [s.subject_id for s in unchecked(session, dict(app.config), limit=1)] == [ids[1]]
+    assert checked(app) == 1  # positive control: then nothing is due
+    with db(app).sessions() as session:
+        assert unchecked(session, dict(app.config), limit=1) == []

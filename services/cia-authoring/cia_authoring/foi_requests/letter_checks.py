@@ -79,14 +79,19 @@ def approved_letter(session: Session, req: FoiRequest, cfg: dict) -> bytes | Non
 
 
 def unchecked(session: Session, cfg: dict, limit: int = 10) -> list[sight_checks.Subject]:
+    # Every approved letter not yet sent is looked at (they are few: the requests
+    # between approval and sending); the limit applies to those due, so letters
+    # checked and waiting to be sent never hide one that is not.
     rows = session.execute(sa.select(FoiRequest).where(
         FoiRequest.state == APPROVED, FoiRequest.approved_letter_sha256.is_not(None))
-        .order_by(FoiRequest.approved_at).limit(limit)).scalars()
+        .order_by(FoiRequest.approved_at)).scalars()
     out = []
     for req in rows:
         row = check_of(session, req, cfg)
         if row is None or row.state in (CHECKING, FAILED):
             out.append(subject(session, req, cfg))
+            if len(out) >= limit:
+                break
     return out
 
 
