@@ -220,11 +220,19 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
 def stale_copies(session: Session, limit: int = 20) -> list[tuple[str, int]]:
     """Copies rendered with other rules, or another pass, than apply now."""
     fingerprints = rules_service.fingerprints(session)
+    # Only rows that may be stale leave the database (see sight_checks.unchecked_copies):
+    # a CIA without rules of its own is stale exactly when its copy's fingerprint is
+    # not the global set's; a CIA with its own is compared below.
+    may_be_stale = sa.or_(DisclosureCopy.rules_fingerprint.is_(None),
+                          DisclosureCopy.rules_fingerprint != fingerprints[None])
+    owners = [cia_id for cia_id in fingerprints if cia_id is not None]
+    if owners:
+        may_be_stale = sa.or_(may_be_stale, Document.cia_id.in_(owners))
     rows = session.execute(
         sa.select(Document.cia_id, Document.version, DisclosureCopy.rules_fingerprint)
         .outerjoin(DisclosureCopy, sa.and_(DisclosureCopy.cia_id == Document.cia_id,
                                            DisclosureCopy.version == Document.version))
-        .where(Document.kind == rendering.DISCLOSURE, Document.format == DOCX)
+        .where(Document.kind == rendering.DISCLOSURE, Document.format == DOCX, may_be_stale)
         .order_by(Document.created_at))
     out = []
     for r in rows:
