@@ -48,6 +48,7 @@ from bench.list_scale import list_scale_benchmark
 from bench.kafka_substrate import raw_kafka_round_trip
 from bench.load import failures as load_failures, load_benchmark
 from bench.names import in_fresh_process as name_benchmarks, print_targets as print_name_targets
+from bench.targets import print_targets
 from bench.spans import loop_span_breakdown, print_table
 from bench.stats import percentiles, requests_per_second
 from tests.conftest import DatabaseFactory
@@ -203,6 +204,7 @@ def main(argv=None) -> int:
     args.out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     print(f"written to {args.out}")
+    print_targets(results)  # reported; a missed speed target does not fail the run
     problems = [f"(load): {p}" for p in (load_failures(results["load"]) if "load" in results else [])]
     if "names" in results:
         problems += [f"(names): {p}" for p in print_name_targets(results["names"])]
