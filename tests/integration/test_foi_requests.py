@@ -12,6 +12,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -252,6 +253,14 @@ def test_request_from_receipt_to_the_disclosure_log(app, client, tmp_path, monke
         public_zip = public.get(entry["links"]["attachments"])
         # The PDF is the worker's to make: until it has, the public log says so.
         assert public.get(entry["links"]["letter"] + "?format=pdf").status_code == 503
+        # What is served is what the log's OpenAPI document says it serves.
+        described = ok(public.get("/openapi.json"))
+        schemas = described["components"]["schemas"]
+        entry_schema = {**schemas["Entry"], "components": {"schemas": schemas}}
+        validator = jsonschema_rs.validator_for(entry_schema, validate_formats=True)
+        assert list(validator.iter_errors(entry)) == []
+        assert all(validator.is_valid(e) for e in listing)
+        assert not validator.is_valid({**entry, "requester": "x"})  # positive control
     assert public_letter.status_code == public_zip.status_code == 200
     assert public_letter.data == client.get(f"{url}/response", headers=ADMIN).data  # as sent
     assert public_zip.data == client.get(f"{url}/attachments", headers=ADMIN).data

@@ -25,11 +25,11 @@ from werkzeug.exceptions import HTTPException
 from cia_common.ratelimit import SharedTokenBucketLimiter, parse_rate, retry_after_header
 
 from cia_authoring.published import ATTACHMENTS, LETTER_DOCX, LETTER_PDF, MEDIA_TYPES
+from cia_authoring.public.openapi import DOCUMENT as OPENAPI, PREFIX
 from cia_authoring.public.reader import Snapshots, default_url
 
 log = logging.getLogger(__name__)
 
-PREFIX = "/public/disclosure-log"
 PROBLEM_JSON = "application/problem+json"
 MAX_PAGE_SIZE = 100
 
@@ -95,6 +95,10 @@ def create_app(config: dict | None = None) -> Flask:
             log.warning("public log not ready: %s", exc.__class__.__name__)
             return problem(503, "Service Unavailable", "The published snapshots cannot be read.")
         return {"status": "ready"}
+
+    @app.get("/openapi.json")
+    def openapi():
+        return OPENAPI
 
     @app.get("/metrics")
     def metrics():
