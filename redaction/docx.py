@@ -53,6 +53,12 @@ def scrub_docx(data: bytes, redactor: Redactor) -> bytes:
     return _replace_parts(data, src, changed)
 
 
+def replace_parts(data: bytes, changed: dict[str, bytes]) -> bytes:
+    """The package ``data`` with the members ``changed`` names written anew and every
+    other member copied as it is stored."""
+    return _replace_parts(data, zipfile.ZipFile(io.BytesIO(data)), changed)
+
+
 def _replace_parts(data: bytes, src: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
     """``data`` with the ``changed`` parts deflated anew and every other member copied
     as it is stored (its compressed bytes, CRC and sizes), not inflated and deflated
