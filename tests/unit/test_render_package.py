@@ -99,3 +99,38 @@ def test_each_template_is_read_once():
     assert package.body is not None  # the shipped template takes the short way
     render._render(template, _context({"summary": "again"}), PROPERTIES)
     assert render._PACKAGES[render.hashlib.sha256(template).hexdigest()] is package
+
+
+def _redactor():
+    from cia_redaction import Detectors, Redactor, WithheldSet
+    from cia_redaction.vocabulary import S40
+    withheld = WithheldSet()
+    withheld.add_name("Helen Mabury", S40, "Contact of an outside body.", "field")
+    return Redactor(Detectors(people=False), withheld)
+
+
+def _template_printing(text: str) -> bytes:
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = text
+    document.add_paragraph(f"{{{{ cia.content.summary }}}} {text}")
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def test_the_pass_over_the_parts_a_render_made_is_the_pass_over_its_file():
+    from cia_redaction.docx import scrub_docx
+    fixed = "Ask Helen Mabury."  # a template's own wording that names a withheld person
+    template = _template_printing(fixed)
+    ctx = {"cia": {"content": {"summary": "Open text."}}}
+    props = {"title": "T", "author": "A", "created": "2026-05-20T09:00:00+00:00"}
+    plain = render.render_template(template, ctx, props, redactor=None)
+    assert b"Mabury" in _members(plain)["word/document.xml"]  # positive control
+    # A force's upload: rendered in a child, the pass run here after it.
+    whole, child, made = _redactor(), _redactor(), _redactor()
+    expected = _members(scrub_docx(plain, whole))
+    assert not any(b"Mabury" in data for data in expected.values())
+    assert _members(render.render_template(template, ctx, props, redactor=child)) == expected
+    # The shipped templates' way, in this process: the parts the render made, in memory.
+    assert _members(render._render(template, ctx, props, made)) == expected
+    assert made.log == child.log == whole.log and whole.log

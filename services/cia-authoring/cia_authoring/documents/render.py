@@ -27,6 +27,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -47,7 +48,8 @@ from cia_schemas.content import (
     WATCHLIST_CATEGORY_LABELS,
     derived_false_alert_rate,
 )
-from cia_redaction.docx import replace_parts
+from cia_redaction.docx import replace_parts, scrub_docx, scrub_members
+from cia_redaction.redactor import Redactor
 from cia_redaction.ranks import RANK_LABELS
 
 from cia_authoring.documents.sandbox import SecurityError, TemplateSandbox
@@ -364,30 +366,36 @@ def render_limits(cfg: dict | None = None) -> Limits:
 
 
 def render_template(template: bytes, context: dict, properties: dict[str, str],
-                    limits: Limits | None = None) -> bytes:
+                    limits: Limits | None = None, redactor: Redactor | None = None) -> bytes:
     """Render a DOCX ``template`` with ``context`` in the sandbox; the document's
     core properties are exactly ``properties`` (title, subject, author, created)
     and nothing of the template's. An upload renders in a child process within
-    ``limits``; a failure of any kind is a ``TemplateRenderError`` and no document."""
+    ``limits``; a failure of any kind is a ``TemplateRenderError`` and no document.
+    With a ``redactor``, the whole-document pass (``cia_redaction.docx``) runs over
+    every part of the file before it is returned."""
     if shipped(template):
-        return _render(template, context, properties)
+        return _render(template, context, properties, redactor)
     try:
-        return run_limited(_render, template, context, properties,
+        data = run_limited(_render, template, context, properties,
                            limits=limits or render_limits(), passthrough=(TemplateRenderError,))
     except LimitExceeded as exc:
         raise TemplateRenderError(f"Rendering the template was stopped: {exc}.") from None
     except ChildFailed as exc:
         log.error("a template render failed (%s)", exc.kind)
         raise TemplateRenderError(f"The template cannot be rendered ({exc.kind}).") from None
+    # Here, not in the child: the pass logs what it withholds.
+    return data if redactor is None else scrub_docx(data, redactor)
 
 
-def _render(template: bytes, context: dict, properties: dict[str, str]) -> bytes:
+def _render(template: bytes, context: dict, properties: dict[str, str],
+            redactor: Redactor | None = None) -> bytes:
     try:
         package = _remember(_PACKAGES, hashlib.sha256(template).hexdigest(),
                             lambda: _Package.read(template))
         if package.body is None:
-            return _render_whole(template, context, properties)
-        return package.render(context, properties)
+            data = _render_whole(template, context, properties)
+        else:
+            made = package.render(context, properties)
     except SecurityError:
         raise TemplateRenderError("The template uses an expression the sandbox refuses: an "
                                   "attribute or operation outside the documented helpers.") from None
@@ -395,6 +403,11 @@ def _render(template: bytes, context: dict, properties: dict[str, str]) -> bytes
         raise TemplateRenderError(f"The template cannot be rendered: {exc.message}") from None
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise TemplateRenderError(f"The template cannot be read ({type(exc).__name__}).") from None
+    if package.body is None:
+        return data if redactor is None else scrub_docx(data, redactor)
+    if redactor is not None:
+        made.update(package.scrub(made, redactor))
+    return replace_parts(package.data, made)
 
 
 def _render_whole(template: bytes, context: dict, properties: dict[str, str]) -> bytes:
@@ -469,7 +482,8 @@ class _Package:
         return cls(data, main, body[:-len(_BODY_CLOSE)], around, tuple(parts.items()), core_member,
                    properties)
 
-    def render(self, context: dict, properties: dict[str, str]) -> bytes:
+    def render(self, context: dict, properties: dict[str, str]) -> dict[str, bytes]:
+        """The parts a render makes: the document, headers, footers, core properties."""
         tpl = _Template(None)
         tpl.docx_ids_index = 1000  # as docxtpl's render_init numbers drawings
         _ENV.autoescape = True
@@ -489,7 +503,15 @@ class _Package:
             setattr(core, name, _ENV.from_string(initial).render(context))
         _set_properties(core, properties)
         changed[self.core[0]] = serialize_part_xml(element)
-        return replace_parts(self.data, changed)
+        return changed
+
+    def scrub(self, made: dict[str, bytes], redactor: Redactor) -> dict[str, bytes]:
+        """The whole-document pass over the file ``made`` completes, member by member
+        in its order, the parts made read as they are, not zipped and read back."""
+        with zipfile.ZipFile(io.BytesIO(self.data)) as src:
+            return scrub_members(((name, partial(made.__getitem__, name) if name in made
+                                   else partial(src.read, name)) for name in src.namelist()),
+                                 redactor)
 
 
 def _set_properties(cp, properties: dict[str, str]) -> None:
@@ -514,6 +536,7 @@ def render_docx(
     template_path: Path | str = TEMPLATE_PATH,
     template: bytes | None = None,
     limits: Limits | None = None,
+    redactor: Redactor | None = None,
 ) -> bytes:
     """Render a CIA template with ``context`` and return the DOCX bytes.
 
@@ -521,10 +544,11 @@ def render_docx(
     the file at ``template_path`` (the shipped default). ``author_label`` (the
     force name, never a person) becomes the document's author and
     last-modified-by; ``title`` its title. No comments, keywords or other
-    free-text properties are carried over from anywhere.
+    free-text properties are carried over from anywhere. With a ``redactor`` (a
+    disclosure copy), the whole-document pass runs over every part of the file.
     """
     ctx = _prepare(context)
     data = template if template is not None else Path(template_path).read_bytes()
     return render_template(data, ctx, {"title": title, "author": author_label,
                                        "subject": "Community Impact Assessment",
-                                       "created": ctx.get("rendered_at")}, limits)
+                                       "created": ctx.get("rendered_at")}, limits, redactor)
