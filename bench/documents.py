@@ -8,10 +8,12 @@ docx      the full and the disclosure DOCX of the example CIA (with its
 pdf       that full DOCX converted by LibreOffice headless (own profile each
           time, as in the service), vs the one-line document converted the same way
 
-Medians over a few runs; run alone with ``python -m bench.documents``.
+Medians over a few runs; run alone with ``python -m bench.documents`` (``--docx-runs N``;
+``--no-pdf`` leaves LibreOffice out).
 """
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import statistics
@@ -77,7 +79,7 @@ def _one_line_template(directory: Path) -> Path:
     return path
 
 
-def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3) -> dict:
+def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3, pdf: bool = True) -> dict:
     content = _example("cia-content.json")
     content["post_deployment_review"] = _example("post-deployment-review.json")
     with tempfile.TemporaryDirectory(prefix="cia-bench-docs-") as tmp:
@@ -122,6 +124,9 @@ def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3) -> dict:
                  "ratio_disclosure_vs_full": round(disclosure_ms / full_ms, 2),
                  "full_bytes": len(full_docx)},
     }
+    if not pdf:
+        out["pdf"] = {"skipped": "--no-pdf"}
+        return out
     if not available():
         out["pdf"] = {"skipped": "LibreOffice (soffice) is not installed"}
         return out
@@ -139,5 +144,9 @@ def document_benchmarks(docx_runs: int = 7, pdf_runs: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    json.dump(document_benchmarks(), sys.stdout, indent=2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docx-runs", type=int, default=7)
+    parser.add_argument("--no-pdf", action="store_true", help="leave the PDF part out")
+    args = parser.parse_args()
+    json.dump(document_benchmarks(args.docx_runs, pdf=not args.no_pdf), sys.stdout, indent=2)
     print()

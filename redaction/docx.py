@@ -17,6 +17,8 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable, Iterable
 
 from lxml import etree
 
@@ -32,25 +34,43 @@ _TEXT_PARTS = re.compile(r"^(word/(document|header\d*|footer\d*|footnotes|endnot
 
 def scrub_docx(data: bytes, redactor: Redactor) -> bytes:
     src = zipfile.ZipFile(io.BytesIO(data))
+    # Each member as stored, a name that occurs twice included.
+    changed = scrub_members(((info.filename, partial(src.read, info)) for info in src.infolist()),
+                            redactor)
+    if not changed:
+        return data
+    return _replace_parts(data, src, changed)
+
+
+def scrub_members(members: Iterable[tuple[str, Callable[[], bytes]]],
+                  redactor: Redactor) -> dict[str, bytes]:
+    """The pass over a package's members, each a name and how to read it (in the
+    package's order; only text parts are read): the parts it changes, written anew.
+    A render that still holds the parts it made hands them over here rather than
+    zipping them and reading them back."""
     changed: dict[str, bytes] = {}
-    for info in src.infolist():
-        if not _TEXT_PARTS.match(info.filename):
+    for name, read in members:
+        if not _TEXT_PARTS.match(name):
             continue
-        raw = src.read(info)
-        pointer = f"/document/{info.filename}"
-        if info.filename.startswith("word/") and _clean_at_a_glance(raw, redactor, pointer):
+        raw = read()
+        pointer = f"/document/{name}"
+        if name.startswith("word/") and _clean_at_a_glance(raw, redactor, pointer):
             continue
         root = etree.fromstring(raw)
-        if info.filename.startswith("docProps/"):
+        if name.startswith("docProps/"):
             dirty = _scrub_properties(root, redactor, pointer)
         else:
             dirty = _scrub_paragraphs(root, redactor, pointer)
         if dirty:
-            changed[info.filename] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                                    standalone=True)
-    if not changed:
-        return data
-    return _replace_parts(data, src, changed)
+            changed[name] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                           standalone=True)
+    return changed
+
+
+def replace_parts(data: bytes, changed: dict[str, bytes]) -> bytes:
+    """The package ``data`` with the members ``changed`` names written anew and every
+    other member copied as it is stored."""
+    return _replace_parts(data, zipfile.ZipFile(io.BytesIO(data)), changed)
 
 
 def _replace_parts(data: bytes, src: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:

@@ -23,8 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Iterable
 
+import ahocorasick
 import phonenumbers
 
 from cia_redaction import parts as s31_parts
@@ -83,6 +85,7 @@ SOP TDC TDS TFL BBC ITV
 class WithheldSet:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._index: _ProbeIndex | None = None  # built on the first find after a change
         self._released: set[str] = set()
         self.names: list[str] = []  # withheld names, for the register
         # Folded names and forms no release term may release (children).
@@ -98,6 +101,7 @@ class WithheldSet:
         self._released.add(fold(name))
         for key in [k for k in self._entries if k == fold(name)]:
             del self._entries[key]
+            self._index = None
 
     def is_released(self, name: str) -> bool:
         """Whether the rank rule released ``name`` in this copy (or the person whose
@@ -180,8 +184,11 @@ class WithheldSet:
         key = ("^" if capitalised else "") + body.casefold()
         if key in self._entries or body.casefold() in self._released:
             return
-        self._entries[key] = Entry(key, _pattern(body, capitalised, handle), probe, exemption, reason,
-                                   source)
+        self._put(Entry(key, _pattern(body, capitalised, handle), probe, exemption, reason, source))
+
+    def _put(self, entry: Entry) -> None:
+        self._entries[entry.key] = entry
+        self._index = None
 
     def add_parts(self, value: Any, exemption: str, reason: str, source: str,
                   published: Iterable[str] = ()) -> None:
@@ -200,8 +207,8 @@ class WithheldSet:
     def _add_part(self, part: s31_parts.Part, exemption: str, reason: str, source: str) -> None:
         key = PART_KEY + part.key
         if key not in self._entries:
-            self._entries[key] = Entry(key, part.pattern, part.probe, exemption, reason, source,
-                                       part.term, PART_DETECTOR)
+            self._put(Entry(key, part.pattern, part.probe, exemption, reason, source, part.term,
+                            PART_DETECTOR))
 
     def values(self) -> list[tuple[str, str, str]]:
         """Each withheld written form, folded, with its exemption and reason: what a
@@ -213,10 +220,10 @@ class WithheldSet:
         if not self._entries:
             return []
         haystack = folded_compact if folded_compact is not None else compact(norm.text)
+        if self._index is None:
+            self._index = _ProbeIndex(list(self._entries.values()))
         hits = []
-        for entry in self._entries.values():
-            if entry.probe not in haystack:
-                continue
+        for entry in self._index.candidates(haystack):
             for m in entry.pattern.finditer(norm.text):
                 hits.append(Hit(m.start(), m.end(), entry.detector, entry.exemption,
                                 entry.reason))
@@ -275,8 +282,7 @@ class WithheldSet:
         dot = r"\." if "".join(letters) in _ACRONYMS else r"\.?"
         pattern = re.compile(r"(?<![^\W_])" + (dot + r"\s?").join(map(re.escape, letters))
                              + r"\.?(?![^\W_])")
-        self._entries[key] = Entry(key, pattern, "".join(letters).casefold(), exemption,
-                                   reason, source)
+        self._put(Entry(key, pattern, "".join(letters).casefold(), exemption, reason, source))
 
     # -- what one output withheld, for another to withhold too -------------------
     def export(self) -> list[tuple[str, str, str, str]]:
@@ -294,6 +300,35 @@ class WithheldSet:
         else:
             self._add_text(key.lstrip("^"), exemption, reason, source,
                            capitalised=key.startswith("^"), min_chars=MIN_SURNAME)
+
+
+class _ProbeIndex:
+    """Which entries' probes occur in a text, found in one pass over it (an
+    Aho-Corasick automaton of every probe) rather than one search per entry: a copy
+    holds hundreds of withheld forms and meets each of its texts twice."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.always = [i for i, e in enumerate(entries) if not e.probe]  # found in any text
+        self.automaton = ahocorasick.Automaton()
+        for i, entry in enumerate(entries):
+            if entry.probe:
+                found = self.automaton.get(entry.probe, None)
+                if found is None:
+                    self.automaton.add_word(entry.probe, [i])
+                else:
+                    found.append(i)
+        if len(self.automaton):
+            self.automaton.make_automaton()
+
+    def candidates(self, haystack: str) -> list[Entry]:
+        """The entries whose probe ``haystack`` holds, in the order they were added
+        (of two hits on one span, the first is logged)."""
+        found = set(self.always)
+        if len(self.automaton) and haystack:
+            for _end, indexes in self.automaton.iter(haystack):
+                found.update(indexes)
+        return [self.entries[i] for i in sorted(found)]
 
 
 def _name_words(name: str) -> list[str]:
@@ -331,6 +366,7 @@ def _probe(text: str) -> str:
     return max(runs, key=len) if runs else ""
 
 
+@lru_cache(maxsize=8192)  # the same forms recur in every copy (the register's names above all)
 def _pattern(body: str, capitalised: bool, handle: bool = False) -> re.Pattern:
     parts = []
     for i, tok in enumerate(_TOKENS.findall(body)):

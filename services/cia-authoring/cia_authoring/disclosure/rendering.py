@@ -3,14 +3,14 @@
 The copy is rendered from the redacted model of the whole copy
 (``disclosure.model``): withheld values are replaced before the template sees
 them, so they never enter the file; the rendered file then goes through the same
-pass once more (``cia_redaction.docx``), whatever the template prints.
+pass once more (``cia_redaction.docx``, run by the render over the parts it made),
+whatever the template prints.
 """
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from cia_common.events import utcnow
-from cia_redaction.docx import scrub_docx
 from cia_redaction.rules import Rule
 from cia_redaction.rules import fingerprint as rules_fingerprint
 
@@ -39,12 +39,12 @@ def disclosure_context(op: Operation, version, cfg: dict, rules: list[Rule],
 def render_disclosure_context(op: Operation, version, ctx: dict, model, cfg: dict,
                               template=None) -> bytes:
     template = documents.template_for(op, template)
-    data = render_docx(ctx, title=model.redactor.text(documents.title(op, version, True), "/title"),
+    # The whole-document pass runs on every copy (the redactor given), so no template
+    # can print a withheld value, not even one it writes into its own fixed text.
+    return render_docx(ctx, title=model.redactor.text(documents.title(op, version, True), "/title"),
                        author_label=model.redactor.text(cfg["FORCE_NAME"], "/author"),
-                       template=template.data, limits=render_limits(cfg))
-    # The whole-document pass runs on every copy, so no template can print a
-    # withheld value, not even one it writes into its own fixed text.
-    return scrub_docx(data, model.redactor)
+                       template=template.data, limits=render_limits(cfg),
+                       redactor=model.redactor)
 
 
 def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg: dict,

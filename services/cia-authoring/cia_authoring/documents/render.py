@@ -25,12 +25,18 @@ import io
 import logging
 import re
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
+from docx.opc.coreprops import CoreProperties
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import TemplateError, Undefined
+from lxml import etree
 
 from cia_common.limits import ChildFailed, LimitExceeded, Limits, run_limited
 
@@ -42,6 +48,8 @@ from cia_schemas.content import (
     WATCHLIST_CATEGORY_LABELS,
     derived_false_alert_rate,
 )
+from cia_redaction.docx import replace_parts, scrub_docx, scrub_members
+from cia_redaction.redactor import Redactor
 from cia_redaction.ranks import RANK_LABELS
 
 from cia_authoring.documents.sandbox import SecurityError, TemplateSandbox
@@ -358,29 +366,36 @@ def render_limits(cfg: dict | None = None) -> Limits:
 
 
 def render_template(template: bytes, context: dict, properties: dict[str, str],
-                    limits: Limits | None = None) -> bytes:
+                    limits: Limits | None = None, redactor: Redactor | None = None) -> bytes:
     """Render a DOCX ``template`` with ``context`` in the sandbox; the document's
     core properties are exactly ``properties`` (title, subject, author, created)
     and nothing of the template's. An upload renders in a child process within
-    ``limits``; a failure of any kind is a ``TemplateRenderError`` and no document."""
+    ``limits``; a failure of any kind is a ``TemplateRenderError`` and no document.
+    With a ``redactor``, the whole-document pass (``cia_redaction.docx``) runs over
+    every part of the file before it is returned."""
     if shipped(template):
-        return _render(template, context, properties)
+        return _render(template, context, properties, redactor)
     try:
-        return run_limited(_render, template, context, properties,
+        data = run_limited(_render, template, context, properties,
                            limits=limits or render_limits(), passthrough=(TemplateRenderError,))
     except LimitExceeded as exc:
         raise TemplateRenderError(f"Rendering the template was stopped: {exc}.") from None
     except ChildFailed as exc:
         log.error("a template render failed (%s)", exc.kind)
         raise TemplateRenderError(f"The template cannot be rendered ({exc.kind}).") from None
+    # Here, not in the child: the pass logs what it withholds.
+    return data if redactor is None else scrub_docx(data, redactor)
 
 
-def _render(template: bytes, context: dict, properties: dict[str, str]) -> bytes:
+def _render(template: bytes, context: dict, properties: dict[str, str],
+            redactor: Redactor | None = None) -> bytes:
     try:
-        # docxtpl renders a loaded document in place, so each render loads its own
-        # copy; the patched and compiled XML of each part are cached by source.
-        tpl = _Template(io.BytesIO(template))
-        tpl.render(context, jinja_env=_ENV, autoescape=True)
+        package = _remember(_PACKAGES, hashlib.sha256(template).hexdigest(),
+                            lambda: _Package.read(template))
+        if package.body is None:
+            data = _render_whole(template, context, properties)
+        else:
+            made = package.render(context, properties)
     except SecurityError:
         raise TemplateRenderError("The template uses an expression the sandbox refuses: an "
                                   "attribute or operation outside the documented helpers.") from None
@@ -388,10 +403,115 @@ def _render(template: bytes, context: dict, properties: dict[str, str]) -> bytes
         raise TemplateRenderError(f"The template cannot be rendered: {exc.message}") from None
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise TemplateRenderError(f"The template cannot be read ({type(exc).__name__}).") from None
+    if package.body is None:
+        return data if redactor is None else scrub_docx(data, redactor)
+    if redactor is not None:
+        made.update(package.scrub(made, redactor))
+    return replace_parts(package.data, made)
+
+
+def _render_whole(template: bytes, context: dict, properties: dict[str, str]) -> bytes:
+    """docxtpl's own render: the package loaded, rendered in place and saved."""
+    tpl = _Template(io.BytesIO(template))
+    tpl.render(context, jinja_env=_ENV, autoescape=True)
     _set_properties(tpl.docx.core_properties, properties)
     buf = io.BytesIO()
     tpl.save(buf)
     return buf.getvalue()
+
+
+_PACKAGES: dict[str, "_Package"] = {}
+_BODY = re.compile(r"<w:body(?:\s[^>]*)?/>")
+_BODY_OPEN = re.compile(r"^<w:body(?:\s[^>]*)?>")
+_BODY_CLOSE = "</w:body>"
+_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+# The core properties docxtpl renders as templates (its own list).
+_RENDERED_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
+
+
+@dataclass(frozen=True)
+class _Package:
+    """A template's package read once per process and rendered as docxtpl renders it,
+    without loading and saving the whole package each time: the template as
+    python-docx saves it (the parts its relationships reach, nothing else), the body,
+    headers and footers patched for Jinja, and the text around the body. A render
+    writes the parts it makes and copies every other member as stored: the styles
+    are most of a package's bytes and never change."""
+
+    data: bytes
+    main: str  # the document part's member
+    body: str | None  # the body's patched source inside <w:body>; None: render whole
+    around: tuple[str, str]  # the document part before and after that source
+    parts: tuple[tuple[str, str], ...]  # (member, patched source): headers, footers
+    core: tuple[str, bytes]  # (member, the template's core properties as saved)
+    properties: tuple[str, ...]  # the template's own core properties, rendered in turn
+
+    @classmethod
+    def read(cls, template: bytes) -> "_Package":
+        tpl = _Template(io.BytesIO(template))
+        tpl.init_docx()
+        doc = tpl.docx
+        core = doc.core_properties  # made now if the template has none, as a render would
+        properties = tuple(getattr(core, name) for name in _RENDERED_PROPERTIES)
+        core_part = doc.part.package._core_properties_part
+        buf = io.BytesIO()
+        doc.save(buf)
+        data = buf.getvalue()
+        core_member = (str(core_part.partname).lstrip("/"), serialize_part_xml(core_part.element))
+        main = str(doc.part.partname).lstrip("/")
+        if any(part.content_type == _FOOTNOTES for part in doc.part.package.parts):
+            # docxtpl renders footnotes once per section, over its own output: rare
+            # enough to leave to docxtpl itself.
+            return cls(data, main, None, ("", ""), (), core_member, properties)
+        body = _BODY_OPEN.sub("", tpl.patch_xml(tpl.get_xml()), count=1)
+        shell = copy.deepcopy(doc._element)
+        for child in list(shell.body):
+            shell.body.remove(child)
+        shell.body.text = None
+        shell_xml = etree.tostring(shell, encoding="unicode")
+        around = _BODY.split(shell_xml)
+        if len(around) != 2 or not body.endswith(_BODY_CLOSE):
+            return cls(data, main, None, ("", ""), (), core_member, properties)
+        # The body's own tag, without the namespaces the document's tag declares.
+        opening = _BODY.search(shell_xml).group(0)[:-2] + ">"
+        around = (around[0] + opening, _BODY_CLOSE + around[1])
+        parts: dict[str, str] = {}
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            for _key, part in tpl.get_headers_footers(uri):
+                parts[str(part.partname).lstrip("/")] = tpl.patch_xml(tpl.get_part_xml(part))
+        return cls(data, main, body[:-len(_BODY_CLOSE)], around, tuple(parts.items()), core_member,
+                   properties)
+
+    def render(self, context: dict, properties: dict[str, str]) -> dict[str, bytes]:
+        """The parts a render makes: the document, headers, footers, core properties."""
+        tpl = _Template(None)
+        tpl.docx_ids_index = 1000  # as docxtpl's render_init numbers drawings
+        _ENV.autoescape = True
+        inner = tpl.render_xml_part(self.body, None, context, _ENV)
+        tree = tpl.fix_tables(self.around[0] + inner + self.around[1])
+        tpl.fix_docpr_ids(tree)
+        changed = {self.main: serialize_part_xml(tree)}
+        for member, source in self.parts:
+            # Parsed as python-docx loads a part docxtpl hands it, and saved alike.
+            xml = tpl.render_xml_part(source, None, context, _ENV).encode("utf-8")
+            changed[member] = serialize_part_xml(parse_xml(xml))
+        # Rendered and set as docxtpl does, before _set_properties sets every one of
+        # them: a template that fails there fails here, and the part is the same.
+        element = parse_xml(self.core[1])
+        core = CoreProperties(element)
+        for name, initial in zip(_RENDERED_PROPERTIES, self.properties):
+            setattr(core, name, _ENV.from_string(initial).render(context))
+        _set_properties(core, properties)
+        changed[self.core[0]] = serialize_part_xml(element)
+        return changed
+
+    def scrub(self, made: dict[str, bytes], redactor: Redactor) -> dict[str, bytes]:
+        """The whole-document pass over the file ``made`` completes, member by member
+        in its order, the parts made read as they are, not zipped and read back."""
+        with zipfile.ZipFile(io.BytesIO(self.data)) as src:
+            return scrub_members(((name, partial(made.__getitem__, name) if name in made
+                                   else partial(src.read, name)) for name in src.namelist()),
+                                 redactor)
 
 
 def _set_properties(cp, properties: dict[str, str]) -> None:
@@ -416,6 +536,7 @@ def render_docx(
     template_path: Path | str = TEMPLATE_PATH,
     template: bytes | None = None,
     limits: Limits | None = None,
+    redactor: Redactor | None = None,
 ) -> bytes:
     """Render a CIA template with ``context`` and return the DOCX bytes.
 
@@ -423,10 +544,11 @@ def render_docx(
     the file at ``template_path`` (the shipped default). ``author_label`` (the
     force name, never a person) becomes the document's author and
     last-modified-by; ``title`` its title. No comments, keywords or other
-    free-text properties are carried over from anywhere.
+    free-text properties are carried over from anywhere. With a ``redactor`` (a
+    disclosure copy), the whole-document pass runs over every part of the file.
     """
     ctx = _prepare(context)
     data = template if template is not None else Path(template_path).read_bytes()
     return render_template(data, ctx, {"title": title, "author": author_label,
                                        "subject": "Community Impact Assessment",
-                                       "created": ctx.get("rendered_at")}, limits)
+                                       "created": ctx.get("rendered_at")}, limits, redactor)
