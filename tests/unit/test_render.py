@@ -123,7 +123,7 @@ def test_disclosure_copy_shows_markers_and_released_name(disclosure_docx):
     assert "Margaret Ashdown" in text  # Chief Superintendent: released
     assert "DISCLOSURE COPY" in text
     assert "Redactions" in text
-    assert "Sign-off › author › name" in text
+    assert "sign-off › author › name" in text
 
 
 def test_operation_name_and_sections_in_body(disclosure_docx):
@@ -249,3 +249,31 @@ def test_control_characters_do_not_corrupt_the_document(full_content):
     content["deployment"]["site_description"] = "Bell\x07 form\x0c feed\x0b vt\x01 end\r\nnext"
     data = render_docx(context(content), title="t", author_label=FORCE)
     assert "Bell form feed vt end" in body_text(data)
+
+
+def _pointers(schema, pointer: str = ""):
+    from marshmallow import fields as mfields
+    for name, f in schema.fields.items():
+        ptr = f"{pointer}/{name}"
+        yield ptr
+        inner = f.inner if isinstance(f, mfields.List) else f
+        if isinstance(inner, mfields.Nested):
+            yield from _pointers(inner.schema, f"{ptr}/0" if inner is not f or f.many else ptr)
+
+
+def test_no_field_name_the_redaction_log_prints_is_taken_for_a_withheld_value():
+    """The copy's log table names each field ("header › title"): the whole-document
+    pass, the name model with it, reads those names as it reads the rest, and none of
+    them may look like a person ("Header" and "Watchlist" once did)."""
+    from cia_schemas.content import CiaContentSchema
+
+    from cia_authoring.disclosure.redactors import redactor_for
+    from cia_authoring.documents.render import f_fieldname
+
+    labels = sorted({f_fieldname(p) for p in _pointers(CiaContentSchema())})
+    assert len(labels) > 100 and "header › title" in labels
+    redactor = redactor_for({"FORCE_NAME": "Metropolitan Police Service"})
+    changed = [label for label in labels if redactor.text(label) != label]
+    assert changed == []
+    # Positive control: a person in the same form is withheld.
+    assert redactor.text("Rachel Whitfield › title") != "Rachel Whitfield › title"

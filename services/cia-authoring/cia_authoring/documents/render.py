@@ -249,7 +249,10 @@ def f_fieldname(pointer: Any) -> str:
             out.append(f"entry {int(s) + 1}")
         else:
             out.append(s.replace("_", " "))
-    return " › ".join(out) if out else "(whole document)"
+    # In lower case: the copy's whole-document pass reads this too, and a capital
+    # word at the start of a short line is what the name model takes for a person
+    # ("Header › title", "Watchlist › last reviewed").
+    return " › ".join(out).lower() if out else "(whole document)"
 
 
 FILTERS = {

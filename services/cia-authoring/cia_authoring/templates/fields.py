@@ -223,7 +223,7 @@ HELPERS: dict[str, tuple[str, str, str]] = {
     "contact": ("people", "An engagement's contact: name, role, e-mail, phone.", "{{ g | contact }}"),
     "owner": ("people", "A risk's owner and role.", "{{ k | owner }}"),
     "fieldname": ("disclosure", "A redaction's field pointer in words.",
-                  "{{ x.pointer | fieldname }} → Sign-off › author › name"),
+                  "{{ x.pointer | fieldname }} → sign-off › author › name"),
 }
 
 LOOPS = {
