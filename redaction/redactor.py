@@ -241,7 +241,11 @@ class Redactor:
         if not self._wording or hit.detector == "child":
             return False
         term = fold(text[hit.start:hit.end])
-        return any(term in wording for wording in self._wording)
+        if not term:
+            return False
+        # As whole words: "Ian" is not approved by a wording that says "Guardian".
+        whole = re.compile(r"(?<!\w)" + re.escape(term) + r"(?!\w)")
+        return any(whole.search(wording) for wording in self._wording)
 
     def _is_released(self, hit: Hit, text: str) -> bool:
         if not hit.releasable:

@@ -105,3 +105,22 @@ def test_the_fixed_wording_of_a_template_is_the_text_outside_its_tags():
     template = _template("Wilmslow, Cheshire SK9 5AF.")
     assert fixed_wording(template) == ["Dear requester,", "Your question:",
                                        "Wilmslow, Cheshire SK9 5AF."]
+
+
+names = st.tuples(st.sampled_from(["Ian", "Ali", "Eve", "Ann", "Joe", "Ray", "Dee", "Kit"]),
+                  st.sampled_from(["Hart", "Ward", "Lane", "Bell", "Hill", "Ross", "Page"]))
+letters = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=4)
+
+
+@given(name=names, before=letters, after=letters, where=st.sampled_from(["before", "after"]))
+def test_wording_approves_a_name_only_as_whole_words(name, before, after, where):
+    """A name found in the text is left only if the wording says it as words of its own:
+    "Ian Hart" inside "Christian Harts" approves nothing."""
+    full = " ".join(name)
+    text = f"The briefing was given by Inspector {full} at noon."
+    inside = f"{before}{full}" if where == "before" else f"{full}{after}"
+    r = redactor([f"Please ask our {inside} desk."])
+    assert r.text(text) == f"The briefing was given by Inspector {S40_MARKER} at noon."
+    # Positive control: the name as words of the wording is approved.
+    assert r.text(text) != (r2 := redactor([f"Please ask {full}, our desk."])).text(text)
+    assert r2.text(text) == text
