@@ -154,6 +154,8 @@ Response Patrol Patrols Local Neighbourhood Neighbourhoods Safer Event Events Du
 Will Would Should Must May Can Could Shall All Any Each Every Other Others This That These
 Those Who Whom Whose Which Where When What Why How On-Call Gold Silver Bronze Note Notes
 """.split()) | MARKER_WORDS
+# Of those, the ones that are common surnames too: after a rank they are read as one.
+SURNAMES_TOO = frozenset("Ward May Will Gold Silver Bronze Lead Hall Duty".split()) & NOT_NAMES
 # Words that make a span the model took for a person a place or a body instead.
 NOT_PERSON_WORDS = NOT_NAMES | frozenset(addresses.STREET_WORDS) | frozenset("""
 Centre Center Station Library School Academy College University Hospital Church Mosque Temple
@@ -360,12 +362,15 @@ class Detectors:
                         if k.startswith("r") and v is not None)
             name = m.group("name")
             words = name.replace(".", " ").split()
-            if words[0] in NOT_NAMES or all(w in NOT_NAMES for w in words):
+            not_names = [w in NOT_NAMES and w not in SURNAMES_TOO for w in words]
+            if not_names[0] or all(not_names):
                 continue
             if words[-1] in _STREET_ENDINGS:
                 continue  # "Constable Road", "Sergeant Hill Close": a street, not a person
-            # Drop trailing words that are not names ("PC Smith Will attend").
-            while len(words) > 1 and words[-1] in NOT_NAMES:
+            # Drop trailing words that are not names ("PC Smith Should attend"); a word
+            # that is a surname as often stays ("Inspector Ian Ward"): when in doubt,
+            # withheld.
+            while len(words) > 1 and not_names[len(words) - 1]:
                 words.pop()
             if rank_level(rank) >= self.cutoff_level:
                 continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from cia_redaction.detectors import Detectors
+from cia_redaction.detectors import SURNAMES_TOO, Detectors
 from cia_redaction.redactor import Redactor
 
 S40 = "[Redacted — s.40(2)]"
@@ -176,3 +176,15 @@ def test_a_box_label_beside_a_name_is_no_part_of_the_name():
     people = Detectors("superintendent")
     text = "Minutes by Ottoline Redacted s.40(2) and the panel."
     assert [text[h.start:h.end] for h in people.persons(text)] == ["Ottoline"]
+
+
+@pytest.mark.parametrize("surname", sorted(SURNAMES_TOO))
+def test_a_surname_that_is_also_a_common_word_is_withheld_after_a_rank(surname):
+    """"Inspector Ian Ward": the rank rule once stopped at "Ward" (a word it drops after
+    a name) and printed the surname beside the marker; "Inspector Ward" it skipped."""
+    r = Redactor(Detectors("superintendent", people=False))
+    for text in (f"Briefed by Inspector Ian {surname} at noon.", f"Inspector {surname} attended."):
+        out = r.text(text, "/")
+        assert surname not in out and "[Redacted" in out, out
+    # Positive control: a word that is no surname still ends the name.
+    assert r.text("PC Smith Should attend.", "/") == "PC [Redacted — s.40(2)] Should attend."
