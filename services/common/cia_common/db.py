@@ -149,8 +149,8 @@ class PlainRead:
         compiled = self._compiled.get(engine)
         if compiled is None:
             sql = self.statement.compile(dialect=engine.dialect).string
-            processors = tuple(c.type.result_processor(engine.dialect, None)
-                               for c in self.statement.selected_columns)
+            processors = tuple((i, p) for i, c in enumerate(self.statement.selected_columns)
+                               if (p := c.type.result_processor(engine.dialect, None)))
             compiled = self._compiled.setdefault(engine, (sql, processors))
         sql, processors = compiled
         pooled = engine.raw_connection()
@@ -168,9 +168,15 @@ class PlainRead:
             raise
         finally:
             pooled.close()
-        if not any(processors):
+        if not processors:
             return rows
-        return [tuple(v if p is None else p(v) for p, v in zip(processors, row)) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, process in processors:
+                values[i] = process(values[i])
+            out.append(tuple(values))
+        return out
 
 
 class Database:

@@ -513,9 +513,12 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
         ctx._t0 = time.perf_counter()
         rule = req.url_rule
         endpoint = rule.rule if rule else "unmatched"
+        # No span to start when nothing records one and no trace came in (looked up
+        # in the environ: a missing header costs werkzeug an exception).
         ctx._span = tracing.start_request_span(
             f"{req.method} {endpoint}", req.headers, service,
-            {"http.request.method": req.method, "http.route": endpoint})
+            {"http.request.method": req.method, "http.route": endpoint}) \
+            if "HTTP_TRACEPARENT" in req.environ or tracing.recording() else None
 
     @app.teardown_request
     def _end_span(error):
