@@ -97,6 +97,12 @@ def served(app, client, cia_id: str, headers=PLANNER, *, changed: bool = True) -
         key = cias.latest_read_key(session, cia_id)
     kept = present.representations(app).get(key)
     assert kept is not None and json.loads(kept) == expected
+    # Unwatched, the view reads the key on the driver's own cursor (PostgreSQL): the
+    # same values, types and zones, so the same kept bytes; and the same answer.
+    assert repr(cias.latest_read_key(db(app).engine, cia_id)) == repr(key)
+    unwatched = client.get(f"/api/v1/cias/{cia_id}", headers=headers)
+    assert unwatched.status_code == 200 and unwatched.headers["ETag"] == etag
+    assert unwatched.get_data() == kept
     return expected
 
 

@@ -79,3 +79,89 @@ def test_without_the_ping_a_dropped_connection_fails_once_and_the_pool_recovers(
         backend_pid(database)
     assert backend_pid(database) != first
     assert pings == []
+
+
+# PlainRead: one SELECT on the pooled connection's own cursor, outside a transaction.
+_stamps = sa.table("stamps", sa.column("id", sa.Integer), sa.column("at", cia_db.UTCDateTime()),
+                   sa.column("label", sa.String))
+STAMPS = sa.select(_stamps.c.id, _stamps.c.at, _stamps.c.label).where(
+    _stamps.c.id >= sa.bindparam("low")).order_by(_stamps.c.id)
+
+
+@pytest.fixture
+def stamps(database):
+    with database.engine.begin() as conn:
+        # The session's time zone is not UTC: the driver answers in it, the column type in UTC.
+        conn.execute(sa.text("CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz, label text)"))
+        conn.execute(sa.text("INSERT INTO stamps VALUES (1, '2026-03-01 12:00+01', 'one'), "
+                             "(2, NULL, NULL), (3, '2026-03-02 00:30+05', 'three')"))
+    return cia_db.PlainRead(STAMPS)
+
+
+@pytest.fixture
+def driver_reads(monkeypatch):
+    calls = []
+    real = cia_db.PlainRead._driver_rows
+
+    def counting(self, engine, params):
+        calls.append(params)
+        return real(self, engine, params)
+
+    monkeypatch.setattr(cia_db.PlainRead, "_driver_rows", counting)
+    return calls
+
+
+def through_sqlalchemy(database, low: int) -> list[tuple]:
+    with database.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(STAMPS, {"low": low})]
+
+
+def test_a_plain_read_gives_what_sqlalchemy_gives_on_the_drivers_cursor(database, stamps,
+                                                                        driver_reads):
+    with database.engine.begin() as conn:
+        conn.execute(sa.text("ALTER DATABASE " + database.engine.url.database
+                             + " SET TimeZone = 'Asia/Kolkata'"))
+    database.engine.dispose()  # new connections take the zone
+    for low in (1, 1, 3, 9):
+        rows = stamps.rows(database.engine, {"low": low})
+        # Same values, types and zone objects (aware UTC) as SQLAlchemy's own result.
+        assert repr(rows) == repr(through_sqlalchemy(database, low))
+    assert len(driver_reads) == 4
+    assert stamps.rows(database.engine, {"low": 3})[0][1].isoformat() == "2026-03-01T19:30:00+00:00"
+    # Outside a transaction, and the connection goes back to the pool as it came.
+    with database.engine.connect() as conn:
+        driver = conn.connection.driver_connection
+        assert driver.autocommit is False
+        assert driver.info.transaction_status.name == "IDLE"
+
+
+def test_a_watched_engine_reads_through_sqlalchemy(database, stamps, driver_reads):
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    sa.event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        rows = stamps.rows(database.engine, {"low": 1})
+    finally:
+        sa.event.remove(database.engine, "before_cursor_execute", record)
+    assert [r[0] for r in rows] == [1, 2, 3]
+    assert driver_reads == [] and len(sent) == 1 and "FROM stamps" in sent[0]
+    # Positive control: unwatched, the same read takes the driver's cursor.
+    assert stamps.rows(database.engine, {"low": 1}) == rows and len(driver_reads) == 1
+
+
+def test_a_plain_read_on_a_dropped_connection_answers_from_a_new_one(database, stamps,
+                                                                     driver_reads, monkeypatch):
+    # Within the idle time nothing pings (the test above without PlainRead fails once).
+    monkeypatch.setattr(cia_db, "PING_AFTER_IDLE_S", 3600.0)
+    first = backend_pid(database)
+    other = Database(database.url)
+    try:
+        terminate(other, first)
+    finally:
+        other.dispose()
+    assert [r[0] for r in stamps.rows(database.engine, {"low": 2})] == [2, 3]
+    assert len(driver_reads) == 1  # the driver failed; SQLAlchemy answered
+    assert backend_pid(database) != first

@@ -74,8 +74,19 @@ def span(name: str, *, service: str, kind: SpanKind = SpanKind.INTERNAL,
         yield current
 
 
+def recording() -> bool:
+    """Whether spans go anywhere: a provider of ours or a global one was set."""
+    return _provider is not None or not isinstance(
+        trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+
+
 def start_request_span(name: str, headers: Mapping[str, str], service: str, attributes: dict):
-    """A server span for a request, made current; end it with ``end_request_span``."""
+    """A server span for a request, made current; end it with ``end_request_span``.
+    None when there is nothing to record or carry on (no exporter and no
+    ``traceparent`` came in): the no-op span would change nothing, and its context
+    handling is a measurable share of a cached read."""
+    if "traceparent" not in headers and not recording():
+        return None
     current = _tracer().start_span(name, context=_PROPAGATOR.extract(headers), kind=SERVER,
                                    attributes={"cia.service": service, **attributes})
     token = otel_context.attach(trace.set_span_in_context(current))

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cia_common.db import DomainEvent, UnitOfWork
+from cia_common.db import DomainEvent, PlainRead, UnitOfWork
 from cia_common.errors import (Conflict, InvalidContent, NotFound, PreconditionFailed,
                                PreconditionRequired)
 from cia_common.etags import IfMatch
@@ -104,20 +104,26 @@ _READ_KEY = (
 )
 
 
-def latest_read_key(conn: sa.Connection | Session, cia_id: str) -> tuple | None:
+_READ_KEY_PLAIN = PlainRead(_READ_KEY)
+
+
+def latest_read_key(source: sa.Engine | sa.Connection | Session, cia_id: str) -> tuple | None:
     """``read_key`` of the CIA's latest version, read with one plain column query (no
-    content, no ORM objects); None when there is no such CIA (``latest`` says why)."""
-    if isinstance(conn, Session):
-        conn = conn.connection()
-    rows = conn.execute(_READ_KEY, {"cia_id": cia_id}).all()
+    content, no ORM objects); None when there is no such CIA (``latest`` says why).
+    Given the engine, the query runs alone, outside a transaction (``PlainRead``)."""
+    params = {"cia_id": cia_id}
+    if isinstance(source, sa.Engine):
+        rows = _READ_KEY_PLAIN.rows(source, params)
+    else:
+        conn = source.connection() if isinstance(source, Session) else source
+        rows = [tuple(row) for row in conn.execute(_READ_KEY, params)]
     if not rows:
         return None
-    head = rows[0]
+    latest_version, revision, updated_at, status, reference, document_id = rows[0][:6]
     documents = ()
-    if head.status in domain.APPROVED_STATUSES and head.id is not None:
-        documents = tuple(tuple(r[5:]) for r in rows)
-    return (cia_id, head.latest_version, head.revision, head.updated_at, head.reference,
-            documents)
+    if status in domain.APPROVED_STATUSES and document_id is not None:
+        documents = tuple(row[5:] for row in rows)
+    return (cia_id, latest_version, revision, updated_at, reference, documents)
 
 
 def version_view(session: Session, cia_id: str, number: int) -> CiaView:

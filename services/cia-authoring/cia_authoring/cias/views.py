@@ -156,9 +156,9 @@ def get_cia(cia_id):
     # Served from the bytes kept for the current state when there are any: the
     # state's key is a few columns, the content is neither loaded nor serialised.
     # The key is one statement: read outside a transaction (no BEGIN, no ROLLBACK).
-    cache = present.representations(current_app)
-    with db().engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        key = cias.latest_read_key(conn, cia_id)
+    app = current_app._get_current_object()
+    cache = present.representations(app)
+    key = cias.latest_read_key(db(app).engine, cia_id)
     body = cache.get(key) if key is not None else None
     if body is None:
         with unit_of_work() as uow:
@@ -170,7 +170,8 @@ def get_cia(cia_id):
             cache.put(key, body)
     else:
         etag = domain.make_etag(cia_id, key[1], key[2])
-    if request.if_none_match.contains_weak(etag.strip('"')):
+    if_none_match = request.if_none_match
+    if if_none_match and if_none_match.contains_weak(etag.strip('"')):
         return Response(status=304, headers={"ETag": etag})
     return Response(body, status=200, mimetype="application/json", headers={"ETag": etag})
 

@@ -6,6 +6,7 @@ import http
 import logging
 import threading
 import time
+import types
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -214,7 +215,26 @@ class _Metrics:
                                     "Requests refused with 429 by the per-client rate limit",
                                     ["service", "endpoint"], registry=self.registry)
         self.service = service
+        # Each labelled child once: prometheus_client's labels() takes a lock and
+        # builds its key on every call, a measurable share of a cached read.
+        self._counted: dict[tuple, object] = {}
+        self._timed: dict[str, object] = {}
         include_process_metrics(self.registry)
+
+    def observe(self, method: str, endpoint: str, status: int, seconds: float | None) -> None:
+        """Count one answered request and, when timed, its latency."""
+        counter = self._counted.get((method, endpoint, status))
+        if counter is None:
+            counter = self._counted.setdefault(
+                (method, endpoint, status),
+                self.requests.labels(self.service, method, endpoint, status))
+        counter.inc()
+        if seconds is not None:
+            histogram = self._timed.get(endpoint)
+            if histogram is None:
+                histogram = self._timed.setdefault(
+                    endpoint, self.latency.labels(self.service, endpoint))
+            histogram.observe(seconds)
 
     def register(self, collector) -> None:
         """Add a collector read at scrape time (a service's database gauges, Kafka lag)."""
@@ -340,23 +360,28 @@ def _secure_headers(app: Flask):
     docs_csp = _docs_csp(app.config)
     hsts = f"max-age={int(app.config.get('HSTS_MAX_AGE') or 0)}; includeSubDomains"
 
+    fixed = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+             ("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store"),
+             ("Cross-Origin-Opener-Policy", "same-origin"))
+
     def apply(resp: Response) -> Response:
+        # Each header only where the view set none; the names the answer has are
+        # read once (werkzeug's setdefault scans them all for every header).
         headers = resp.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("Cache-Control", "no-store")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if "Content-Security-Policy" not in headers:
+        have = {name.lower() for name in headers.keys()}
+        add = [(name, value) for name, value in fixed if name.lower() not in have]
+        if "content-security-policy" not in have:
             if request.path in docs_paths:
-                headers["Content-Security-Policy"] = docs_csp
+                add.append(("Content-Security-Policy", docs_csp))
             elif resp.mimetype == "text/html":
-                headers["Content-Security-Policy"] = HTML_CSP
+                add.append(("Content-Security-Policy", HTML_CSP))
             else:
-                headers["Content-Security-Policy"] = API_CSP
+                add.append(("Content-Security-Policy", API_CSP))
         # Only over TLS: HSTS on plain HTTP is ignored by browsers, and wrong locally.
-        if app.config.get("HSTS_MAX_AGE") and (app.config.get("BEHIND_TLS") or request.is_secure):
-            headers.setdefault("Strict-Transport-Security", hsts)
+        if "strict-transport-security" not in have and app.config.get("HSTS_MAX_AGE") \
+                and (app.config.get("BEHIND_TLS") or request.is_secure):
+            add.append(("Strict-Transport-Security", hsts))
+        headers.extend(add)
         return resp
 
     return apply
@@ -400,6 +425,25 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+class ServiceFlask(Flask):
+    """Flask that asks once per function whether it is a coroutine function: Flask
+    asks for every hook and every layer of flask-smorest's view decorators on every
+    request, and ``inspect`` answering it was a measurable share of a cached read.
+    Plain functions only: a bound method is made afresh for each call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_of: dict = {}
+
+    def ensure_sync(self, func):
+        if type(func) is not types.FunctionType:
+            return super().ensure_sync(func)
+        sync = self._sync_of.get(func)
+        if sync is None:
+            sync = self._sync_of[func] = super().ensure_sync(func)
+        return sync
+
+
 def db(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["cia_db"]
 
@@ -407,7 +451,7 @@ def db(app: Flask | None = None) -> Database:
 def create_service_app(service: str, import_name: str, *, title: str, description: str,
                        migrations: str, config: dict | None = None,
                        recorder: Recorder | None = None) -> tuple[Flask, Api]:
-    app = Flask(import_name)
+    app = ServiceFlask(import_name)
     app.json = LimitedJSONProvider(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     app.config.update(load_config(service, config))
@@ -464,17 +508,24 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
 
     @app.before_request
     def _start_timer():
-        g._t0 = time.perf_counter()
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        g._span = tracing.start_request_span(
-            f"{request.method} {endpoint}", request.headers, service,
-            {"http.request.method": request.method, "http.route": endpoint})
+        # The request and g once each: every access through their proxies has its cost.
+        req, ctx = request._get_current_object(), g._get_current_object()
+        ctx._t0 = time.perf_counter()
+        rule = req.url_rule
+        endpoint = rule.rule if rule else "unmatched"
+        # No span to start when nothing records one and no trace came in (looked up
+        # in the environ: a missing header costs werkzeug an exception).
+        ctx._span = tracing.start_request_span(
+            f"{req.method} {endpoint}", req.headers, service,
+            {"http.request.method": req.method, "http.route": endpoint}) \
+            if "HTTP_TRACEPARENT" in req.environ or tracing.recording() else None
 
     @app.teardown_request
     def _end_span(error):
-        handle = g.pop("_span", None)
+        ctx = g._get_current_object()
+        handle = ctx.pop("_span", None)
         if handle is not None:
-            tracing.end_request_span(handle, g.pop("_status", None), error)
+            tracing.end_request_span(handle, ctx.pop("_status", None), error)
 
     limit = _rate_limiter(app, metrics)
     if limit is not None:
@@ -483,11 +534,12 @@ def create_service_app(service: str, import_name: str, *, title: str, descriptio
 
     @app.after_request
     def _observe(resp):
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(service, request.method, endpoint, resp.status_code).inc()
-        if hasattr(g, "_t0"):
-            metrics.latency.labels(service, endpoint).observe(time.perf_counter() - g._t0)
-        g._status = resp.status_code
+        req, ctx = request._get_current_object(), g._get_current_object()
+        rule = req.url_rule
+        t0 = ctx.get("_t0")
+        metrics.observe(req.method, rule.rule if rule else "unmatched", resp.status_code,
+                        None if t0 is None else time.perf_counter() - t0)
+        ctx._status = resp.status_code
         return secure_headers(resp)
 
     return app, api
