@@ -31,6 +31,7 @@ TEMPLATE = "services/cia-authoring/cia_authoring/documents/templates/cia.docx"
 # The author of the example content: an inspector, so the copy withholds the name.
 WITHHELD_NAME = "Rachel Whitfield"
 WITHHELD_PHONE = "07700 900518"
+DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
@@ -220,3 +221,27 @@ def test_the_sweep_lists_only_copies_that_need_a_check(app, client):
         finer = {**cfg, "SIGHT_DPI": sight_checks.dpi(cfg) + 50}
         assert {s.subject_id for s in sight_checks.unchecked_copies(session, finer)} == {
             f"{done['id']}/1", f"{waiting['id']}/1"}
+
+
+def test_what_the_pass_withholds_from_the_template_text_is_in_the_stored_log(app, client):
+    """A template whose own fixed text names someone: the whole-document pass withholds
+    the name from the file, and the redaction log kept with the copy says so (the log
+    printed in the copy is made before the file, so it cannot)."""
+    document = docx.Document(TEMPLATE)
+    document.add_paragraph("Issued by PC Ian Hart of the planning cell.")
+    out = io.BytesIO()
+    document.save(out)
+    upload_template(client, out.getvalue())
+    _op, cia = approve(app, client, reference="LFR-2026-0047")
+    base = f"/api/v1/disclosures/{cia['id']}/versions/1"
+    data = client.get(f"{base}/document", headers={**FOI, "Accept": DOCX_MEDIA}).data
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+    assert "Issued by PC [Redacted — s.40(2)] of the planning cell." in text
+    assert "Ian Hart" not in text
+    log = ok(client.get(f"{base}/redaction-log", headers=FOI))
+    from_file = [e for e in log if e["pointer"].startswith("/document/")]
+    assert [(e["pointer"], e["detector"], e["exemption"]) for e in from_file] == [
+        ("/document/word/document.xml", "name_after_rank", "s.40(2)")]
+    # Positive control: the fields' own entries are there as before.
+    assert any(e["pointer"] == "/sign_off/author/name" for e in log)
+

@@ -162,7 +162,6 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
         # Still the file rendered at approval, without censor rules.
         before = context_hash(build(op, version, cfg, [], names)[0])
     ctx, model = build(op, version, cfg, rules, names)
-    redaction_log = model.log
     after = context_hash(ctx)
     chosen = template_of(session, docx, template)
     same_template = chosen.sha256 == docx.template_sha256 or (
@@ -188,7 +187,7 @@ def ensure_current(uow: UnitOfWork, cia_id: str, number: int, cfg: dict, *,
     data = render(op, version, ctx, model, cfg, chosen)
     register.add(session, cia_id, model.withheld_names)
     withheld_index.replace(session, cia_id, number, model.redactor.withheld)
-    new_docx = _upsert(session, cia_id, number, DOCX, data, redaction_log, chosen)
+    new_docx = _upsert(session, cia_id, number, DOCX, data, model.stored_log(), chosen)
     if old_pdf is not None:
         # Never leave a PDF behind that lacks the new redactions; the PDF job
         # converts the new DOCX.

@@ -34,6 +34,18 @@ class CopyModel:
     redactor: Redactor
     # Names this copy withholds: they join the force-wide register.
     withheld_names: list[str]
+    # How much of the redactor's log ``log`` holds (the log the copy prints): what the
+    # pass over the rendered file finds afterwards is in ``stored_log`` only.
+    logged: int = 0
+
+    def stored_log(self) -> list[dict]:
+        """The log kept with the copy (the FOI officer's view, the bundle's logs): the
+        printed one and what the whole-document pass withheld from the file."""
+        found = [as_entry(e) for e in self.redactor.log[self.logged:]]
+        first = len(self.log)
+        return self.log + [{**e, "reason": self.redactor.text(e["reason"],
+                                                              f"/redaction_log/{first + i}/reason")}
+                           for i, e in enumerate(found)]
 
 
 def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
@@ -56,7 +68,8 @@ def build(content: dict, operation: dict, cfg: dict, rules: Iterable[Rule] = (),
     # (a censor rule's own words) go through the same pass.
     log = [{**e, "reason": redactor.text(e["reason"], f"/redaction_log/{i}/reason")}
            for i, e in enumerate(log)]
-    return CopyModel(redacted, operation, log, redactor, list(dict.fromkeys(withheld.names)))
+    return CopyModel(redacted, operation, log, redactor, list(dict.fromkeys(withheld.names)),
+                     logged=len(redactor.log))
 
 
 @lru_cache(maxsize=65536)

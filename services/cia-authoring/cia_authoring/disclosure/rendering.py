@@ -55,7 +55,7 @@ def render_disclosure(session: Session, op: Operation, version: CiaVersion, cfg:
     data = render_disclosure_context(op, version, ctx, model, cfg, template)
     register.add(session, version.cia_id, model.withheld_names)
     withheld_index.replace(session, version.cia_id, version.number, model.redactor.withheld)
-    return data, model.log, documents.context_hash(ctx)
+    return data, model.stored_log(), documents.context_hash(ctx)
 
 
 def store_copy(session: Session, op: Operation, version: CiaVersion, cfg: dict,
