@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cia_common.actors import Actor  # noqa: F401 - callers import it from here
 from cia_common.db import DomainEvent
@@ -59,26 +60,49 @@ def record(uow, event: DomainEvent) -> None:
     action = ACTIONS.get(event.type)
     if action is None:
         return
-    append(uow.session, event.subject, actor=event.actor, action=action, version=event.version,
+    append(uow, event.subject, actor=event.actor, action=action, version=event.version,
            content_sha256=event.content_sha256, detail=event.detail)
 
 
-def append(session: Session, cia_id: str, *, actor, action: str, version: int | None,
-           content_sha256: str | None, detail: dict | None = None) -> AuditEntry:
+def append(uow, cia_id: str, *, actor, action: str, version: int | None,
+           content_sha256: str | None, detail: dict | None = None) -> dict:
     """Append an entry to the CIA's chain. The caller holds ``lock_cia``: the head it
     read with the lock (``cias.audit_seq``, ``audit_hash``) is the head, and moves
-    with the entry in the same transaction."""
-    cia = _in_session(session, cia_id)
+    with the entry in the same transaction.
+
+    The entry and the moved head are written with the unit of work's other queued
+    rows (its outbox rows): one statement on PostgreSQL."""
+    cia = _in_session(uow.session, cia_id)
     seq, prev = (cia.audit_seq or 0) + 1, cia.audit_hash or GENESIS_HASH
-    entry = AuditEntry(
-        cia_id=cia_id, seq=seq, actor_sub=actor.sub, actor_name=actor.name, action=action,
-        version=version, at=isoformat(utcnow()), content_sha256=content_sha256,
-        detail=detail or None, prev_hash=prev,
-    )
-    entry.entry_hash = audit_entry_hash(prev, entry.as_chain_dict())
-    session.add(entry)
-    cia.audit_seq, cia.audit_hash = seq, entry.entry_hash
+    entry = {"cia_id": cia_id, "seq": seq, "actor_sub": actor.sub, "actor_name": actor.name,
+             "action": action, "version": version, "at": isoformat(utcnow()),
+             "content_sha256": content_sha256, "detail": detail or None, "prev_hash": prev}
+    entry["entry_hash"] = audit_entry_hash(prev, entry)
+    uow.insert_later(AuditEntry.__table__, entry)
+    cia.audit_seq, cia.audit_hash = seq, entry["entry_hash"]
+    if not sa.inspect(cia).pending:  # a new CIA's INSERT carries its head
+        uow.write_later(lambda: _pending_update(cia), key=("cias", cia_id))
     return entry
+
+
+def _pending_update(cia: Cia):
+    """The CIA row's changes not yet written (its head, and what else the request
+    changed, e.g. ``updated_at``) as one UPDATE; the loaded object takes them as
+    written, so the session does not write them again."""
+    state = sa.inspect(cia)
+    if state.pending or state.deleted or state.detached:
+        return None
+    values = {}
+    for attr in state.mapper.column_attrs:
+        added = state.attrs[attr.key].history.added
+        if added:
+            values[attr] = added[-1]
+    if not values:
+        return None
+    for attr, value in values.items():
+        set_committed_value(cia, attr.key, value)
+    return sa.update(Cia.__table__).where(Cia.__table__.c.id == cia.id).values(
+        {attr.columns[0]: value for attr, value in values.items()})
 
 
 def _in_session(session: Session, cia_id: str) -> Cia:

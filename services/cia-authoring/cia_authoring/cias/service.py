@@ -255,7 +255,7 @@ def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
         # The unique index on the operation decides (no SELECT first, which a
         # concurrent request could pass too); the transaction is spent, so the CIA
         # that is there is looked up after it, to name it.
-        session.rollback()
+        uow.rollback()
         existing = session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
         raise _one_per_operation(op, existing) from None
     session.add(version)
