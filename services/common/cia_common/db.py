@@ -241,7 +241,10 @@ class UnitOfWork:
                 statement = item()
                 if statement is not None:
                     statements.append(statement)
-        statements = [sa.insert(s[0]).values(rows[s]) if isinstance(s, tuple) else s
+        # One row as a plain INSERT: SQLAlchemy caches its compiled form (it compiles
+        # a multi-row INSERT, or any statement holding one, on every execution).
+        statements = [(sa.insert(s[0]).values(rows[s][0]) if len(rows[s]) == 1 else
+                       sa.insert(s[0]).values(rows[s])) if isinstance(s, tuple) else s
                       for s in statements]
         self.session.flush()
         if len(statements) > 1 and self.db.dialect == "postgresql":
