@@ -15,7 +15,9 @@ from cia_common.web import db as app_db
 
 from tests.integration.test_authoring_support import *  # noqa: F401,F403
 from tests.integration.test_authoring_support import (PLANNER, REVIEWER, authorise,
-                                                      content_for, create_operation, ok)
+                                                      content_for, create_cia,
+                                                      create_operation, deliver, get_cia, ok,
+                                                      review_completed, submit)
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +143,29 @@ def test_each_cia_write_is_a_few_statements_and_the_chain_still_verifies(app, cl
             "WHERE c.id = :id"), {"id": cia["id"]}).one()
     assert row.audit_seq == 3 and row.audit_hash == trail["entries"][-1]["entry_hash"]
     assert row.submitted_at is not None and row.updated_at == row.submitted_at
+
+
+def test_an_approval_moves_the_status_after_its_documents_are_rendered(app, client):
+    """The status UPDATE moves the counts per status (rows every submission updates
+    too): it goes out with the commit's statement, after the documents' INSERTs (the
+    rendering), not before them, so those rows are not held while the documents render."""
+    op = create_operation(client, reference="LFR-2031-0002")
+    authorise(client, op["id"])
+    cia = create_cia(client, op["id"])
+    submit(client, cia["id"])
+    statements = Statements(app_db(app).engine)
+    statements.counting = True
+    try:
+        assert deliver(app, review_completed(cia["id"], 1, "approved"))
+    finally:
+        statements.close()
+    seen = [" ".join(s.split()) for s in statements.seen]
+    documents = [i for i, s in enumerate(seen) if s.startswith("INSERT INTO documents")]
+    status = [i for i, s in enumerate(seen) if "UPDATE cia_versions SET" in s and "status=" in s]
+    assert documents and status, seen  # both seen: the positive control of the order
+    assert max(documents) < min(status)
+    approved = get_cia(client, cia["id"])
+    assert approved["status"] == "approved" and approved["documents"]
+    assert ok(client.get(f"/api/v1/cias/{cia['id']}/audit", headers=REVIEWER))["chain_valid"]
+    listed = ok(client.get("/api/v1/cias?status=approved", headers=REVIEWER))
+    assert [c["id"] for c in listed] == [cia["id"]]  # the counts and the list follow it

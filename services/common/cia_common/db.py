@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cia_schemas.contracts import check_emitted
 
@@ -224,6 +225,22 @@ class UnitOfWork:
         self._writes.pop(key, None)
         self._writes[key] = write
 
+    def update_later(self, obj) -> None:
+        """Write the loaded ``obj``'s column changes with the queued writes, not at the
+        session's next flush: the row's UPDATE (and the locks its triggers take) goes
+        out with the commit's one statement. Its changes so far are taken as written
+        at once (a flush in between does not send them); at the flush the UPDATE
+        carries the row's values of that moment, later changes included."""
+        state = sa.inspect(obj)
+        if state.pending:  # a new row: its INSERT carries everything
+            return
+        key = ("update", state.mapper.local_table.name, state.identity_key)
+        queued = self._writes.get(key)
+        columns = queued.columns if isinstance(queued, _RowUpdate) else set()
+        columns |= _take_changes(obj)
+        self._writes.pop(key, None)
+        self._writes[key] = _RowUpdate(obj, columns)
+
     def flush(self) -> None:
         """Write everything pending: the session's rows, then the queued writes."""
         queued, self._writes = list(self._writes.values()), {}
@@ -238,7 +255,7 @@ class UnitOfWork:
                     statements.append(shape)
                 rows[shape].append(row)
             else:
-                statement = item()
+                statement = item.statement() if isinstance(item, _RowUpdate) else item()
                 if statement is not None:
                     statements.append(statement)
         # One row as a plain INSERT: SQLAlchemy caches its compiled form (it compiles
@@ -281,3 +298,34 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._writes = {}
         self.session.rollback()
+
+
+def _take_changes(obj) -> set:
+    """The column attributes of ``obj`` changed since it was loaded, now taken as its
+    loaded values (so that no flush writes them)."""
+    state = sa.inspect(obj)
+    changed = set()
+    for attr in state.mapper.column_attrs:
+        added = state.attrs[attr.key].history.added
+        if added:
+            set_committed_value(obj, attr.key, added[-1])
+            changed.add(attr)
+    return changed
+
+
+@dataclass
+class _RowUpdate:
+    """A queued UPDATE of one loaded row (``UnitOfWork.update_later``)."""
+    obj: object
+    columns: set
+
+    def statement(self):
+        self.columns |= _take_changes(self.obj)
+        if not self.columns:
+            return None
+        mapper = sa.inspect(self.obj).mapper
+        table = mapper.local_table
+        return sa.update(table).where(*[
+            col == getattr(self.obj, mapper.get_property_by_column(col).key)
+            for col in mapper.primary_key]).values(
+            {attr.columns[0]: getattr(self.obj, attr.key) for attr in self.columns})

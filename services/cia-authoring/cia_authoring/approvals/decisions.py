@@ -130,6 +130,12 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
     version.approval_blocked_reason = None
     version.revision += 1
     version.updated_at = cia.updated_at = now
+    # The status changes are written with the commit's statement, after the documents
+    # are rendered: their UPDATE moves the counts per status (0019), rows that the
+    # writers' submissions update too, and that must not stay locked while the
+    # documents render.
+    for row in (*earlier, version):
+        uow.update_later(row)
     uow.session.flush()
     docs = store_approved_documents(uow.session, op, version, cfg)
     uow.record(DomainEvent(

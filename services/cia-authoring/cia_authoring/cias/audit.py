@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from cia_common.actors import Actor  # noqa: F401 - callers import it from here
 from cia_common.db import DomainEvent
@@ -80,29 +79,9 @@ def append(uow, cia_id: str, *, actor, action: str, version: int | None,
     entry["entry_hash"] = audit_entry_hash(prev, entry)
     uow.insert_later(AuditEntry.__table__, entry)
     cia.audit_seq, cia.audit_hash = seq, entry["entry_hash"]
-    if not sa.inspect(cia).pending:  # a new CIA's INSERT carries its head
-        uow.write_later(lambda: _pending_update(cia), key=("cias", cia_id))
+    # With the entry, in the commit's statement (a new CIA's INSERT carries its head).
+    uow.update_later(cia)
     return entry
-
-
-def _pending_update(cia: Cia):
-    """The CIA row's changes not yet written (its head, and what else the request
-    changed, e.g. ``updated_at``) as one UPDATE; the loaded object takes them as
-    written, so the session does not write them again."""
-    state = sa.inspect(cia)
-    if state.pending or state.deleted or state.detached:
-        return None
-    values = {}
-    for attr in state.mapper.column_attrs:
-        added = state.attrs[attr.key].history.added
-        if added:
-            values[attr] = added[-1]
-    if not values:
-        return None
-    for attr, value in values.items():
-        set_committed_value(cia, attr.key, value)
-    return sa.update(Cia.__table__).where(Cia.__table__.c.id == cia.id).values(
-        {attr.columns[0]: value for attr, value in values.items()})
 
 
 def _in_session(session: Session, cia_id: str) -> Cia:
