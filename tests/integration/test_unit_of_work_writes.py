@@ -167,5 +167,8 @@ def test_an_approval_moves_the_status_after_its_documents_are_rendered(app, clie
     approved = get_cia(client, cia["id"])
     assert approved["status"] == "approved" and approved["documents"]
     assert ok(client.get(f"/api/v1/cias/{cia['id']}/audit", headers=REVIEWER))["chain_valid"]
-    listed = ok(client.get("/api/v1/cias?status=approved", headers=REVIEWER))
-    assert [c["id"] for c in listed] == [cia["id"]]  # the counts and the list follow it
+    # The list by status and its counts follow it.
+    for status, expected in (("approved", [cia["id"]]), ("submitted", [])):
+        listed = client.get(f"/api/v1/cias?status={status}", headers=REVIEWER)
+        assert [c["id"] for c in ok(listed)] == expected
+        assert json.loads(listed.headers["X-Pagination"])["total"] == len(expected)
