@@ -1,4 +1,5 @@
-"""Where a write request's time goes: create CIA, edit CIA (PATCH, If-Match), submit.
+"""Where a write request's time goes: create operation, authorise it, create CIA, edit CIA
+(PATCH, If-Match), submit.
 
 In one process, against a real authoring app (``create_app``) on a fresh
 database (PostgreSQL when ``CIA_TEST_POSTGRES_URL`` is set, and SQLite), through
@@ -18,8 +19,9 @@ separate CIAs:
 * **cProfile** gives the top functions by cumulative time, each tagged with its
   bucket (cumulative times nest, so they do not add up).
 
-Only the measured requests are profiled: setting up the operations, reading the
-ETag before an edit are not.
+Only the measured requests are profiled: reading the ETag before an edit is not.
+Each request's CPU time on its own thread (``time.thread_time``: what the
+request computes, not what it waits for) is reported beside its wall time.
 
     python -m bench.profile_writes [--n 200] [--backend sqlite|postgresql|both]
                                    [--top 25] [--out FILE]
@@ -40,7 +42,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-ENDPOINTS = ("create CIA", "edit CIA", "submit")
+ENDPOINTS = ("create operation", "authorise", "create CIA", "edit CIA", "submit")
 
 # Application-level buckets: (bucket, module prefixes, function names or None for any).
 APP_RULES = [
@@ -181,22 +183,31 @@ class Sampler:
 
 # ------------------------------------------------------------------ the requests
 
-def _setup(client, n: int, tag: str) -> list[dict]:
-    from tests.integration.test_authoring_support import authorise, create_operation
-    ops = []
-    for i in range(n):
-        op = create_operation(client, reference=f"LFR-{2090 + int(tag)}-{i:04d}")
-        authorise(client, op["id"])
-        ops.append(op)
-    return ops
+def _requests(client, n: int, tag: str):
+    """Yield (endpoint, callable) for every measured request, in order: all operations
+    created, all authorised, then all CIAs created, then all edits (each after an
+    unmeasured GET for its ETag), then all submits."""
+    from tests.integration.test_authoring_support import PLANNER, content_for, example
 
-
-def _requests(client, ops: list[dict]):
-    """Yield (endpoint, callable) for every measured request, in order: all creates,
-    then all edits (each after an unmeasured GET for its ETag), then all submits."""
-    from tests.integration.test_authoring_support import PLANNER, content_for
-
+    ops: list[dict] = []
     ids: list[str] = []
+
+    def create_operation(i):
+        def call():
+            body = {**example("operation.json"), "reference": f"LFR-{2090 + int(tag)}-{i:04d}"}
+            resp = client.post("/api/v1/operations", headers=PLANNER, json=body)
+            assert resp.status_code == 201, resp.get_data(as_text=True)[:500]
+            ops.append(resp.get_json())
+        return call
+
+    for i in range(n):
+        yield "create operation", create_operation(i)
+    for op in ops:
+        def authorise(op=op):
+            resp = client.post(f"/api/v1/operations/{op['id']}/authorisation", headers=PLANNER,
+                               json=example("authorisation.json"))
+            assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+        yield "authorise", authorise
 
     def create(op):
         def call():
@@ -238,10 +249,9 @@ def profile_backend(backend: str, n: int, top: int) -> dict:
     switch = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)  # let the sampler in every 0.5 ms, not every 5 ms
     try:
-        sampled_ops = _setup(client, n, "1")
-        profiled_ops = _setup(client, n, "2")
         # pass 1: sampled, timed, SQL statements counted
         timings: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+        cpu: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
         samplers: dict[str, Sampler] = {}
         statements: dict[str, Counter] = {e: Counter() for e in ENDPOINTS}
         counting: list = [None]
@@ -252,14 +262,15 @@ def profile_backend(backend: str, n: int, top: int) -> dict:
 
         import sqlalchemy as sa
         sa.event.listen(db(app).engine, "before_cursor_execute", count)
-        for endpoint, call in _requests(client, sampled_ops):
+        for endpoint, call in _requests(client, n, "1"):
             counting[0] = endpoint
             sampler = samplers.get(endpoint)
             if sampler is None:
                 sampler = samplers[endpoint] = Sampler(threading.get_ident()).__enter__()
             sampler.active.set()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             call()
+            cpu[endpoint].append(time.thread_time() - c0)
             timings[endpoint].append(time.perf_counter() - t0)
             sampler.active.clear()
             counting[0] = None
@@ -268,7 +279,7 @@ def profile_backend(backend: str, n: int, top: int) -> dict:
             s.__exit__()
         # pass 2: cProfile
         profiles = {e: cProfile.Profile() for e in ENDPOINTS}
-        for endpoint, call in _requests(client, profiled_ops):
+        for endpoint, call in _requests(client, n, "2"):
             profiles[endpoint].enable()
             call()
             profiles[endpoint].disable()
@@ -276,6 +287,7 @@ def profile_backend(backend: str, n: int, top: int) -> dict:
             counts = samplers[endpoint].counts
             total = sum(counts.values()) or 1
             ms = sorted(t * 1000 for t in timings[endpoint])
+            cpu_ms = sorted(t * 1000 for t in cpu[endpoint])
             stats = pstats.Stats(profiles[endpoint])
             rows = []
             for (filename, line, func), (_cc, nc, tt, ct, _callers) in [
@@ -289,6 +301,8 @@ def profile_backend(backend: str, n: int, top: int) -> dict:
                 "requests": len(ms),
                 "ms_per_request": {"p50": round(ms[len(ms) // 2], 2),
                                    "mean": round(statistics.fmean(ms), 2)},
+                "cpu_ms_per_request": {"p50": round(cpu_ms[len(cpu_ms) // 2], 2),
+                                       "mean": round(statistics.fmean(cpu_ms), 2)},
                 "samples": total,
                 "sql_statements_per_request": round(sum(statements[endpoint].values()) / n, 2),
                 "sql": [{"statement": k, "per_request": round(v / n, 2)}
@@ -352,7 +366,8 @@ def report(results: list[dict]) -> str:
             lines.append(f"== {endpoint} — {res['backend']}, {e['requests']} requests, "
                          f"p50 {e['ms_per_request']['p50']} ms, mean "
                          f"{e['ms_per_request']['mean']} ms (sampler on), "
-                         f"{e['samples']} samples")
+                         f"{e['samples']} samples; CPU on the request's thread p50 "
+                         f"{e['cpu_ms_per_request']['p50']} ms")
             lines.append(f"  SQL statements per request: {e['sql_statements_per_request']}"
                          " (commit not counted)")
             for q in e["sql"]:
@@ -385,7 +400,7 @@ def main(argv=None) -> int:
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
     results = []
     for backend in backends:
-        print(f"profiling create / edit / submit × {args.n} on {backend} …", flush=True)
+        print(f"profiling {' / '.join(ENDPOINTS)} × {args.n} on {backend} …", flush=True)
         results.append(profile_backend(backend, args.n, args.top))
     print(report(results))
     if args.out:

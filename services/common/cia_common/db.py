@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cia_schemas.contracts import check_emitted
 
@@ -237,11 +238,13 @@ class UnitOfWork:
         self.session: Session | None = None
         self.events: list[CloudEvent] = []
         self._after_commit: list[Callable[[], object]] = []
+        self._writes: dict[object, object] = {}  # queued writes, in order (insert_later)
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.db.sessions()
         self.events = []
         self._after_commit = []
+        self._writes = {}
         return self
 
     def __exit__(self, *exc) -> None:
@@ -261,19 +264,75 @@ class UnitOfWork:
         event = CloudEvent(type=type, source=self.source, subject=subject, data=data,
                            traceparent=trace_context.get("traceparent"),
                            tracestate=trace_context.get("tracestate"))
-        self.session.execute(
-            outbox.insert().values(
-                event_id=event.id,
-                topic=self.topic,
-                key=key if key is not None else subject,
-                event_type=type,
-                payload=event.to_json(),
-                created_at=utcnow(),
-                attempts=0,
-            )
-        )
+        self.insert_later(outbox, dict(
+            event_id=event.id, topic=self.topic, key=key if key is not None else subject,
+            event_type=type, payload=event.to_json(), created_at=utcnow(), attempts=0))
         self.events.append(event)
         return event
+
+    # Rows nothing reads back in this transaction (outbox rows, audit entries, the
+    # head moved with them) are queued and written together when the unit of work
+    # flushes (``flush``, ``commit``), after the session's own pending rows: on
+    # PostgreSQL in one statement (one round trip), elsewhere one statement each.
+
+    def insert_later(self, table: sa.Table, row: dict) -> None:
+        """Queue ``row`` for ``table``: the rows of one table are one multi-row INSERT,
+        in the order they were queued (the outbox keeps the events' order)."""
+        self._writes[object()] = (table, row)
+
+    def write_later(self, write: Callable[[], "sa.Executable | None"], key: object) -> None:
+        """Queue ``write()``, called at the flush for its statement (or None), so that
+        it takes the values of that moment. A later write with the same ``key``
+        replaces this one (one statement per row)."""
+        self._writes.pop(key, None)
+        self._writes[key] = write
+
+    def update_later(self, obj) -> None:
+        """Write the loaded ``obj``'s column changes with the queued writes, not at the
+        session's next flush: the row's UPDATE (and the locks its triggers take) goes
+        out with the commit's one statement. Its changes so far are taken as written
+        at once (a flush in between does not send them); at the flush the UPDATE
+        carries the row's values of that moment, later changes included."""
+        state = sa.inspect(obj)
+        if state.pending:  # a new row: its INSERT carries everything
+            return
+        key = ("update", state.mapper.local_table.name, state.identity_key)
+        queued = self._writes.get(key)
+        columns = queued.columns if isinstance(queued, _RowUpdate) else set()
+        columns |= _take_changes(obj)
+        self._writes.pop(key, None)
+        self._writes[key] = _RowUpdate(obj, columns)
+
+    def flush(self) -> None:
+        """Write everything pending: the session's rows, then the queued writes."""
+        queued, self._writes = list(self._writes.values()), {}
+        statements = []
+        rows: dict[tuple, list[dict]] = {}
+        for item in queued:
+            if isinstance(item, tuple):
+                table, row = item
+                shape = (table, tuple(row))
+                if shape not in rows:
+                    rows[shape] = []
+                    statements.append(shape)
+                rows[shape].append(row)
+            else:
+                statement = item.statement() if isinstance(item, _RowUpdate) else item()
+                if statement is not None:
+                    statements.append(statement)
+        # One row as a plain INSERT: SQLAlchemy caches its compiled form (it compiles
+        # a multi-row INSERT, or any statement holding one, on every execution).
+        statements = [(sa.insert(s[0]).values(rows[s][0]) if len(rows[s]) == 1 else
+                       sa.insert(s[0]).values(rows[s])) if isinstance(s, tuple) else s
+                      for s in statements]
+        self.session.flush()
+        if len(statements) > 1 and self.db.dialect == "postgresql":
+            # None of them reads what another writes, so each but the last is a
+            # data-modifying CTE of the last.
+            *first, last = statements
+            statements = [last.add_cte(*(s.cte(f"w{i}") for i, s in enumerate(first)))]
+        for statement in statements:
+            self.session.execute(statement)
 
     def record(self, event: DomainEvent) -> CloudEvent | None:
         """Record one change: the service's record of it, then its event (if any)."""
@@ -290,6 +349,7 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def commit(self) -> None:
+        self.flush()
         self.session.commit()
         if self.events:
             outbox_signal.set()
@@ -298,4 +358,36 @@ class UnitOfWork:
             callback()
 
     def rollback(self) -> None:
+        self._writes = {}
         self.session.rollback()
+
+
+def _take_changes(obj) -> set:
+    """The column attributes of ``obj`` changed since it was loaded, now taken as its
+    loaded values (so that no flush writes them)."""
+    state = sa.inspect(obj)
+    changed = set()
+    for attr in state.mapper.column_attrs:
+        added = state.attrs[attr.key].history.added
+        if added:
+            set_committed_value(obj, attr.key, added[-1])
+            changed.add(attr)
+    return changed
+
+
+@dataclass
+class _RowUpdate:
+    """A queued UPDATE of one loaded row (``UnitOfWork.update_later``)."""
+    obj: object
+    columns: set
+
+    def statement(self):
+        self.columns |= _take_changes(self.obj)
+        if not self.columns:
+            return None
+        mapper = sa.inspect(self.obj).mapper
+        table = mapper.local_table
+        return sa.update(table).where(*[
+            col == getattr(self.obj, mapper.get_property_by_column(col).key)
+            for col in mapper.primary_key]).values(
+            {attr.columns[0]: getattr(self.obj, attr.key) for attr in self.columns})

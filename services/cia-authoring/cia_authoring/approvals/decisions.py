@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cia_common.db import DomainEvent, UnitOfWork
 from cia_common.events import CloudEvent
@@ -129,6 +130,12 @@ def apply_approval(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Operation
     version.approval_blocked_reason = None
     version.revision += 1
     version.updated_at = cia.updated_at = now
+    # The status changes are written with the commit's statement, after the documents
+    # are rendered: their UPDATE moves the counts per status (0019), rows that the
+    # writers' submissions update too, and that must not stay locked while the
+    # documents render.
+    for row in (*earlier, version):
+        uow.update_later(row)
     uow.session.flush()
     docs = store_approved_documents(uow.session, op, version, cfg)
     uow.record(DomainEvent(
@@ -192,15 +199,20 @@ def _complete_operation(uow: UnitOfWork, cia: Cia, version: CiaVersion, op: Oper
 
 def release_blocked_approval(uow: UnitOfWork, op: Operation, cfg: dict) -> CiaVersion | None:
     """After authorisation: a review approval held back for it now takes effect."""
-    cia_id = uow.session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
-    if cia_id is None:
-        return None
-    cia = audit.lock_cia(uow.session, cia_id)
-    version = uow.session.execute(
-        sa.select(CiaVersion).where(CiaVersion.cia_id == cia_id,
-                                    CiaVersion.number == cia.latest_version)
+    # The operation's CIA, locked (``audit.lock_cia``'s lock), with its latest version:
+    # one statement.
+    row = uow.session.execute(
+        sa.select(Cia, CiaVersion)
+        .join(CiaVersion, sa.and_(CiaVersion.cia_id == Cia.id,
+                                  CiaVersion.number == Cia.latest_version))
+        .where(Cia.operation_id == op.id).with_for_update(of=Cia)
         .execution_options(populate_existing=True)
-    ).scalar_one()
+    ).unique().first()
+    # Known now, so the operation's representation does not look its CIA up again.
+    set_committed_value(op, "cia", row[0] if row else None)
+    if row is None:
+        return None
+    cia, version = row
     if not (version.status == domain.SUBMITTED and version.decision == "approved"
             and version.approval_blocked_reason):
         return None

@@ -59,25 +59,28 @@ def record(uow, event: DomainEvent) -> None:
     action = ACTIONS.get(event.type)
     if action is None:
         return
-    append(uow.session, event.subject, actor=event.actor, action=action, version=event.version,
+    append(uow, event.subject, actor=event.actor, action=action, version=event.version,
            content_sha256=event.content_sha256, detail=event.detail)
 
 
-def append(session: Session, cia_id: str, *, actor, action: str, version: int | None,
-           content_sha256: str | None, detail: dict | None = None) -> AuditEntry:
+def append(uow, cia_id: str, *, actor, action: str, version: int | None,
+           content_sha256: str | None, detail: dict | None = None) -> dict:
     """Append an entry to the CIA's chain. The caller holds ``lock_cia``: the head it
     read with the lock (``cias.audit_seq``, ``audit_hash``) is the head, and moves
-    with the entry in the same transaction."""
-    cia = _in_session(session, cia_id)
+    with the entry in the same transaction.
+
+    The entry and the moved head are written with the unit of work's other queued
+    rows (its outbox rows): one statement on PostgreSQL."""
+    cia = _in_session(uow.session, cia_id)
     seq, prev = (cia.audit_seq or 0) + 1, cia.audit_hash or GENESIS_HASH
-    entry = AuditEntry(
-        cia_id=cia_id, seq=seq, actor_sub=actor.sub, actor_name=actor.name, action=action,
-        version=version, at=isoformat(utcnow()), content_sha256=content_sha256,
-        detail=detail or None, prev_hash=prev,
-    )
-    entry.entry_hash = audit_entry_hash(prev, entry.as_chain_dict())
-    session.add(entry)
-    cia.audit_seq, cia.audit_hash = seq, entry.entry_hash
+    entry = {"cia_id": cia_id, "seq": seq, "actor_sub": actor.sub, "actor_name": actor.name,
+             "action": action, "version": version, "at": isoformat(utcnow()),
+             "content_sha256": content_sha256, "detail": detail or None, "prev_hash": prev}
+    entry["entry_hash"] = audit_entry_hash(prev, entry)
+    uow.insert_later(AuditEntry.__table__, entry)
+    cia.audit_seq, cia.audit_hash = seq, entry["entry_hash"]
+    # With the entry, in the commit's statement (a new CIA's INSERT carries its head).
+    uow.update_later(cia)
     return entry
 
 

@@ -237,11 +237,10 @@ def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
     errors = _content_errors(content, op, submission=False)
     if errors:
         raise InvalidContent(errors, detail="The CIA content has invalid fields; nothing was saved.")
-    existing = session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
-    if existing:
-        raise _one_per_operation(op, existing)
     # Ids made here, so that each row is written once with its final values: the CIA
     # (with its audit head) and its audit entry, then its version (which refers to it).
+    # Its rows flush here (the outbox row is written at once): a second CIA of the
+    # operation fails on the unique index.
     cia = Cia(id=new_id(), operation_id=op.id, latest_version=1, created_by_sub=actor.sub,
               created_by_name=actor.name, audit_seq=0)
     version = CiaVersion(
@@ -258,8 +257,13 @@ def create(uow: UnitOfWork, operation_id: str, content: dict, actor) -> CiaView:
         uow.record(DomainEvent("cia.created", cia.id, _brief(cia, version), actor=actor,
                                version=1, content_sha256=version.content_sha256))
         session.flush()
-    except IntegrityError:  # a concurrent request created it first (the rows flush here)
-        raise _one_per_operation(op, None) from None
+    except IntegrityError:
+        # The unique index on the operation decides (no SELECT first, which a
+        # concurrent request could pass too); the transaction is spent, so the CIA
+        # that is there is looked up after it, to name it.
+        uow.rollback()
+        existing = session.execute(sa.select(Cia.id).where(Cia.operation_id == op.id)).scalar()
+        raise _one_per_operation(op, existing) from None
     session.add(version)
     return CiaView(cia, version)
 

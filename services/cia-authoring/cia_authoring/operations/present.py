@@ -8,7 +8,11 @@ def person(sub, name):
     return {"sub": sub, "name": name} if sub else None
 
 
-def operation(op: Operation, cia_id: str | None = None) -> dict:
+# ``cia_id`` not given: read it from the operation (a query unless already loaded).
+FIND = object()
+
+
+def operation(op: Operation, cia_id: str | None | object = FIND) -> dict:
     out = {k: getattr(op, k) for k in (
         "id", "reference", "name", "borough", "ward", "location_name", "latitude", "longitude",
         "use_case", "planned_start", "planned_end", "watchlist_size", "watchlist_categories",
@@ -22,5 +26,7 @@ def operation(op: Operation, cia_id: str | None = None) -> dict:
         "authority_reference": op.authority_reference,
         "recorded_by": person(op.authorisation_recorded_by_sub, op.authorisation_recorded_by_name),
     }
-    out["cia_id"] = cia_id if cia_id is not None else (op.cia.id if op.cia else None)
+    if cia_id is FIND:
+        cia_id = op.cia.id if op.cia else None
+    out["cia_id"] = cia_id
     return out

@@ -30,16 +30,15 @@ def get(session: Session, operation_id: str) -> Operation:
 def create(uow: UnitOfWork, data: dict, actor) -> Operation:
     """``data`` is a loaded ``OperationCreateSchema``."""
     session = uow.session
-    if session.execute(sa.select(Operation.id).where(
-            Operation.reference == data["reference"])).first():
-        raise _duplicate(data["reference"])
     data = {k: _utc(v) if isinstance(v, datetime) else v for k, v in data.items()}
     op = Operation(**data, status=domain.PLANNED, created_by_sub=actor.sub,
                    created_by_name=actor.name)
     session.add(op)
     try:
+        # The unique index on the reference decides (no SELECT first): it alone is
+        # right when two requests race for one reference anyway.
         session.flush()
-    except IntegrityError:  # a concurrent request took the reference first
+    except IntegrityError:
         raise _duplicate(data["reference"]) from None
     return op
 
@@ -88,25 +87,35 @@ def authorise(uow: UnitOfWork, operation_id: str, data: dict, actor, cfg: dict) 
     """Record the authorisation; the officer's rank must meet ``MIN_AUTHORISING_RANK``.
     (A CIA approval held for it takes effect in the same transaction:
     ``approvals.service.authorise``.)"""
-    op = lock(uow.session, operation_id)
     rank_errors = authorisation_rank_errors(data, cfg["MIN_AUTHORISING_RANK"])
     if rank_errors:
         raise InvalidContent(to_json_pointers(rank_errors),
                              detail="The authorising officer's rank is too low.")
-    try:
-        domain.check_can_authorise(op.status)
-    except domain.DomainError as exc:
-        raise Conflict(str(exc)) from None
-    op.authorising_officer_name = data["officer_name"]
-    op.authorising_officer_rank = data["officer_rank"]
-    op.authorising_officer_collar_number = data["collar_number"]
-    op.authorised_at = _utc(data["authorised_at"])
-    op.authority_reference = data["authority_reference"]
-    op.authorisation_recorded_by_sub = actor.sub
-    op.authorisation_recorded_by_name = actor.name
-    op.status = domain.AUTHORISED
-    op.updated_at = utcnow()
-    uow.session.flush()
+    # One statement: the UPDATE locks the row, checks the status the transition
+    # needs and answers the row as written. Only when it matches nothing is the row
+    # read, to say why (no such operation, or not planned).
+    op = uow.session.execute(
+        sa.update(Operation)
+        .where(Operation.id == operation_id, Operation.status == domain.PLANNED)
+        .values(authorising_officer_name=data["officer_name"],
+                authorising_officer_rank=data["officer_rank"],
+                authorising_officer_collar_number=data["collar_number"],
+                authorised_at=_utc(data["authorised_at"]),
+                authority_reference=data["authority_reference"],
+                authorisation_recorded_by_sub=actor.sub,
+                authorisation_recorded_by_name=actor.name,
+                status=domain.AUTHORISED, updated_at=utcnow())
+        .returning(Operation)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    ).scalar_one_or_none()
+    if op is None:
+        current = lock(uow.session, operation_id)  # NotFound when there is none
+        try:
+            domain.check_can_authorise(current.status)
+        except domain.DomainError as exc:
+            raise Conflict(str(exc)) from None
+        # Planned again by now cannot happen (nothing moves an operation back).
+        raise Conflict("The operation changed while it was being authorised; try again.")
     return op
 
 
