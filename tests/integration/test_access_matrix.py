@@ -146,6 +146,7 @@ PUBLIC_LOG = [
     ("GET", "/healthz", PUBLIC, 200, {}),
     ("GET", "/readyz", PUBLIC, 200, {}),
     ("GET", "/metrics", PUBLIC, 200, {}),
+    ("GET", "/openapi.json", PUBLIC, 200, {}),
 ]
 
 REVIEW = [
