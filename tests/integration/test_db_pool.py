@@ -42,6 +42,18 @@ def terminate(database, pid: int) -> None:
         conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
 
 
+def drop_connection(database: Database) -> int:
+    """The pool's connection ended by the server (as a restart or an idle timeout
+    would); returns its backend pid."""
+    pid = backend_pid(database)
+    other = Database(database.url)
+    try:
+        terminate(other, pid)
+    finally:
+        other.dispose()
+    return pid
+
+
 def test_a_connection_just_used_is_not_pinged_and_an_idle_one_is(database, pings, monkeypatch):
     monkeypatch.setattr(cia_db, "PING_AFTER_IDLE_S", 3600.0)  # however slow the machine
     backend_pid(database)  # connects: a new connection needs no ping
@@ -69,12 +81,7 @@ def test_without_the_ping_a_dropped_connection_fails_once_and_the_pool_recovers(
     # Positive control for the test above: within the idle time nothing pings, so
     # the dropped connection's statement fails, and the pool is renewed after it.
     monkeypatch.setattr(cia_db, "PING_AFTER_IDLE_S", 3600.0)
-    first = backend_pid(database)
-    other = Database(database.url)
-    try:
-        terminate(other, first)
-    finally:
-        other.dispose()
+    first = drop_connection(database)
     with pytest.raises(sa.exc.OperationalError):
         backend_pid(database)
     assert backend_pid(database) != first
@@ -156,12 +163,7 @@ def test_a_plain_read_on_a_dropped_connection_answers_from_a_new_one(database, s
                                                                      driver_reads, monkeypatch):
     # Within the idle time nothing pings (the test above without PlainRead fails once).
     monkeypatch.setattr(cia_db, "PING_AFTER_IDLE_S", 3600.0)
-    first = backend_pid(database)
-    other = Database(database.url)
-    try:
-        terminate(other, first)
-    finally:
-        other.dispose()
+    first = drop_connection(database)
     assert [r[0] for r in stamps.rows(database.engine, {"low": 2})] == [2, 3]
     assert len(driver_reads) == 1  # the driver failed; SQLAlchemy answered
     assert backend_pid(database) != first

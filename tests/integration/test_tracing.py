@@ -4,11 +4,7 @@ authoring, the review opened from ``cia.submitted``, the notifier's handling of
 from __future__ import annotations
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from cia_common import tracing
 from cia_common.auth import mint_token
 from cia_common.config import load_config, topic
 from cia_common.kafka_clients import ensure_topics, make_producer
@@ -22,20 +18,15 @@ from cia_review.worker import build_spec as review_spec
 from tests.integration.test_authoring_support import (authorise, create_cia, create_operation,
                                                       make_app, submit)
 from tests.receiver import WebhookReceiver
-from tests.support import running_worker, wait_for
+from tests.support import recorded_spans, running_worker, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def spans():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use_provider(provider)
-    yield exporter
-    tracing.use_provider(None)
-    provider.shutdown()
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 def test_one_submission_is_one_trace_spanning_all_three_services(databases, kafka_bootstrap,
