@@ -81,10 +81,11 @@ class System:
             # Likewise the check by sight (a conversion and OCR per copy): a copy is read
             # when its release is asked for; test_foi_disclosure reads them ahead.
             "CIA_SIGHT_AHEAD": "false",
-            # The stall watchdog at half its default (as tests.support.running_worker): a
-            # consumer a busy machine leaves in its first group join, never heartbeating,
-            # is replaced after 30 s rather than 60 s.
+            # The stall watchdog sooner than its default (as tests.support.running_worker):
+            # a consumer a busy machine leaves in its first group join, never
+            # heartbeating, is replaced after 10 s rather than a minute.
             "CIA_CONSUMER_STALL_SECONDS": "10",
+            "CIA_CONSUMER_JOIN_SECONDS": "10",
             "PYTHONUNBUFFERED": "1",
             "GUNICORN_ACCESSLOG": "-",
         })

@@ -62,6 +62,9 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         # A consumer that has not heartbeated its group for this long (twice the
         # session timeout) is replaced.
         "CONSUMER_STALL_SECONDS": float(env.get("CIA_CONSUMER_STALL_SECONDS", "20")),
+        # A new consumer that has not joined its group in this long is replaced
+        # (unset: three times the stall time).
+        "CONSUMER_JOIN_SECONDS": env.get("CIA_CONSUMER_JOIN_SECONDS") or None,
         "RUN_MIGRATIONS": _env_bool(env.get("CIA_RUN_MIGRATIONS"), True),
         # /readyz answers 200 only once the service's worker consumes its topics (off
         # for a web process run on its own, as the tests of one app do).

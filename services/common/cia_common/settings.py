@@ -32,6 +32,9 @@ class ServiceSettings:
     # A consumer that has not heartbeated its group for this long is replaced;
     # 0 or less turns that watchdog off.
     consumer_stall_seconds: float = 20.0
+    # A new consumer that has not joined its group (never heartbeated) in this long is
+    # replaced; None: three times ``consumer_stall_seconds``.
+    consumer_join_seconds: float | None = None
     run_migrations: bool = True
     recorder: Recorder | None = field(default=None, compare=False)
 
@@ -46,6 +49,8 @@ class ServiceSettings:
             relay_fallback_poll_seconds=_number(cfg.get("RELAY_FALLBACK_POLL_SECONDS"), 1.0),
             consumer_max_attempts=int(_number(cfg.get("CONSUMER_MAX_ATTEMPTS"), 3)),
             consumer_stall_seconds=_number(cfg.get("CONSUMER_STALL_SECONDS"), 20.0),
+            consumer_join_seconds=(None if cfg.get("CONSUMER_JOIN_SECONDS") in (None, "")
+                                   else float(cfg["CONSUMER_JOIN_SECONDS"])),
             run_migrations=bool(cfg.get("RUN_MIGRATIONS", True)),
             recorder=recorder,
         )

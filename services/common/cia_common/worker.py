@@ -124,17 +124,19 @@ class Worker:
             return
         topics = [self.settings.topic(t) for t in self.spec.subscribe_to]
         stall_s = self.settings.consumer_stall_seconds
+        join_s = self.settings.consumer_join_seconds or 3 * stall_s
         consumer = None
         created = 0.0
         while not self.stopping.is_set():
             try:
                 if (stall_s > 0 and consumer is not None
-                        and time.monotonic() - created > stall_s):
+                        and time.monotonic() - created > min(stall_s, join_s)):
                     age = consumer.heartbeat_age()
                     # A member that never heartbeated is still joining: a first join
                     # while every core is busy (a fresh broker creating its offsets
-                    # topic) may outlast a heartbeat gap, so it gets three.
-                    allowed = stall_s if age != float("inf") else 3 * stall_s
+                    # topic) may outlast a heartbeat gap, so it gets longer
+                    # (``consumer_join_seconds``, three gaps unless set).
+                    allowed = stall_s if age != float("inf") else join_s
                     if (age is not None and age > allowed
                             and time.monotonic() - created > allowed):
                         # A member that has not heartbeated its group for this long
