@@ -165,32 +165,39 @@ class NeverHeartbeats:
 POLLS = 5
 
 
-@pytest.mark.parametrize("threshold, replaced", [(0, False), (0.05, True)],
-                         ids=["zero-turns-it-off", "control-a-small-threshold-fires"])
-def test_a_stall_threshold_of_zero_turns_the_watchdog_off(monkeypatch, tmp_path, threshold,
-                                                          replaced):
+def watch_a_consumer_that_never_heartbeats(monkeypatch, tmp_path, settings: dict,
+                                           replaced: bool) -> None:
+    """Run the worker's consumer loop over ``NeverHeartbeats`` under ``settings`` until
+    the first consumer is replaced (``replaced``) or has polled POLLS times."""
     monkeypatch.setattr(worker_module, "EventConsumer", NeverHeartbeats)
     monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
     monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
     NeverHeartbeats.made = NeverHeartbeats.polls = 0
     cfg = {"SERVICE_NAME": SERVICE, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_STALL_SECONDS": threshold,
-           "CONSUMER_MAX_ATTEMPTS": 1}
+           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_MAX_ATTEMPTS": 1, **settings}
     worker = Worker(WorkerSpec(service=SERVICE, migrations="", handlers={"x": lambda u, e: None},
                                subscribe_to=["t"]), cfg)
-    before = restarts()
     thread = threading.Thread(target=worker.run_consumer, daemon=True)
     thread.start()
     try:
         if replaced:
             wait_for(lambda: NeverHeartbeats.made >= 2, 30, 0.05,
-                     message="the stalled consumer replaced")
+                     message="the first consumer replaced")
         else:
             wait_for(lambda: NeverHeartbeats.polls >= POLLS, 30, 0.05,
                      message=f"{POLLS} polls of the first consumer")
     finally:
         worker.stop()
         thread.join(5)
+
+
+@pytest.mark.parametrize("threshold, replaced", [(0, False), (0.05, True)],
+                         ids=["zero-turns-it-off", "control-a-small-threshold-fires"])
+def test_a_stall_threshold_of_zero_turns_the_watchdog_off(monkeypatch, tmp_path, threshold,
+                                                          replaced):
+    before = restarts()
+    watch_a_consumer_that_never_heartbeats(
+        monkeypatch, tmp_path, {"CONSUMER_STALL_SECONDS": threshold}, replaced)
     if replaced:
         assert restarts()[0] > before[0] and restarts()[1] == before[1]
     else:
@@ -206,27 +213,9 @@ def test_a_consumer_that_never_joins_is_replaced_after_the_join_time(monkeypatch
     """A consumer that never heartbeated (still in its first join) is given
     CONSUMER_JOIN_SECONDS, not the stall time; unset, three stall times (here a
     minute and a half, so it is not replaced in POLLS polls)."""
-    monkeypatch.setattr(worker_module, "EventConsumer", NeverHeartbeats)
-    monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
-    monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
-    NeverHeartbeats.made = NeverHeartbeats.polls = 0
-    cfg = {"SERVICE_NAME": SERVICE, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-           "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_STALL_SECONDS": 30,
-           "CONSUMER_JOIN_SECONDS": join, "CONSUMER_MAX_ATTEMPTS": 1}
-    worker = Worker(WorkerSpec(service=SERVICE, migrations="", handlers={"x": lambda u, e: None},
-                               subscribe_to=["t"]), cfg)
-    thread = threading.Thread(target=worker.run_consumer, daemon=True)
-    thread.start()
-    try:
-        if replaced:
-            wait_for(lambda: NeverHeartbeats.made >= 2, 30, 0.05,
-                     message="the consumer that never joined replaced")
-        else:
-            wait_for(lambda: NeverHeartbeats.polls >= POLLS, 30, 0.05,
-                     message=f"{POLLS} polls of the first consumer")
-    finally:
-        worker.stop()
-        thread.join(5)
+    watch_a_consumer_that_never_heartbeats(
+        monkeypatch, tmp_path, {"CONSUMER_STALL_SECONDS": 30, "CONSUMER_JOIN_SECONDS": join},
+        replaced)
     assert (NeverHeartbeats.made >= 2) is replaced
     assert ServiceSettings.of({}).consumer_join_seconds is None
     assert ServiceSettings.of({"CONSUMER_JOIN_SECONDS": "10"}).consumer_join_seconds == 10.0
