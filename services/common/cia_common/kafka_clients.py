@@ -32,8 +32,43 @@ def make_producer(bootstrap: str) -> KafkaProducer:
     )
 
 
-def make_consumer(bootstrap: str, group_id: str, **extra) -> KafkaConsumer:
-    return KafkaConsumer(
+def resume_unobserved_join(coordinator) -> bool:
+    """Have the next poll collect a group join that completed while no poll awaited
+    it (see GroupConsumer); True if there was one."""
+    try:
+        stuck = coordinator.rebalance_in_progress() and not coordinator.need_rejoin()
+    except AttributeError:  # not kafka-python's coordinator: nothing known to repair
+        return False
+    if stuck:
+        log.info("consumer group %s: a join completed unobserved; rejoining",
+                 getattr(coordinator, "group_id", "?"))
+        coordinator.request_rejoin()
+    return stuck
+
+
+class GroupConsumer(KafkaConsumer):
+    """kafka-python 3.0.12's consumer, minus a join that never completes.
+
+    A poll whose timeout runs out during a JoinGroup/SyncGroup round trip leaves
+    the join in flight for the next poll to collect, but only if the next poll
+    still sees a rejoin is needed. A rejoin the leader starts because the topics'
+    metadata changed is needed only while that difference lasts, and the join
+    itself clears it. Every first join is such a case: the group is joined before
+    the metadata of the topic created just before arrives (no partitions), then
+    joined again. When the second round trip outlasted the poll, the member stayed
+    "rebalancing" with heartbeats off until the broker expired it (docs/latency.md,
+    "A first join that never completed"; the Java client keeps its rejoin flag set
+    until the join completes, KAFKA-9815). So before each poll such a join is
+    requested again, and that poll collects it (or joins anew: one more rebalance)."""
+
+    def poll(self, timeout_ms=0, max_records=None, update_offsets=True):
+        resume_unobserved_join(self._coordinator)
+        return super().poll(timeout_ms=timeout_ms, max_records=max_records,
+                            update_offsets=update_offsets)
+
+
+def make_consumer(bootstrap: str, group_id: str, **extra) -> GroupConsumer:
+    return GroupConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
         enable_auto_commit=False,
