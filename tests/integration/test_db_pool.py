@@ -88,7 +88,7 @@ def test_without_the_ping_a_dropped_connection_fails_once_and_the_pool_recovers(
     assert pings == []
 
 
-# PlainRead: one SELECT on the pooled connection's own cursor, outside a transaction.
+# PlainRead: one SELECT on the thread's own reading connection, outside a transaction.
 _stamps = sa.table("stamps", sa.column("id", sa.Integer), sa.column("at", cia_db.UTCDateTime()),
                    sa.column("label", sa.String))
 STAMPS = sa.select(_stamps.c.id, _stamps.c.at, _stamps.c.label).where(
@@ -159,11 +159,58 @@ def test_a_watched_engine_reads_through_sqlalchemy(database, stamps, driver_read
     assert stamps.rows(database.engine, {"low": 1}) == rows and len(driver_reads) == 1
 
 
+def reader_pid(database, stamps) -> int:
+    """The backend of this thread's reading connection (made by a first read)."""
+    stamps.rows(database.engine, {"low": 9})
+    cursor = cia_db._READERS.cursor(database.engine)
+    cursor.execute("SELECT pg_backend_pid()")
+    return cursor.fetchone()[0]
+
+
+def test_plain_reads_keep_one_connection_per_thread_and_leave_the_pool_alone(database, stamps,
+                                                                           driver_reads):
+    mine = reader_pid(database, stamps)
+    pooled = backend_pid(database)
+    for low in (1, 2, 3):
+        stamps.rows(database.engine, {"low": low})
+    assert reader_pid(database, stamps) == mine != pooled
+    # The pool's connection is the one it had: reads neither took nor changed it.
+    assert backend_pid(database) == pooled
+    with database.engine.connect() as conn:
+        assert conn.connection.driver_connection.autocommit is False
+    # Another thread reads on a connection of its own.
+    import threading
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(reader_pid(database, stamps)))
+    thread.start()
+    thread.join()
+    assert seen and seen[0] != mine
+
+
+def test_dispose_closes_the_reading_connections(database, stamps):
+    mine = reader_pid(database, stamps)
+    database.dispose()
+    other = Database(database.url)
+    try:
+        with other.engine.connect() as conn:
+            alive = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"),
+                                 {"p": mine}).scalar_one()
+    finally:
+        other.dispose()
+    assert alive == 0
+    # Positive control: reading again opens a new one, which is there.
+    assert [r[0] for r in stamps.rows(database.engine, {"low": 3})] == [3]
+    assert reader_pid(database, stamps) != mine
+
+
 def test_a_plain_read_on_a_dropped_connection_answers_from_a_new_one(database, stamps,
-                                                                     driver_reads, monkeypatch):
-    # Within the idle time nothing pings (the test above without PlainRead fails once).
-    monkeypatch.setattr(cia_db, "PING_AFTER_IDLE_S", 3600.0)
-    first = drop_connection(database)
+                                                                     driver_reads):
+    first = reader_pid(database, stamps)
+    other = Database(database.url)
+    try:
+        terminate(other, first)  # as a restart or an idle timeout would
+    finally:
+        other.dispose()
     assert [r[0] for r in stamps.rows(database.engine, {"low": 2})] == [2, 3]
-    assert len(driver_reads) == 1  # the driver failed; SQLAlchemy answered
-    assert backend_pid(database) != first
+    assert len(driver_reads) == 2  # the driver failed; SQLAlchemy answered
+    assert reader_pid(database, stamps) != first  # and the next read has a new connection

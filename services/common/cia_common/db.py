@@ -6,6 +6,7 @@ together or not at all.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -124,11 +125,12 @@ class PlainRead:
     database work (a cached representation's key): the rows as plain tuples, each
     value as SQLAlchemy's column types give it.
 
-    On PostgreSQL (psycopg) it runs on the pooled connection's own cursor, compiled
-    once and prepared by the server, in autocommit: no BEGIN or ROLLBACK, and none of
-    SQLAlchemy's per-statement work (its execution context and result set-up cost
-    twice the statement's own client time). Anywhere else, when a listener watches
-    the engine's statements (a test, a profile), or when the driver raises, it goes
+    On PostgreSQL (psycopg) it runs on the calling thread's own reading connection
+    (``_ReadingConnections``), compiled once and prepared by the server, in
+    autocommit: no pool checkout, no BEGIN or ROLLBACK, and none of SQLAlchemy's
+    per-statement work (its execution context and result set-up cost twice the
+    statement's own client time). Anywhere else, when a listener watches the
+    engine's statements (a test, a profile), or when the driver raises, it goes
     through SQLAlchemy as any statement does, which also reports and handles a lost
     connection; a read run twice changes nothing."""
 
@@ -142,7 +144,7 @@ class PlainRead:
             try:
                 return self._driver_rows(engine, params)
             except engine.dialect.loaded_dbapi.Error:
-                pass  # again through SQLAlchemy: its error, and its handling of a lost connection
+                _READERS.drop(engine)  # its state is unknown: never used again
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             return [tuple(row) for row in conn.execute(self.statement, params)]
 
@@ -154,21 +156,9 @@ class PlainRead:
                                if (p := c.type.result_processor(engine.dialect, None)))
             compiled = self._compiled.setdefault(engine, (sql, processors))
         sql, processors = compiled
-        pooled = engine.raw_connection()
-        try:
-            driver = pooled.driver_connection
-            driver.autocommit = True
-            try:
-                with driver.cursor() as cursor:
-                    cursor.execute(sql, params, prepare=True)
-                    rows = cursor.fetchall()
-            finally:
-                driver.autocommit = False
-        except BaseException:
-            pooled.invalidate()  # its state is unknown: never handed out again
-            raise
-        finally:
-            pooled.close()
+        cursor = _READERS.cursor(engine)
+        cursor.execute(sql, params, prepare=True)
+        rows = cursor.fetchall()
         if not processors:
             return rows
         out = []
@@ -178,6 +168,78 @@ class PlainRead:
                 values[i] = process(values[i])
             out.append(tuple(values))
         return out
+
+
+class _ReadingConnections:
+    """Per thread and engine, one connection in autocommit kept for plain reads.
+
+    It is taken from the engine's pool once and detached from it, so it was made
+    as the pool makes every connection (the engine's connect arguments and
+    listeners); the pool is not touched again for a read. A connection the driver
+    failed on is dropped (and a new one made for the next read); a forked child
+    never uses its parent's; ``Engine.dispose`` closes every thread's (a test that
+    drops its database, a process that shuts down)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> [fairy]
+
+    def cursor(self, engine: sa.Engine):
+        mine = getattr(self._local, "by_engine", None)
+        if mine is None or self._local.pid != os.getpid():
+            mine = self._local.by_engine = weakref.WeakKeyDictionary()
+            self._local.pid = os.getpid()
+        held = mine.get(engine)
+        if held is None or held[1].closed:
+            held = mine[engine] = self._open_one(engine)
+        return held[2]
+
+    def _open_one(self, engine: sa.Engine) -> tuple:
+        fairy = engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            fairy.detach()
+            driver.autocommit = True
+            cursor = driver.cursor()
+        except BaseException:
+            fairy.invalidate()
+            raise
+        with self._lock:
+            opened = self._open.get(engine)
+            if opened is None:
+                opened = self._open[engine] = []
+                sa_event.listen(engine, "engine_disposed", self._close_all)
+            opened.append(fairy)
+        return fairy, driver, cursor
+
+    def drop(self, engine: sa.Engine) -> None:
+        mine = getattr(self._local, "by_engine", None)
+        held = mine.pop(engine, None) if mine is not None else None
+        if held is not None:
+            self._close(engine, held[0])
+
+    def _close(self, engine: sa.Engine, fairy) -> None:
+        with self._lock:
+            opened = self._open.get(engine) or []
+            if fairy in opened:
+                opened.remove(fairy)
+        try:
+            fairy.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
+
+    def _close_all(self, engine: sa.Engine) -> None:
+        with self._lock:
+            opened = self._open.pop(engine, [])
+        for fairy in opened:
+            try:
+                fairy.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+
+_READERS = _ReadingConnections()
 
 
 class Database:
