@@ -65,6 +65,10 @@ def load_config(service: str, overrides: dict | None = None) -> dict:
         # A new consumer that has not joined its group in this long is replaced
         # (unset: three times the stall time).
         "CONSUMER_JOIN_SECONDS": env.get("CIA_CONSUMER_JOIN_SECONDS") or None,
+        # How much lower than the web processes a worker's CPU priority is (nice; 0
+        # keeps it equal): when the CPUs are all busy, a person's request goes first and
+        # the rendering, checks and deliveries that nobody waits on at that moment after.
+        "WORKER_NICE": int(env.get("CIA_WORKER_NICE", "10")),
         "RUN_MIGRATIONS": _env_bool(env.get("CIA_RUN_MIGRATIONS"), True),
         # /readyz answers 200 only once the service's worker consumes its topics (off
         # for a web process run on its own, as the tests of one app do).

@@ -35,6 +35,8 @@ class ServiceSettings:
     # A new consumer that has not joined its group (never heartbeated) in this long is
     # replaced; None: three times ``consumer_stall_seconds``.
     consumer_join_seconds: float | None = None
+    # Added to a worker's nice value at start (its threads and children inherit it).
+    worker_nice: int = 0
     run_migrations: bool = True
     recorder: Recorder | None = field(default=None, compare=False)
 
@@ -51,6 +53,7 @@ class ServiceSettings:
             consumer_stall_seconds=_number(cfg.get("CONSUMER_STALL_SECONDS"), 20.0),
             consumer_join_seconds=(None if cfg.get("CONSUMER_JOIN_SECONDS") in (None, "")
                                    else float(cfg["CONSUMER_JOIN_SECONDS"])),
+            worker_nice=int(_number(cfg.get("WORKER_NICE"), 0)),
             run_migrations=bool(cfg.get("RUN_MIGRATIONS", True)),
             recorder=recorder,
         )

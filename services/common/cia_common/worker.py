@@ -257,7 +257,21 @@ class Worker:
         self.wake_periodic.set()
 
 
+def lower_priority(nice: int) -> int:
+    """Lower the calling thread's CPU priority by ``nice`` (the threads and processes
+    it starts afterwards inherit it); the nice value it has now."""
+    if nice > 0:
+        try:
+            return os.nice(nice)
+        except OSError as exc:  # a platform without it: run at the priority given
+            log.warning("worker: could not lower the CPU priority: %s", exc)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def main(spec: WorkerSpec, cfg: dict) -> None:
+    # First, before any thread starts: on Linux a nice value is per thread, and a
+    # thread (or a LibreOffice, Tesseract or limited child) takes its creator's.
+    lower_priority(ServiceSettings.of(cfg).worker_nice)
     configure_logging()
     # `kill -USR1 <pid>` prints every thread's stack to the log: a stuck worker
     # can be diagnosed without stopping it.
