@@ -39,6 +39,7 @@ from jinja2 import TemplateError, Undefined
 from lxml import etree
 
 from cia_common.limits import ChildFailed, LimitExceeded, Limits, run_limited
+from cia_common.lru import LRU
 
 from cia_schemas.content import (
     IC_CODE_LABELS,
@@ -275,13 +276,11 @@ FILTERS = {
 }
 
 
-def _remember(cache: dict, key: str, make: Callable[[], Any]) -> Any:
+def _remember(cache: LRU, key: str, make: Callable[[], Any]) -> Any:
     value = cache.get(key)
     if value is None:
         value = make()
-        if len(cache) >= 64:  # a few parts per template file; bounds memory if templates vary
-            cache.clear()
-        cache[key] = value
+        cache.put(key, value)
     return value
 
 
@@ -301,7 +300,7 @@ class _Template(DocxTemplate):
     """docxtpl with its XML pre-processing remembered per source: the template
     file does not change while the process runs, so neither does its patched XML."""
 
-    _patched: dict[str, str] = {}
+    _patched: LRU[str, str] = LRU(64)  # a few parts per template file
 
     def resolve_listing(self, xml):
         # docxtpl rewrites every run of every paragraph to turn \n, \t, \a and \f
@@ -423,7 +422,7 @@ def _render_whole(template: bytes, context: dict, properties: dict[str, str]) ->
     return buf.getvalue()
 
 
-_PACKAGES: dict[str, "_Package"] = {}
+_PACKAGES: LRU[str, "_Package"] = LRU(16)  # shipped templates, by SHA-256
 _BODY = re.compile(r"<w:body(?:\s[^>]*)?/>")
 _BODY_OPEN = re.compile(r"^<w:body(?:\s[^>]*)?>")
 _BODY_CLOSE = "</w:body>"
