@@ -166,10 +166,12 @@ POLLS = 5
 
 
 def watch_a_consumer_that_never_heartbeats(monkeypatch, tmp_path, settings: dict,
-                                           replaced: bool) -> None:
+                                           replaced: bool, broker_reachable: bool = True) -> None:
     """Run the worker's consumer loop over ``NeverHeartbeats`` under ``settings`` until
-    the first consumer is replaced (``replaced``) or has polled POLLS times."""
+    the first consumer is replaced (``replaced``) or has polled POLLS times; the
+    watchdog finds the broker reachable or not as ``broker_reachable`` says."""
     monkeypatch.setattr(worker_module, "EventConsumer", NeverHeartbeats)
+    monkeypatch.setattr(worker_module, "broker_reachable", lambda *a, **k: broker_reachable)
     monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
     monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
     NeverHeartbeats.made = NeverHeartbeats.polls = 0
@@ -219,3 +221,18 @@ def test_a_consumer_that_never_joins_is_replaced_after_the_join_time(monkeypatch
     assert (NeverHeartbeats.made >= 2) is replaced
     assert ServiceSettings.of({}).consumer_join_seconds is None
     assert ServiceSettings.of({"CONSUMER_JOIN_SECONDS": "10"}).consumer_join_seconds == 10.0
+
+
+@pytest.mark.parametrize("reachable, replaced", [(False, False), (True, True)],
+                         ids=["broker-away-member-kept", "control-broker-there-replaced"])
+def test_a_member_is_not_replaced_while_the_broker_is_away(monkeypatch, tmp_path, reachable,
+                                                           replaced):
+    """Without a broker no member heartbeats, and a replacement would only wait, once the
+    broker is back, for the abandoned member's session to expire; the member itself
+    rejoins (the test above without the watchdog)."""
+    before = restarts()
+    watch_a_consumer_that_never_heartbeats(
+        monkeypatch, tmp_path, {"CONSUMER_STALL_SECONDS": 0.05, "CONSUMER_JOIN_SECONDS": 0.05},
+        replaced, broker_reachable=reachable)
+    assert (NeverHeartbeats.made >= 2) is replaced
+    assert (restarts()[0] > before[0]) is replaced

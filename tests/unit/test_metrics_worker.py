@@ -41,6 +41,8 @@ def test_the_watchdog_counts_each_stalled_consumer_it_replaces(monkeypatch, tmp_
     monkeypatch.setattr(worker_module, "EventConsumer", StalledConsumer)
     monkeypatch.setattr(worker_module, "ensure_topics", lambda *a, **k: None)
     monkeypatch.setattr(worker_module, "make_consumer", lambda *a, **k: object())
+    # The broker answers: the member, not the broker, is what is missing.
+    monkeypatch.setattr(worker_module, "broker_reachable", lambda *a, **k: True)
     cfg = {"SERVICE_NAME": "review", "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "CONSUMER_STALL_SECONDS": 0.05,
            "CONSUMER_MAX_ATTEMPTS": 1}

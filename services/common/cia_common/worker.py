@@ -18,7 +18,7 @@ from .consumer import EventConsumer, Handler
 from .db import Database, Recorder, outbox_signal
 from .events import utcnow
 from .settings import ServiceSettings
-from .kafka_clients import ensure_topics, make_consumer, make_producer
+from .kafka_clients import broker_reachable, ensure_topics, make_consumer, make_producer
 from .logging_setup import configure_logging
 from .metrics import (CONSUMER_RESTARTS, count_from_zero, serve_worker_metrics,
                       start_worker_series, worker_metrics_bind)
@@ -127,6 +127,7 @@ class Worker:
         join_s = self.settings.consumer_join_seconds or 3 * stall_s
         consumer = None
         created = 0.0
+        broker_away = False
         while not self.stopping.is_set():
             try:
                 if (stall_s > 0 and consumer is not None
@@ -139,18 +140,31 @@ class Worker:
                     allowed = stall_s if age != float("inf") else join_s
                     if (age is not None and age > allowed
                             and time.monotonic() - created > allowed):
-                        # A member that has not heartbeated its group for this long
-                        # is not consuming. With kafka-python's default 30 s reconnect
-                        # backoff it sat with its coordinator unknown for up to a
-                        # minute after a broker restart; make_consumer now bounds that
-                        # backoff and the client rejoins by itself within seconds
-                        # (docs/latency.md), so this is the last resort for a hang not
-                        # reproduced. Start afresh (at worst a slow rebalance is
-                        # rejoined: the inbox makes any redelivery harmless).
-                        raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
-                                              f"({consumer.group_state()})")
+                        if not broker_reachable(self.settings.kafka_bootstrap_servers,
+                                                timeout_ms=1000):
+                            # The broker is away, not the member. A new member would,
+                            # once the broker is back, wait for this one's session to
+                            # expire (10 s) before it got partitions; this one rejoins
+                            # within about a second of the broker's return
+                            # (docs/latency.md). Asked again after ``allowed``.
+                            if not broker_away:
+                                log.info("consumer: no heartbeat for %.0f s; the broker "
+                                         "is unreachable, so the member is kept", age)
+                            broker_away, created = True, time.monotonic()
+                        elif broker_away:
+                            # Back: the member has its own time to rejoin first.
+                            broker_away, created = False, time.monotonic()
+                        else:
+                            # A member that has not heartbeated its group for this long
+                            # while the broker answers is not consuming: the last resort
+                            # for a hang not reproduced (a member stuck in a join is
+                            # repaired by GroupConsumer). Start afresh (at worst a slow
+                            # rebalance is rejoined: the inbox makes any redelivery
+                            # harmless).
+                            raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
+                                                  f"({consumer.group_state()})")
                 if consumer is None:
-                    created = time.monotonic()
+                    created, broker_away = time.monotonic(), False
                     ensure_topics(self.settings.kafka_bootstrap_servers, topics)
                     consumer = EventConsumer(
                         db=self.db,
