@@ -53,6 +53,56 @@ class ConsumerStalled(RuntimeError):
     """The consumer stopped taking part in its group; it is replaced."""
 
 
+class Watchdog:
+    """Whether the consumer loop should give up on its consumer: one that has not
+    heartbeated its group for ``consumer_stall_seconds`` (0 turns this off), or, never
+    having heartbeated, has not joined in ``consumer_join_seconds`` (three stall times
+    unless set), while the broker answers. The last resort for a hang not reproduced:
+    a member stuck in a join is repaired by GroupConsumer, and one cut off by a broker
+    outage rejoins by itself within about a second of the broker's return
+    (docs/latency.md)."""
+
+    def __init__(self, settings: ServiceSettings):
+        self.stall_s = settings.consumer_stall_seconds
+        self.join_s = settings.consumer_join_seconds or 3 * self.stall_s
+        self.bootstrap = settings.kafka_bootstrap_servers
+        self.since = 0.0
+        self.broker_away = False
+
+    def started(self) -> None:
+        """A new consumer: its time starts now."""
+        self.since, self.broker_away = time.monotonic(), False
+
+    def check(self, consumer) -> None:
+        """Raise ConsumerStalled if ``consumer`` is to be replaced."""
+        waited = time.monotonic() - self.since
+        if self.stall_s <= 0 or waited <= min(self.stall_s, self.join_s):
+            return
+        age = consumer.heartbeat_age()
+        # A member that never heartbeated is still joining: a first join while every
+        # core is busy (a fresh broker creating its offsets topic) may outlast a
+        # heartbeat gap, so it gets the join time.
+        allowed = self.stall_s if age != float("inf") else self.join_s
+        if age is None or age <= allowed or waited <= allowed:
+            return
+        if not broker_reachable(self.bootstrap, timeout_ms=1000):
+            # The broker is away, not the member. A new member would, once the broker
+            # is back, wait for this one's session to expire (10 s) before it got
+            # partitions. Asked again after ``allowed``.
+            if not self.broker_away:
+                log.info("consumer: no heartbeat for %.0f s; the broker is unreachable, "
+                         "so the member is kept", age)
+            self.since, self.broker_away = time.monotonic(), True
+        elif self.broker_away:
+            # Back: the member has its own time to rejoin first.
+            self.since, self.broker_away = time.monotonic(), False
+        else:
+            # Start afresh (at worst a slow rebalance is rejoined: the inbox makes any
+            # redelivery harmless).
+            raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
+                                  f"({consumer.group_state()})")
+
+
 class Worker:
     def __init__(self, spec: WorkerSpec, cfg: dict):
         self.spec = spec
@@ -123,48 +173,14 @@ class Worker:
         if not self.spec.handlers:
             return
         topics = [self.settings.topic(t) for t in self.spec.subscribe_to]
-        stall_s = self.settings.consumer_stall_seconds
-        join_s = self.settings.consumer_join_seconds or 3 * stall_s
+        watchdog = Watchdog(self.settings)
         consumer = None
-        created = 0.0
-        broker_away = False
         while not self.stopping.is_set():
             try:
-                if (stall_s > 0 and consumer is not None
-                        and time.monotonic() - created > min(stall_s, join_s)):
-                    age = consumer.heartbeat_age()
-                    # A member that never heartbeated is still joining: a first join
-                    # while every core is busy (a fresh broker creating its offsets
-                    # topic) may outlast a heartbeat gap, so it gets longer
-                    # (``consumer_join_seconds``, three gaps unless set).
-                    allowed = stall_s if age != float("inf") else join_s
-                    if (age is not None and age > allowed
-                            and time.monotonic() - created > allowed):
-                        if not broker_reachable(self.settings.kafka_bootstrap_servers,
-                                                timeout_ms=1000):
-                            # The broker is away, not the member. A new member would,
-                            # once the broker is back, wait for this one's session to
-                            # expire (10 s) before it got partitions; this one rejoins
-                            # within about a second of the broker's return
-                            # (docs/latency.md). Asked again after ``allowed``.
-                            if not broker_away:
-                                log.info("consumer: no heartbeat for %.0f s; the broker "
-                                         "is unreachable, so the member is kept", age)
-                            broker_away, created = True, time.monotonic()
-                        elif broker_away:
-                            # Back: the member has its own time to rejoin first.
-                            broker_away, created = False, time.monotonic()
-                        else:
-                            # A member that has not heartbeated its group for this long
-                            # while the broker answers is not consuming: the last resort
-                            # for a hang not reproduced (a member stuck in a join is
-                            # repaired by GroupConsumer). Start afresh (at worst a slow
-                            # rebalance is rejoined: the inbox makes any redelivery
-                            # harmless).
-                            raise ConsumerStalled(f"no group heartbeat for {age:.0f} s "
-                                                  f"({consumer.group_state()})")
-                if consumer is None:
-                    created, broker_away = time.monotonic(), False
+                if consumer is not None:
+                    watchdog.check(consumer)  # raises when it is to be replaced
+                else:
+                    watchdog.started()
                     ensure_topics(self.settings.kafka_bootstrap_servers, topics)
                     consumer = EventConsumer(
                         db=self.db,
